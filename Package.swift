@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Airlock",
+  platforms: [.macOS(.v14)],
+  products: [
+    .library(name: "AirlockKit", targets: ["AirlockKit"]),
+    .executable(name: "airlock", targets: ["airlock"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CGit2",
+      pkgConfig: "libgit2",
+      providers: [.apt(["libgit2-dev"])]
+    ),
+    .target(
+      name: "AirlockKit",
+      dependencies: [
+        "CGit2",
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .executableTarget(
+      name: "airlock",
+      dependencies: [
+        "AirlockKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "airlock-bench",
+      dependencies: [
+        "AirlockKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "AirlockKitTests",
+      dependencies: ["AirlockKit"]
+    ),
+    .testTarget(
+      name: "AirlockCLITests",
+      dependencies: ["AirlockKit"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

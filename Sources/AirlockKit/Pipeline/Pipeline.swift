@@ -1,0 +1,269 @@
+import Foundation
+
+/// One application's delivery pipeline, loaded from a YAML file in `pipelines/`.
+///
+/// Values are fully resolved: defaults applied, names validated, durations parsed. The type is `Codable` so the
+/// ledger can keep a snapshot of an environment's definition (`environment.json`) that rollback can use when the
+/// pipeline file is gone or broken.
+public struct Pipeline: Sendable, Codable, Hashable {
+  /// The pipeline name (`[a-z0-9][a-z0-9._-]*`); it prefixes every ledger branch and tag.
+  public var name: String
+  /// The file the pipeline was loaded from.
+  public var file: String
+  /// The project root: the folder that holds `pipelines/`. Relative paths resolve against it.
+  public var root: String
+  /// The ledger location as written in the file (default `.airlock/ledger.git`), not yet resolved.
+  public var ledger: String
+  /// How many releases each target keeps on disk for instant rollback.
+  public var keep: Int
+  /// The folder holding lifecycle hooks, as written (default `hooks`).
+  public var hooks: String
+  /// Environments in promotion order.
+  public var environments: [EnvironmentSpec]
+  /// Named checks that environments refer to in `preflight` and `verify`.
+  public var checks: [String: CheckSpec]
+
+  public init(
+    name: String, file: String, root: String, ledger: String = Pipeline.defaultLedger, keep: Int = 5,
+    hooks: String = "hooks", environments: [EnvironmentSpec], checks: [String: CheckSpec]
+  ) {
+    self.name = name
+    self.file = file
+    self.root = root
+    self.ledger = ledger
+    self.keep = keep
+    self.hooks = hooks
+    self.environments = environments
+    self.checks = checks
+  }
+
+  /// The ledger path used when a pipeline names none.
+  public static let defaultLedger = ".airlock/ledger.git"
+
+  /// The environment called `name`, if the pipeline has one.
+  public func environment(named name: String) -> EnvironmentSpec? {
+    environments.first { $0.name == name }
+  }
+
+  /// Resolves a path from the pipeline against the project root.
+  public func resolve(_ path: String) -> URL {
+    if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
+    return URL(fileURLWithPath: root).appendingPathComponent(path)
+  }
+}
+
+/// One stage of a pipeline, such as `staging` or `production`.
+public struct EnvironmentSpec: Sendable, Codable, Hashable {
+  /// The environment name (`[a-z0-9][a-z0-9._-]*`).
+  public var name: String
+  /// The environment whose verified releases are the only ones this one accepts; `nil` for the first stage.
+  public var requires: String?
+  /// Where the environment runs.
+  public var target: TargetSpec
+  /// Plain configuration written into each release as `.airlock/config.env`.
+  public var config: [String: String]
+  /// Names of secrets read from the process environment at deploy time; never written to the ledger.
+  public var secrets: [String]
+  /// A command line run in the release directory after the switch, split on whitespace; no shell.
+  public var start: String?
+  /// Checks run before anything changes; they can only block.
+  public var preflight: [String]
+  /// Checks run after the switch; they decide between keeping and rolling back.
+  public var verify: [String]
+  /// How long to keep verifying after the switch; `nil` for no watch window.
+  public var watch: TimeSpan?
+  /// What a failed verify does.
+  public var onFailure: FailurePolicy
+  /// Whether a named person must approve a release before it is promoted here.
+  public var approvalRequired: Bool
+
+  public init(
+    name: String, requires: String? = nil, target: TargetSpec, config: [String: String] = [:],
+    secrets: [String] = [], start: String? = nil, preflight: [String] = [], verify: [String] = [],
+    watch: TimeSpan? = nil, onFailure: FailurePolicy = .rollback, approvalRequired: Bool = false
+  ) {
+    self.name = name
+    self.requires = requires
+    self.target = target
+    self.config = config
+    self.secrets = secrets
+    self.start = start
+    self.preflight = preflight
+    self.verify = verify
+    self.watch = watch
+    self.onFailure = onFailure
+    self.approvalRequired = approvalRequired
+  }
+}
+
+/// What happens when verification fails after a switch.
+public enum FailurePolicy: String, Sendable, Codable, Hashable {
+  /// Switch back to the previous verified-good release.
+  case rollback
+  /// Leave the environment as it is and report.
+  case halt
+}
+
+/// Where an environment runs.
+public enum TargetSpec: Sendable, Codable, Hashable {
+  /// A directory on this machine holding `releases/<label>/` and a `current` symlink.
+  case local(path: String)
+  /// A fleet of hosts reached with the system OpenSSH client.
+  case ssh(SSHTargetSpec)
+  /// User commands (for example kubectl or helm) as an escape hatch.
+  case command(CommandTargetSpec)
+}
+
+/// The hosts, user, path and batch size of an `ssh` target.
+public struct SSHTargetSpec: Sendable, Codable, Hashable {
+  public var hosts: [String]
+  public var user: String?
+  public var path: String
+  public var port: Int?
+  /// Hosts switched at a time.
+  public var batch: Share
+
+  public init(hosts: [String], user: String? = nil, path: String, port: Int? = nil, batch: Share = .count(1)) {
+    self.hosts = hosts
+    self.user = user
+    self.path = path
+    self.port = port
+    self.batch = batch
+  }
+}
+
+/// The commands of a `command` target; each is an argument vector run without a shell.
+public struct CommandTargetSpec: Sendable, Codable, Hashable {
+  public var deploy: [String]
+  public var rollback: [String]?
+  public var current: [String]?
+
+  public init(deploy: [String], rollback: [String]? = nil, current: [String]? = nil) {
+    self.deploy = deploy
+    self.rollback = rollback
+    self.current = current
+  }
+}
+
+/// An absolute count or a percentage, as used by `batch` and `hosts`.
+public enum Share: Sendable, Codable, Hashable, CustomStringConvertible {
+  case count(Int)
+  case percent(Int)
+
+  /// How many of `total` items the share covers: at least one when `total` is positive, never more than `total`.
+  public func of(_ total: Int) -> Int {
+    guard total > 0 else { return 0 }
+    switch self {
+    case .count(let n): return min(max(n, 1), total)
+    case .percent(let p): return min(max(Int((Double(total) * Double(p) / 100).rounded(.up)), 1), total)
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .count(let n): return "\(n)"
+    case .percent(let p): return "\(p)%"
+    }
+  }
+}
+
+/// A named check: its kind and the probe policy shared by every kind.
+public struct CheckSpec: Sendable, Codable, Hashable {
+  public var name: String
+  public var kind: CheckKind
+  /// Retry-quorum and host-share settings; ignored by `config` and `drift`.
+  public var policy: ProbePolicy
+  /// A dependency check blocks promotion when it fails, but never triggers a rollback.
+  public var dependency: Bool
+
+  public init(name: String, kind: CheckKind, policy: ProbePolicy = ProbePolicy(), dependency: Bool = false) {
+    self.name = name
+    self.kind = kind
+    self.policy = policy
+    self.dependency = dependency
+  }
+}
+
+/// The kinds of check a pipeline can declare.
+public enum CheckKind: Sendable, Codable, Hashable {
+  /// Passes when the status equals `expect` and the body contains `contains`, if given.
+  case http(url: String, expect: Int, contains: String?)
+  /// Passes when a TCP connection to `address` (`HOST:PORT`) opens within the timeout.
+  case tcp(address: String)
+  /// Passes when the program exits 0 within the timeout; run without a shell in the release directory.
+  case command(arguments: [String])
+  /// Passes when the file exists and was modified at most `maxAge` ago.
+  case heartbeat(path: String, maxAge: TimeSpan)
+  /// Passes when every rule holds for the environment's resolved config. Preflight only.
+  case config(rules: [ConfigRule])
+  /// Passes when the config key set equals `environment`'s, except keys in `allow`. Preflight only.
+  case drift(environment: String, allow: [String])
+
+  /// The YAML key that names this kind.
+  public var keyword: String {
+    switch self {
+    case .http: return "http"
+    case .tcp: return "tcp"
+    case .command: return "command"
+    case .heartbeat: return "heartbeat"
+    case .config: return "config"
+    case .drift: return "drift"
+    }
+  }
+
+  /// Whether the kind only inspects configuration and so can run only as a preflight check.
+  public var isPreflightOnly: Bool {
+    switch self {
+    case .config, .drift: return true
+    default: return false
+    }
+  }
+}
+
+/// One rule of a `config` check. A rule either names a `key` (and any of `required`, `match`, `differsFrom`,
+/// `oneOf`) or, with no key, a `forbid` pattern applied to every value.
+public struct ConfigRule: Sendable, Codable, Hashable {
+  public var key: String?
+  public var required: Bool
+  public var match: String?
+  public var forbid: String?
+  public var differsFrom: String?
+  public var oneOf: [String]?
+
+  public init(
+    key: String? = nil, required: Bool = false, match: String? = nil, forbid: String? = nil,
+    differsFrom: String? = nil, oneOf: [String]? = nil
+  ) {
+    self.key = key
+    self.required = required
+    self.match = match
+    self.forbid = forbid
+    self.differsFrom = differsFrom
+    self.oneOf = oneOf
+  }
+}
+
+/// The retry quorum of a probing check: see "Retry quorum" in DESIGN.md.
+public struct ProbePolicy: Sendable, Codable, Hashable {
+  /// Probes made at most per host.
+  public var attempts: Int
+  /// Successful probes that make a host pass.
+  public var pass: Int
+  /// Pause between probes.
+  public var interval: TimeSpan
+  /// Bound on each probe.
+  public var timeout: TimeSpan
+  /// Share of hosts that must pass.
+  public var hosts: Share
+
+  public init(
+    attempts: Int = 5, pass: Int = 2, interval: TimeSpan = .seconds(1), timeout: TimeSpan = .seconds(5),
+    hosts: Share = .percent(100)
+  ) {
+    self.attempts = attempts
+    self.pass = pass
+    self.interval = interval
+    self.timeout = timeout
+    self.hosts = hosts
+  }
+}

@@ -1,0 +1,3 @@
+import AirlockKit
+
+print("airlock \(AirlockVersion.string)")
