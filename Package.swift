@@ -47,7 +47,7 @@ let package = Package(
     ),
     .testTarget(
       name: "AirlockCLITests",
-      dependencies: ["AirlockKit"]
+      dependencies: ["airlock"]
     ),
   ],
   swiftLanguageModes: [.v6]

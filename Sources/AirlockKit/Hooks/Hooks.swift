@@ -1,0 +1,86 @@
+import Foundation
+
+/// A lifecycle point at which a hook runs.
+public enum HookPoint: String, Sendable, CaseIterable {
+  case preDeploy = "pre-deploy"
+  case postDeploy = "post-deploy"
+  case prePromote = "pre-promote"
+  case postPromote = "post-promote"
+  case preRollback = "pre-rollback"
+  case postRollback = "post-rollback"
+  case onFailure = "on-failure"
+
+  /// Whether a failure of the hook blocks the change (exit 3) rather than being reported.
+  public var blocks: Bool { rawValue.hasPrefix("pre-") }
+}
+
+/// What one hook run did.
+public struct HookRun: Sendable, Codable, Hashable {
+  public var hook: String
+  public var succeeded: Bool
+  /// `exit 0`, `exit 2`, `timeout`, `not executable`…
+  public var reason: String
+  /// The tail of what the hook printed.
+  public var output: String
+}
+
+/// Finds and runs the executables in a pipeline's hooks folder.
+///
+/// Hooks get the `AIRLOCK_*` variables of DESIGN.md and a minimal `PATH`/`HOME`/`LANG`, never config or secrets.
+public struct Hooks: Sendable {
+  /// The hooks folder; hooks that are absent are skipped.
+  public let directory: URL
+  /// Bound on each hook's run.
+  public let timeout: Duration
+  let runner: ProcessRunner
+
+  public init(directory: URL, timeout: Duration = .seconds(300), runner: ProcessRunner = ProcessRunner()) {
+    self.directory = directory
+    self.timeout = timeout
+    self.runner = runner
+  }
+
+  /// The variables a hook sees, one per event.
+  public struct Event: Sendable {
+    public var pipeline: String
+    public var environment: String
+    public var event: EventKind
+    public var release: Release?
+    public var previous: Release?
+    public var actor: String
+  }
+
+  /// Runs `point`'s hook if there is one; `nil` when there is none.
+  public func run(_ point: HookPoint, for event: Event, baseEnvironment: [String: String]) async -> HookRun? {
+    let file = directory.appendingPathComponent(point.rawValue)
+    guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+    guard FileManager.default.isExecutableFile(atPath: file.path) else {
+      return HookRun(
+        hook: point.rawValue, succeeded: false, reason: "not executable (chmod +x \(file.path))", output: "")
+    }
+    var environment = baseEnvironment.filter { ["PATH", "HOME", "LANG", "USER", "TZ"].contains($0.key) }
+    environment["AIRLOCK_PIPELINE"] = event.pipeline
+    environment["AIRLOCK_ENVIRONMENT"] = event.environment
+    environment["AIRLOCK_RELEASE"] = event.release?.id.hex ?? ""
+    environment["AIRLOCK_VERSION"] = event.release?.version ?? ""
+    environment["AIRLOCK_PREVIOUS_RELEASE"] = event.previous?.version ?? ""
+    environment["AIRLOCK_EVENT"] = event.event.rawValue
+    environment["AIRLOCK_ACTOR"] = event.actor
+    let result = await runner.run(
+      [file.path], in: directory.deletingLastPathComponent(), environment: environment, timeout: timeout)
+    return HookRun(
+      hook: point.rawValue, succeeded: result.succeeded, reason: result.termination.reason, output: result.output)
+  }
+}
+
+extension ProcessResult.Termination {
+  /// A short human reason: `exit 0`, `exit 3`, `signal 9`, `timeout`, or why it could not start.
+  public var reason: String {
+    switch self {
+    case .exited(let code): return "exit \(code)"
+    case .signaled(let signal): return "signal \(signal)"
+    case .timedOut: return "timeout"
+    case .failedToStart(let why): return why
+    }
+  }
+}

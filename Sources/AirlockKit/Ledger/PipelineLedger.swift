@@ -1,0 +1,194 @@
+import Foundation
+
+/// One pipeline's view of the ledger: its environment branches, release tags and leases.
+///
+/// Every event becomes one commit on `refs/heads/<pipeline>/<environment>` whose tree is the environment's state
+/// after the event; labels are bound once with `refs/tags/<pipeline>/<label>`.
+public final class PipelineLedger {
+  /// The underlying git repository.
+  public let ledger: Ledger
+  /// The pipeline name that prefixes every ref.
+  public let pipeline: String
+
+  public init(ledger: Ledger, pipeline: String) {
+    self.ledger = ledger
+    self.pipeline = pipeline
+  }
+
+  /// The newest commit of an environment's branch, decoded.
+  public struct Head: Sendable {
+    /// The commit id; `nil` when the environment has no events yet.
+    public var commit: ObjectID?
+    /// The environment's derived state after the newest event.
+    public var state: EnvironmentState
+  }
+
+  /// The branch name of `environment`, e.g. `web/production`.
+  public func branch(_ environment: String) -> String { "\(pipeline)/\(environment)" }
+
+  /// The newest state of `environment`, read from one commit.
+  public func head(of environment: String) throws -> Head {
+    guard let commit = try ledger.reference("refs/heads/" + branch(environment)) else {
+      return Head(commit: nil, state: EnvironmentState())
+    }
+    guard let data = try ledger.readFile("state.json", inCommit: commit) else {
+      throw AirlockError(.unexpected, "ledger commit \(commit.short) on \(branch(environment)) has no state.json")
+    }
+    return Head(commit: commit, state: try LedgerCoding.decode(EnvironmentState.self, from: data))
+  }
+
+  /// The decoded `release.json` of a commit.
+  public func record(at commit: ObjectID) throws -> EventRecord {
+    guard let data = try ledger.readFile("release.json", inCommit: commit) else {
+      throw AirlockError(.unexpected, "ledger commit \(commit.short) has no release.json")
+    }
+    return try LedgerCoding.decode(EventRecord.self, from: data)
+  }
+
+  /// The decoded `environment.json` of a commit, if it has one.
+  public func snapshot(at commit: ObjectID) throws -> EnvironmentSnapshot? {
+    guard let data = try ledger.readFile("environment.json", inCommit: commit) else { return nil }
+    return try LedgerCoding.decode(EnvironmentSnapshot.self, from: data)
+  }
+
+  /// The `config.env` text of a commit (secrets as fingerprints).
+  public func configText(at commit: ObjectID) throws -> String? {
+    try ledger.readFile("config.env", inCommit: commit).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// The check results (`checks.json`) of a commit.
+  public func checkResults(at commit: ObjectID) throws -> [CheckResult] {
+    guard let data = try ledger.readFile("checks.json", inCommit: commit) else { return [] }
+    return try LedgerCoding.decode([CheckResult].self, from: data)
+  }
+
+  /// Everything one event commit holds besides the artifact.
+  public struct EventFiles {
+    public var record: EventRecord
+    public var state: EnvironmentState
+    public var configText: String
+    public var checks: [CheckResult]
+    public var snapshot: EnvironmentSnapshot?
+    /// The artifact tree of the release running after the event, if any.
+    public var artifact: ObjectID?
+  }
+
+  /// Appends one event to `environment`'s branch with a compare-and-swap from `expected`.
+  ///
+  /// A branch that moved since `expected` was read throws `AirlockError` `.conflict` and writes nothing.
+  @discardableResult
+  public func append(
+    _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature
+  ) throws -> ObjectID {
+    var blobs: [String: Data] = [
+      "release.json": try LedgerCoding.encode(files.record),
+      "state.json": try LedgerCoding.encode(files.state),
+      "config.env": Data(files.configText.utf8),
+      "checks.json": try LedgerCoding.encode(files.checks),
+    ]
+    if let snapshot = files.snapshot { blobs["environment.json"] = try LedgerCoding.encode(snapshot) }
+    do {
+      return try ledger.appendEvent(
+        branch: branch(environment), expectedHead: expected, files: blobs,
+        subtrees: files.artifact.map { ["artifact": $0] } ?? [:], message: message, author: author,
+        time: files.record.finishedAt)
+    } catch let error as LedgerError where error.code == .concurrentUpdate {
+      throw AirlockError(
+        .conflict, "another change to \(environment) was recorded while this one ran; nothing of this one was recorded")
+    }
+  }
+
+  /// Newest-first events of `environment`, at most `limit`.
+  public func history(of environment: String, limit: Int?) throws -> [(commit: LedgerCommit, record: EventRecord)] {
+    guard try ledger.reference("refs/heads/" + branch(environment)) != nil else { return [] }
+    return try ledger.history(branch: branch(environment), limit: limit).map { ($0, try record(at: $0.id)) }
+  }
+
+  /// Environments that have at least one event, by branch name.
+  public func recordedEnvironments() throws -> [String] {
+    let prefix = "refs/heads/\(pipeline)/"
+    return try ledger.references(withPrefix: prefix).map { String($0.name.dropFirst(prefix.count)) }
+  }
+
+  // MARK: Releases
+
+  private func tagName(_ label: String) -> String { "refs/tags/\(pipeline)/\(label)" }
+
+  /// The release bound to `label`, if any.
+  public func release(labelled label: String) throws -> Release? {
+    guard Release.isValidLabel(label), let commit = try ledger.reference(tagName(label)) else { return nil }
+    guard let tree = try ledger.entry("artifact", inCommit: commit) else {
+      throw AirlockError(.unexpected, "tag \(pipeline)/\(label) points at a commit without an artifact")
+    }
+    return Release(id: tree, version: label)
+  }
+
+  /// Stores `directory` as an artifact and binds its label (default: the tree id's first 12 hex digits).
+  ///
+  /// A label already bound to a different tree is refused; the same tree under the same label is the same release.
+  public func storeRelease(directory: URL, version: String?, actor: Signature, time: Date) throws -> Release {
+    if let version, !Release.isValidLabel(version) {
+      throw AirlockError(
+        .invalidInput,
+        "invalid version label '\(version)': use 1-64 characters of [A-Za-z0-9._+-], starting with a letter or digit")
+    }
+    let tree = try ledger.storeArtifact(directory: directory)
+    let label = version ?? tree.short
+    if let bound = try release(labelled: label) {
+      guard bound.id == tree else {
+        throw AirlockError(
+          .invalidInput,
+          "version \(label) is already bound to artifact \(bound.id.short), not \(tree.short); "
+            + "labels are immutable: choose a new --version")
+      }
+      return bound
+    }
+    let release = Release(id: tree, version: label)
+    let manifest = try LedgerCoding.encode(
+      ReleaseManifest(pipeline: pipeline, version: label, id: tree, createdAt: time, actor: actor.name))
+    let tagTree = try ledger.writeTree(files: ["release.json": manifest], subtrees: ["artifact": tree])
+    let commit = try ledger.writeCommit(
+      tree: tagTree, parents: [], message: "release \(pipeline) \(label)", author: actor, time: time)
+    do {
+      try ledger.updateReference(tagName(label), to: commit, expected: nil, logMessage: "airlock: bind \(label)")
+    } catch let error as LedgerError where error.code == .concurrentUpdate {
+      // Another runner bound the label first: fine if it bound the same tree.
+      guard let bound = try self.release(labelled: label), bound.id == tree else {
+        throw AirlockError(.invalidInput, "version \(label) was just bound to another artifact; choose a new --version")
+      }
+    }
+    return release
+  }
+
+  /// Finds a release by label or by a unique prefix (at least 4 hex digits) of its tree id.
+  ///
+  /// `known` releases (for example those an environment's state mentions) are searched first, so the common case
+  /// needs no scan of the tags.
+  public func findRelease(_ reference: String, among known: [Release] = []) throws -> Release? {
+    if let match = known.first(where: { $0.version == reference }) { return match }
+    if let bound = try release(labelled: reference) { return bound }
+    let prefix = reference.lowercased()
+    guard prefix.count >= 4, prefix.count <= 40, prefix.allSatisfy(\.isHexDigit) else { return nil }
+    var matches = Set(known.filter { $0.id.hex.hasPrefix(prefix) })
+    if matches.isEmpty {
+      for (name, commit) in try ledger.references(withPrefix: "refs/tags/\(pipeline)/") {
+        guard let tree = try ledger.entry("artifact", inCommit: commit), tree.hex.hasPrefix(prefix) else { continue }
+        matches.insert(Release(id: tree, version: String(name.split(separator: "/").last!)))
+      }
+    }
+    let trees = Set(matches.map(\.id))
+    guard trees.count <= 1 else {
+      throw AirlockError(.invalidInput, "release prefix \(reference) is ambiguous: \(trees.count) artifacts match")
+    }
+    return matches.sorted { $0.version < $1.version }.first
+  }
+}
+
+/// The `release.json` of a label's tag commit.
+struct ReleaseManifest: Codable {
+  var pipeline: String
+  var version: String
+  var id: ObjectID
+  var createdAt: Date
+  var actor: String
+}

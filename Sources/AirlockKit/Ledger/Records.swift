@@ -1,0 +1,240 @@
+import Foundation
+
+/// A release: an artifact tree plus its version label.
+///
+/// Two environments run the same release exactly when their `id`s (the artifact's git tree id) are equal.
+public struct Release: Sendable, Codable, Hashable, CustomStringConvertible {
+  /// The artifact's git tree id.
+  public var id: ObjectID
+  /// The version label, unique per pipeline.
+  public var version: String
+
+  public init(id: ObjectID, version: String) {
+    self.id = id
+    self.version = version
+  }
+
+  public var description: String { "\(version) (\(id.short))" }
+
+  /// Whether `label` is a valid version label: `[A-Za-z0-9][A-Za-z0-9._+-]{0,63}`.
+  public static func isValidLabel(_ label: String) -> Bool {
+    let scalars = Array(label.unicodeScalars)
+    guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first)
+    else { return false }
+    return scalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-".unicodeScalars.contains($0)) }
+  }
+}
+
+/// What kind of event a ledger commit records.
+public enum EventKind: String, Sendable, Codable, Hashable {
+  case deploy, promote, rollback, verify, lock, unlock, approve, recover
+}
+
+/// How an event ended.
+public enum EventOutcome: String, Sendable, Codable, Hashable {
+  /// Switched (or verified) and verified good.
+  case ok
+  /// Refused before anything changed: preflight, a hook, or a promotion rule.
+  case blocked
+  /// Verify failed; the environment was left as it is (or a rollback followed as its own event).
+  case failed
+  /// Verify could not be performed because a check is broken.
+  case inconclusive
+  /// After a rollback the restored release failed the same checks: the check or the environment is suspect.
+  case suspect
+  /// The release was already running and verified; nothing was done.
+  case unchanged
+  /// A previous run was interrupted; this event records what was found and repaired.
+  case interrupted
+}
+
+/// Whether an environment's current release is known good.
+public enum ReleaseStatus: String, Sendable, Codable, Hashable {
+  case verified, unverified, failed, suspect
+}
+
+/// The `release.json` of a ledger commit: what the event was, about which release, and how it ended.
+public struct EventRecord: Sendable, Codable, Hashable {
+  public var pipeline: String
+  public var environment: String
+  public var event: EventKind
+  public var outcome: EventOutcome
+  /// The release the event is about (the one deployed, promoted, rolled back to, or verified).
+  public var release: Release?
+  /// The release running in the environment after the event.
+  public var current: Release?
+  /// The release running before the event.
+  public var previous: Release?
+  /// For promotions: the environment the release was verified in.
+  public var sourceEnvironment: String?
+  /// Whether Airlock did this on its own (an automatic rollback after a failed verify).
+  public var automatic: Bool
+  public var actor: String
+  public var startedAt: Date
+  public var finishedAt: Date
+  public var durationMilliseconds: Int
+  /// One human line with the reason or the result.
+  public var detail: String
+
+  public init(
+    pipeline: String, environment: String, event: EventKind, outcome: EventOutcome, release: Release?,
+    current: Release?, previous: Release?, sourceEnvironment: String? = nil, automatic: Bool = false,
+    actor: String, startedAt: Date, finishedAt: Date, detail: String
+  ) {
+    self.pipeline = pipeline
+    self.environment = environment
+    self.event = event
+    self.outcome = outcome
+    self.release = release
+    self.current = current
+    self.previous = previous
+    self.sourceEnvironment = sourceEnvironment
+    self.automatic = automatic
+    self.actor = actor
+    self.startedAt = startedAt
+    self.finishedAt = finishedAt
+    self.durationMilliseconds = max(0, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded()))
+    self.detail = detail
+  }
+}
+
+/// A release that was verified good in an environment, and where its config snapshot lives.
+public struct GoodRelease: Sendable, Codable, Hashable {
+  public var release: Release
+  /// The blob of the `config.env` the release was verified with: the snapshot rollback restores.
+  public var config: ObjectID
+  public var verifiedAt: Date
+}
+
+/// A release that failed or was rolled back in an environment; promotion refuses it without `--force`.
+public struct Quarantine: Sendable, Codable, Hashable {
+  public var release: Release
+  public var reason: String
+  public var since: Date
+  /// The config snapshot it was last good with, so `rollback --to … --force` can still restore it.
+  public var config: ObjectID?
+}
+
+/// The `state.json` of a ledger commit: the environment's derived state after the event.
+///
+/// Airlock keeps it in every commit so that status, promotion and rollback read one commit instead of walking
+/// history; it is fully derivable from the events before it.
+public struct EnvironmentState: Sendable, Codable, Hashable {
+  /// What runs now.
+  public var current: Release?
+  public var currentStatus: ReleaseStatus?
+  /// Verified-good releases, newest verification first, one entry per release, at most `goodLimit`.
+  public var good: [GoodRelease]
+  /// Quarantined releases by artifact tree id.
+  public var quarantined: [Quarantine]
+  /// How many events the branch holds, this one included.
+  public var sequence: Int
+
+  /// How many verified-good releases the state remembers; rollback further back is by `--to`.
+  public static let goodLimit = 100
+
+  public init() {
+    current = nil
+    currentStatus = nil
+    good = []
+    quarantined = []
+    sequence = 0
+  }
+
+  /// Whether `release` was verified good here and has not been quarantined since.
+  public func isVerified(_ id: ObjectID) -> Bool { good.contains { $0.release.id == id } }
+
+  /// The quarantine entry of `id`, if it is quarantined here.
+  public func quarantine(of id: ObjectID) -> Quarantine? { quarantined.first { $0.release.id == id } }
+
+  /// Records `release` as verified good at `commit`, newest first.
+  mutating func markGood(_ release: Release, config: ObjectID, at time: Date) {
+    good.removeAll { $0.release.id == release.id }
+    good.insert(GoodRelease(release: release, config: config, verifiedAt: time), at: 0)
+    if good.count > Self.goodLimit { good.removeLast(good.count - Self.goodLimit) }
+    quarantined.removeAll { $0.release.id == release.id }
+  }
+
+  /// Quarantines `release`: it is no longer a rollback target and promotion refuses it.
+  mutating func quarantine(_ release: Release, reason: String, at time: Date) {
+    let config = good.first { $0.release.id == release.id }?.config
+    good.removeAll { $0.release.id == release.id }
+    quarantined.removeAll { $0.release.id == release.id }
+    quarantined.append(Quarantine(release: release, reason: reason, since: time, config: config))
+  }
+}
+
+/// The `environment.json` of a ledger commit: everything needed to act on the environment without the pipeline
+/// file (rollback when the file is broken).
+public struct EnvironmentSnapshot: Sendable, Codable, Hashable {
+  public var pipeline: String
+  public var root: String
+  public var keep: Int
+  public var hooks: String
+  public var environment: EnvironmentSpec
+  /// The definitions of the checks the environment uses.
+  public var checks: [String: CheckSpec]
+
+  public init(pipeline: Pipeline, environment: EnvironmentSpec) {
+    self.pipeline = pipeline.name
+    self.root = pipeline.root
+    self.keep = pipeline.keep
+    self.hooks = pipeline.hooks
+    self.environment = environment
+    let names = Set(environment.preflight + environment.verify)
+    self.checks = pipeline.checks.filter { names.contains($0.key) }
+  }
+
+  /// Resolves a path from the snapshot against the project root it was taken in.
+  public func resolve(_ path: String) -> URL {
+    if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
+    return URL(fileURLWithPath: root).appendingPathComponent(path)
+  }
+}
+
+/// Encoders shared by every ledger file, so the same state always serialises to the same bytes.
+enum LedgerCoding {
+  static func encoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+      var container = encoder.singleValueContainer()
+      try container.encode(Timestamp.format(date))
+    }
+    return encoder
+  }
+
+  static func decoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .custom { decoder in
+      let text = try decoder.singleValueContainer().decode(String.self)
+      guard let date = Timestamp.parse(text) else {
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
+      }
+      return date
+    }
+    return decoder
+  }
+
+  static func encode<T: Encodable>(_ value: T) throws -> Data {
+    var data = try encoder().encode(value)
+    data.append(0x0A)
+    return data
+  }
+
+  static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    try decoder().decode(type, from: data)
+  }
+}
+
+/// ISO 8601 timestamps with milliseconds, in UTC.
+public enum Timestamp {
+  public static func format(_ date: Date) -> String {
+    date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+  }
+
+  public static func parse(_ text: String) -> Date? {
+    try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
+      ?? Date(text, strategy: .iso8601)
+  }
+}

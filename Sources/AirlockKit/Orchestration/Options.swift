@@ -1,0 +1,45 @@
+import Foundation
+
+/// Everything an operation takes from the world around it: who acts, the time, the process environment, where
+/// progress goes. Injected so tests control time and can read progress.
+public struct OperationOptions: Sendable {
+  /// Who is making the change; the commit author of every event.
+  public var actor: Signature
+  /// The source of time for probes, quorum intervals and timestamps.
+  public var clock: any AirlockClock
+  /// The process environment: secrets are read from here, and `PATH`/`HOME` passed on to hooks and `start`.
+  public var environment: [String: String]
+  /// Receives one human progress line at a time (the CLI prints them on stderr).
+  public var progress: @Sendable (String) -> Void
+  /// Runs `start`, hooks and command checks.
+  public var runner: ProcessRunner
+  /// Bound on the `start` command.
+  public var startTimeout: Duration
+  /// Ship or promote a quarantined release anyway, or roll back to one.
+  public var force: Bool
+
+  public init(
+    actor: Signature, clock: any AirlockClock = SystemClock(), environment: [String: String],
+    progress: @escaping @Sendable (String) -> Void = { _ in }, runner: ProcessRunner = ProcessRunner(),
+    startTimeout: Duration = .seconds(300), force: Bool = false
+  ) {
+    self.actor = actor
+    self.clock = clock
+    self.environment = environment
+    self.progress = progress
+    self.runner = runner
+    self.startTimeout = startTimeout
+    self.force = force
+  }
+
+  /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (DESIGN.md, Ledger layout).
+  public static func actor(from environment: [String: String], gitIdentity: Signature?) -> Signature {
+    let host = ProcessInfo.processInfo.hostName
+    if let name = environment["AIRLOCK_ACTOR"], !name.isEmpty {
+      return Signature(name: name, email: name.contains("@") ? name : "\(name)@\(host)")
+    }
+    if let gitIdentity { return gitIdentity }
+    let user = environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
+    return Signature(name: user, email: "\(user)@\(host)")
+  }
+}

@@ -1,0 +1,642 @@
+import Foundation
+
+/// Deploys, promotes, rolls back and verifies the environments of one pipeline.
+///
+/// Every changing operation holds the environment's lease, records each switch, failure and refusal as one ledger
+/// commit, and returns a report whose `exitCode` is the documented one. Refusals of bad input throw
+/// `AirlockError` before anything is written.
+public struct Orchestrator {
+  /// The loaded pipeline, or `nil` when it could not be loaded and only rollback from snapshots is possible.
+  public let pipeline: Pipeline?
+  /// The ledger, scoped to the pipeline.
+  public let ledger: PipelineLedger
+  public let options: OperationOptions
+
+  /// An orchestrator for a loaded pipeline.
+  public init(pipeline: Pipeline, ledger: Ledger, options: OperationOptions) {
+    self.pipeline = pipeline
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipeline.name)
+    self.options = options
+  }
+
+  /// An orchestrator with no usable pipeline file: rollback and the read-only queries work from the ledger's
+  /// snapshots.
+  public init(pipelineName: String, ledger: Ledger, options: OperationOptions) {
+    self.pipeline = nil
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipelineName)
+    self.options = options
+  }
+
+  var clock: any AirlockClock { options.clock }
+
+  // MARK: Commands
+
+  /// Records `artifact` as a release and ships it to `environment`, which must not have `requires`.
+  public func deploy(environment name: String, artifact: URL, version: String?) async throws -> OperationReport {
+    let pipeline = try requirePipeline()
+    let spec = try environment(name, in: pipeline)
+    if let source = spec.requires {
+      throw AirlockError(
+        .invalidInput,
+        "\(name) only takes releases verified in \(source): run `airlock promote \(name)` instead of deploy")
+    }
+    try checkArtifact(artifact)
+    if let version, !Release.isValidLabel(version) {
+      throw AirlockError(
+        .invalidInput,
+        "invalid version label '\(version)': use 1-64 characters of [A-Za-z0-9._+-], starting with a letter or digit")
+    }
+    let stage = try makeStage(spec, pipeline: pipeline)
+    let secrets = stage.secrets()
+    try stage.requireSecrets(secrets)
+    let lease = try Lease.acquire(ledger, environment: name, operation: "deploy", options: options)
+    defer { lease.release() }
+    let release = try ledger.storeRelease(
+      directory: artifact, version: version, actor: options.actor, time: clock.now())
+    options.progress("→ release \(release.version) is artifact \(release.id.short)")
+    return try await ship(release, to: stage, event: .deploy, source: nil, secrets: secrets)
+  }
+
+  /// Ships the newest release verified in `environment`'s `requires` environment, or `reference` if given.
+  public func promote(environment name: String, release reference: String?) async throws -> OperationReport {
+    let pipeline = try requirePipeline()
+    let spec = try environment(name, in: pipeline)
+    guard let source = spec.requires else {
+      throw AirlockError(
+        .invalidInput,
+        "\(name) has no `requires`: ship to it with `airlock deploy \(name) --artifact DIR`")
+    }
+    let stage = try makeStage(spec, pipeline: pipeline)
+    let secrets = stage.secrets()
+    try stage.requireSecrets(secrets)
+    let lease = try Lease.acquire(ledger, environment: name, operation: "promote", options: options)
+    defer { lease.release() }
+    let upstream = try ledger.head(of: source).state
+    let release: Release
+    if let reference {
+      let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
+      guard let found = try ledger.findRelease(reference, among: known) else {
+        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
+      }
+      release = found
+      guard upstream.isVerified(found.id) else {
+        let why = upstream.quarantine(of: found.id).map { "it was quarantined there: \($0.reason)" } ?? "it was never"
+        return try await refuse(
+          release, in: stage, event: .promote, source: source,
+          because: "\(found.version) was not verified in \(source) (\(why)); only verified releases are promoted",
+          secrets: secrets)
+      }
+    } else {
+      guard let newest = upstream.good.first?.release else {
+        throw AirlockError(
+          .blocked, "nothing has been verified in \(source) yet: deploy and verify a release there first")
+      }
+      release = newest
+    }
+    return try await ship(release, to: stage, event: .promote, source: source, secrets: secrets)
+  }
+
+  /// Switches `environment` back to the newest earlier verified-good release, or to `reference`.
+  ///
+  /// Restores the artifact and the config snapshot the release was last good with, skips preflight, runs verify,
+  /// and quarantines the release it left. Works from the ledger's snapshot when the pipeline file is broken.
+  public func rollback(environment name: String, to reference: String?) async throws -> OperationReport {
+    let stage = try stageForRecovery(name)
+    let lease = try Lease.acquire(ledger, environment: name, operation: "rollback", options: options)
+    defer { lease.release() }
+    let head = try ledger.head(of: name)
+    let state = head.state
+    let current = state.current
+    let good: GoodRelease
+    if let reference {
+      let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
+      guard let release = try ledger.findRelease(reference, among: known) else {
+        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
+      }
+      if release.id == current?.id {
+        throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
+      }
+      if let entry = state.good.first(where: { $0.release.id == release.id }) {
+        good = entry
+      } else if let quarantined = state.quarantine(of: release.id), let config = quarantined.config, options.force {
+        good = GoodRelease(release: release, config: config, verifiedAt: quarantined.since)
+      } else if let quarantined = state.quarantine(of: release.id) {
+        throw AirlockError(
+          .blocked,
+          "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway")
+      } else {
+        throw AirlockError(
+          .blocked, "\(release.version) was never verified good in \(name); rollback only goes to verified releases")
+      }
+    } else {
+      guard let earlier = state.good.first(where: { $0.release.id != current?.id }) else {
+        throw AirlockError(
+          .blocked,
+          "\(name) has no earlier verified-good release to roll back to; ship a fixed release instead")
+      }
+      good = earlier
+    }
+    return try await restore(
+      stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+  }
+
+  /// Runs `environment`'s verify checks against what runs there now and records the verdict.
+  ///
+  /// A pass marks the release verified (so it can be promoted); a failure is recorded and reported (exit 5) but
+  /// never rolls back: that is for `rollback` or a deploy's failure policy.
+  public func verify(environment name: String) async throws -> OperationReport {
+    let pipeline = try requirePipeline()
+    let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
+    let lease = try Lease.acquire(ledger, environment: name, operation: "verify", options: options)
+    defer { lease.release() }
+    let started = clock.now()
+    let head = try ledger.head(of: name)
+    guard let release = head.state.current, let commit = head.commit else {
+      throw AirlockError(.invalidInput, "nothing runs in \(name) yet: deploy or promote a release first")
+    }
+    let configText = try ledger.configText(at: commit) ?? ""
+    let config = ConfigFile.parse(configText).config
+    options.progress("→ verify \(name) \(release.version)")
+    let results = try await stage.runChecks(
+      stage.spec.verify, release: release, config: config, secrets: stage.secrets())
+    let judgement = Judgement(results: results, startFailure: nil)
+    var state = head.state
+    let outcome: EventOutcome
+    switch judgement {
+    case .pass:
+      outcome = .ok
+      state.currentStatus = .verified
+      state.markGood(release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
+    case .inconclusive:
+      outcome = .inconclusive
+    case .fail, .dependencyDown:
+      outcome = .failed
+      state.currentStatus = .failed
+    }
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: name, event: .verify, outcome: outcome, release: release,
+      current: release, previous: release, actor: options.actor.name, startedAt: started, finishedAt: clock.now(),
+      detail: judgement.detail)
+    let written = try commitEvent(
+      record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
+    return OperationReport(
+      command: "verify", pipeline: ledger.pipeline, environment: name, outcome: outcome,
+      exitCode: judgement.passed ? 0 : 5, release: release, previous: release, current: release,
+      summary: "verify \(name) \(release.version): \(judgement.detail)", checks: results, hooks: [],
+      commits: [written], warnings: [])
+  }
+
+  // MARK: Shipping
+
+  /// Installs, switches, starts and verifies `release` in `stage`, then applies the failure policy.
+  func ship(
+    _ release: Release, to stage: Stage, event: EventKind, source: String?, secrets: SecretSet
+  ) async throws -> OperationReport {
+    let started = clock.now()
+    let name = stage.name
+    let head = try ledger.head(of: name)
+    var warnings = try interruptedRunWarning(stage, head: head).map { [$0] } ?? []
+    let previous = head.state.current
+    let config = stage.spec.config
+    let ledgerConfig = ConfigFile.render(config: config, secrets: secrets.fingerprints)
+    if previous?.id == release.id, head.state.currentStatus == .verified, let commit = head.commit,
+      try ledger.configText(at: commit) == ledgerConfig, try stage.target.currentVersion() == release.version
+    {
+      return OperationReport(
+        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
+        release: release, previous: previous, current: previous,
+        summary: "\(name) already runs \(release.version) with this config, verified; nothing to do", checks: [],
+        hooks: [], commits: [], warnings: warnings)
+    }
+    if let quarantine = head.state.quarantine(of: release.id), !options.force {
+      return try await refuse(
+        release, in: stage, event: event, source: source,
+        because: "\(release.version) is quarantined in \(name) (\(quarantine.reason)); pass --force to ship it anyway",
+        secrets: secrets)
+    }
+
+    var checks: [CheckResult] = []
+    if !stage.spec.preflight.isEmpty {
+      options.progress("→ preflight \(name): \(stage.spec.preflight.joined(separator: ", "))")
+      checks = try await stage.runChecks(stage.spec.preflight, release: release, config: config, secrets: secrets)
+      let failed = checks.filter { $0.verdict != .pass }
+      if !failed.isEmpty {
+        let reasons = failed.map { $0.dependency ? "dependency \($0.summary)" : $0.summary }
+        return try await refuse(
+          release, in: stage, event: event, source: source,
+          because: "preflight failed: " + reasons.joined(separator: "; "), secrets: secrets, checks: checks)
+      }
+    }
+    var hooks: [HookRun] = []
+    let pre: HookPoint = event == .promote ? .prePromote : .preDeploy
+    if let run = await stage.runHook(pre, event: event, release: release, previous: previous) {
+      hooks.append(run)
+      if !run.succeeded {
+        return try await refuse(
+          release, in: stage, event: event, source: source, because: "hook \(run.hook) refused: \(run.reason)",
+          secrets: secrets, checks: checks, hooks: hooks)
+      }
+    }
+
+    options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
+    try stage.target.install(
+      version: release.version, configText: ConfigFile.render(config: config, secrets: secrets.values),
+      export: { try ledger.ledger.exportTree(release.id, to: $0) })
+    try stage.target.activate(release.version)
+    options.progress("→ switched \(name) current → \(release.version)")
+    let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
+      $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+    }
+    var verifyResults: [CheckResult] = []
+    if startFailure == nil && !stage.spec.verify.isEmpty {
+      options.progress("→ verify \(name): \(stage.spec.verify.joined(separator: ", "))")
+      verifyResults = try await stage.runChecks(stage.spec.verify, release: release, config: config, secrets: secrets)
+    }
+    checks += verifyResults
+    var judgement = Judgement(results: verifyResults, startFailure: startFailure)
+    if judgement.passed, let window = stage.spec.watch,
+      let degraded = try await stage.watch(release, config: config, secrets: secrets, window: window)
+    {
+      checks += degraded
+      judgement = Judgement(results: degraded, startFailure: nil)
+    }
+    var state = head.state
+    state.current = release
+    let configBlob = try ledger.ledger.writeBlob(Data(ledgerConfig.utf8))
+    let outcome: EventOutcome
+    switch judgement {
+    case .pass:
+      outcome = .ok
+      state.currentStatus = .verified
+      state.markGood(release, config: configBlob, at: clock.now())
+    case .inconclusive:
+      outcome = .inconclusive
+      state.currentStatus = .unverified
+    case .dependencyDown:
+      outcome = .failed
+      state.currentStatus = .unverified
+    case .fail:
+      outcome = .failed
+      state.currentStatus = .failed
+    }
+    let rollbackTarget =
+      judgement.isReleaseFailure && stage.spec.onFailure == .rollback
+      ? head.state.good.first { $0.release.id != release.id } : nil
+    if case .fail = judgement, rollbackTarget == nil {
+      // Nothing to go back to, or `on_failure: halt`: the release stays but may not be shipped again.
+      state.quarantine(release, reason: judgement.detail, at: clock.now())
+    }
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
+      current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
+      startedAt: started, finishedAt: clock.now(), detail: judgement.detail)
+    let commit = try commitEvent(
+      record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    options.progress("→ recorded \(event.rawValue) \(release.version) in \(name): \(outcome.rawValue)")
+
+    if judgement.passed {
+      if let run = await stage.runHook(
+        event == .promote ? .postPromote : .postDeploy, event: event, release: release, previous: previous)
+      {
+        hooks.append(run)
+        if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+      }
+      warnings += prune(stage, state: state)
+      let verb = event == .promote ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
+      return OperationReport(
+        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .ok, exitCode: 0,
+        release: release, previous: previous, current: release, summary: "\(verb): verified", checks: checks,
+        hooks: hooks, commits: [commit], warnings: warnings)
+    }
+
+    options.progress("✗ \(name) \(release.version): \(judgement.detail)")
+    if let run = await stage.runHook(.onFailure, event: event, release: release, previous: previous) {
+      hooks.append(run)
+      if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+    }
+    if let rollbackTarget {
+      options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")
+      var report = try await restore(
+        stage, to: rollbackTarget, leaving: release, automatic: true,
+        head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
+      report.command = event.rawValue
+      report.release = release
+      report.previous = previous
+      report.hooks = hooks + report.hooks
+      report.commits.insert(commit, at: 0)
+      report.warnings = warnings + report.warnings
+      return report
+    }
+    let why: String
+    switch judgement {
+    case .inconclusive:
+      why = "left as it is: a check is broken, fix the check and run `airlock verify \(name)`"
+    case .dependencyDown:
+      why = "left as it is: a dependency is down, and rolling back cannot fix someone else's outage"
+    default:
+      why =
+        stage.spec.onFailure == .halt
+        ? "left as it is (on_failure: halt); run `airlock rollback \(name)` to go back"
+        : "left as it is: \(name) has no earlier verified-good release to go back to"
+    }
+    return OperationReport(
+      command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome, exitCode: 5,
+      release: release, previous: previous, current: release,
+      summary: "\(event.rawValue) \(release.version) to \(name): \(judgement.detail); \(why)", checks: checks,
+      hooks: hooks, commits: [commit], warnings: warnings)
+  }
+
+  /// Switches `stage` to `good` with its recorded config snapshot, verifies it, and records the rollback.
+  ///
+  /// When the restored release fails the same checks, the check or the environment is suspect: the release that
+  /// was left is not quarantined and no further rollback is attempted (exit 5).
+  func restore(
+    _ stage: Stage, to good: GoodRelease, leaving: Release?, automatic: Bool, head: PipelineLedger.Head,
+    started: Date, earlier: [CheckResult]
+  ) async throws -> OperationReport {
+    let name = stage.name
+    let release = good.release
+    var warnings: [String] = []
+    if pipeline == nil {
+      warnings.append("pipeline file unusable: rolled back with the environment snapshot recorded in the ledger")
+    }
+    let snapshotText = String(decoding: try ledger.ledger.readBlob(good.config), as: UTF8.self)
+    let snapshot = ConfigFile.parse(snapshotText)
+    var secretValues: [String: String] = [:]
+    for (key, fingerprint) in snapshot.secrets.sorted(by: { $0.key < $1.key }) {
+      guard let value = options.environment[key] else {
+        throw AirlockError(
+          .invalidInput, "rollback of \(name) needs secret \(key) in the process environment; export it and run again")
+      }
+      secretValues[key] = value
+      if SecretSet.fingerprint(of: value, key: key, pipeline: ledger.pipeline) != fingerprint {
+        warnings.append("secret \(key) differs from the value \(release.version) was last verified with")
+      }
+    }
+    let secrets = SecretSet(names: Array(secretValues.keys), from: secretValues, pipeline: ledger.pipeline)
+    var hooks: [HookRun] = []
+    if let run = await stage.runHook(.preRollback, event: .rollback, release: release, previous: leaving) {
+      hooks.append(run)
+      // An automatic rollback is the safety net; a hook may veto an operator's rollback, never that one.
+      if !run.succeeded && !automatic {
+        throw AirlockError(.blocked, "hook pre-rollback refused the rollback of \(name): \(run.reason)")
+      }
+    }
+    options.progress("→ rolling \(name) back to \(release.version)")
+    try stage.target.install(
+      version: release.version, configText: ConfigFile.render(config: snapshot.config, secrets: secretValues),
+      export: { try ledger.ledger.exportTree(release.id, to: $0) })
+    try stage.target.activate(release.version)
+    options.progress("→ switched \(name) current → \(release.version)")
+    let startFailure = await stage.start(release, config: snapshot.config, secrets: secrets).flatMap {
+      $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+    }
+    var results: [CheckResult] = []
+    if startFailure == nil && !stage.spec.verify.isEmpty {
+      options.progress("→ verify \(name) after rollback: \(stage.spec.verify.joined(separator: ", "))")
+      results = try await stage.runChecks(
+        stage.spec.verify, release: release, config: snapshot.config, secrets: secrets)
+    }
+    let judgement = Judgement(results: results, startFailure: startFailure)
+    var state = head.state
+    state.current = release
+    let outcome: EventOutcome
+    let detail: String
+    let exitCode: Int32
+    if judgement.passed {
+      outcome = .ok
+      state.currentStatus = .verified
+      state.markGood(release, config: good.config, at: clock.now())
+      if let leaving, leaving.id != release.id {
+        state.quarantine(leaving, reason: "rolled back to \(release.version) by \(options.actor.name)", at: clock.now())
+      }
+      detail =
+        "rolled back to \(release.version)" + (leaving.map { "; \($0.version) is quarantined in \(name)" } ?? "")
+      exitCode = automatic ? 4 : 0
+    } else {
+      outcome = .suspect
+      state.currentStatus = .suspect
+      let failing = judgement.failingChecks.joined(separator: ", ")
+      detail =
+        "verify fails against \(release.version) too (\(judgement.detail)): the check \(failing) or the environment "
+        + "is suspect, not the release; not rolling back further"
+      exitCode = 5
+    }
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
+      current: release, previous: leaving, automatic: automatic, actor: options.actor.name, startedAt: started,
+      finishedAt: clock.now(), detail: detail)
+    let commit = try commitEvent(
+      record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    options.progress("→ recorded rollback of \(name) to \(release.version): \(outcome.rawValue)")
+    if let run = await stage.runHook(.postRollback, event: .rollback, release: release, previous: leaving) {
+      hooks.append(run)
+      if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+    }
+    if !judgement.passed, let run = await stage.runHook(.onFailure, event: .rollback, release: release, previous: leaving)
+    {
+      hooks.append(run)
+    }
+    warnings += prune(stage, state: state)
+    let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
+    return OperationReport(
+      command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: outcome, exitCode: exitCode,
+      release: release, previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
+      checks: earlier + results, hooks: hooks, commits: [commit], warnings: warnings)
+  }
+
+  /// Records a refusal (preflight, hook, promotion rule) as a `blocked` event and reports exit 3.
+  func refuse(
+    _ release: Release, in stage: Stage, event: EventKind, source: String?, because reason: String,
+    secrets: SecretSet, checks: [CheckResult] = [], hooks: [HookRun] = []
+  ) async throws -> OperationReport {
+    let head = try ledger.head(of: stage.name)
+    let now = clock.now()
+    let configText: String
+    if let commit = head.commit {
+      configText = try ledger.configText(at: commit) ?? ""
+    } else {
+      configText = ""
+    }
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .blocked, release: release,
+      current: head.state.current, previous: head.state.current, sourceEnvironment: source,
+      actor: options.actor.name, startedAt: now, finishedAt: now, detail: reason)
+    var state = head.state
+    state.sequence = head.state.sequence
+    let commit = try commitEvent(
+      record, state: state, configText: configText, checks: checks, stage: stage, expected: head.commit)
+    options.progress("✗ \(reason)")
+    return OperationReport(
+      command: event.rawValue, pipeline: ledger.pipeline, environment: stage.name, outcome: .blocked, exitCode: 3,
+      release: release, previous: head.state.current, current: head.state.current,
+      summary: "\(event.rawValue) \(release.version) to \(stage.name) blocked: \(reason); nothing changed",
+      checks: checks, hooks: hooks, commits: [commit], warnings: [])
+  }
+
+  // MARK: Parts
+
+  /// Appends one event commit whose tree is the environment's state after it.
+  func commitEvent(
+    _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
+    expected: ObjectID?
+  ) throws -> ObjectID {
+    var state = state
+    state.sequence += 1
+    return try ledger.append(
+      PipelineLedger.EventFiles(
+        record: record, state: state, configText: configText, checks: checks, snapshot: stage.snapshot,
+        artifact: state.current?.id),
+      to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor)
+  }
+
+  /// The one human line of an event commit, e.g. `promote web 1.4.2 staging→production: ok`.
+  static func message(for record: EventRecord) -> String {
+    let version = record.release?.version ?? "-"
+    let outcome = record.outcome.rawValue
+    switch record.event {
+    case .promote:
+      return "promote \(record.pipeline) \(version) \(record.sourceEnvironment ?? "?")→\(record.environment): \(outcome)"
+    case .rollback:
+      let from = record.previous?.version ?? "-"
+      let how = record.automatic ? "rollback (automatic)" : "rollback"
+      return "\(how) \(record.pipeline) \(record.environment) \(from) → \(version): \(outcome)"
+    case .deploy:
+      return "deploy \(record.pipeline) \(version) → \(record.environment): \(outcome)"
+    default:
+      return "\(record.event.rawValue) \(record.pipeline) \(record.environment) \(version): \(outcome)"
+    }
+  }
+
+  /// Deletes releases beyond `keep`, never the current or the newest verified-good one; returns warnings.
+  func prune(_ stage: Stage, state: EnvironmentState) -> [String] {
+    var protected = Set<String>()
+    if let current = state.current { protected.insert(current.version) }
+    if let newest = state.good.first { protected.insert(newest.release.version) }
+    do {
+      let deleted = try stage.target.prune(keep: stage.snapshot.keep, protecting: protected)
+      if !deleted.isEmpty { options.progress("→ retention: removed \(deleted.joined(separator: ", "))") }
+      return []
+    } catch {
+      return ["retention: \(error)"]
+    }
+  }
+
+  /// A warning when the target's `current` disagrees with the ledger: an earlier run stopped between switch and record.
+  func interruptedRunWarning(_ stage: Stage, head: PipelineLedger.Head) throws -> String? {
+    let onTarget = try stage.target.currentVersion()
+    guard onTarget != head.state.current?.version else { return nil }
+    let message =
+      "\(stage.name): the target runs \(onTarget ?? "nothing") but the ledger last recorded "
+      + "\(head.state.current?.version ?? "nothing"): an earlier run was interrupted; this run converges it"
+    options.progress("! \(message)")
+    return message
+  }
+
+  func requirePipeline() throws -> Pipeline {
+    guard let pipeline else {
+      throw AirlockError(.invalidInput, "the pipeline file could not be loaded; fix it (see `airlock validate`)")
+    }
+    return pipeline
+  }
+
+  func environment(_ name: String, in pipeline: Pipeline) throws -> EnvironmentSpec {
+    guard let spec = pipeline.environment(named: name) else {
+      let names = pipeline.environments.map(\.name).joined(separator: ", ")
+      throw AirlockError(.invalidInput, "pipeline \(pipeline.name) has no environment '\(name)' (it has: \(names))")
+    }
+    return spec
+  }
+
+  func makeStage(_ spec: EnvironmentSpec, pipeline: Pipeline) throws -> Stage {
+    try Stage(
+      snapshot: EnvironmentSnapshot(pipeline: pipeline, environment: spec), ledger: ledger, options: options,
+      siblings: Dictionary(uniqueKeysWithValues: pipeline.environments.map { ($0.name, $0) }))
+  }
+
+  /// The stage from the pipeline when it loads, else from the newest `environment.json` in the ledger.
+  func stageForRecovery(_ name: String) throws -> Stage {
+    if let pipeline {
+      return try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
+    }
+    guard let commit = try ledger.head(of: name).commit, let snapshot = try ledger.snapshot(at: commit) else {
+      throw AirlockError(
+        .invalidInput,
+        "the pipeline file could not be loaded and the ledger has no snapshot of \(name); fix the pipeline file")
+    }
+    options.progress("! pipeline file unusable: using the environment snapshot recorded in the ledger")
+    return try Stage(snapshot: snapshot, ledger: ledger, options: options)
+  }
+
+  func checkArtifact(_ artifact: URL) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: artifact.path, isDirectory: &isDirectory) else {
+      throw AirlockError(.invalidInput, "artifact \(artifact.path) does not exist")
+    }
+    guard isDirectory.boolValue else {
+      throw AirlockError(.invalidInput, "artifact \(artifact.path) is a file; pass the directory holding the release")
+    }
+  }
+}
+
+/// The verdict of a verify run, with what decides the failure policy.
+enum Judgement {
+  case pass
+  /// The release is at fault: a non-dependency check failed, or `start` failed.
+  case fail(String, checks: [String])
+  /// A check could not be performed (broken check); nothing is rolled back.
+  case inconclusive(String, checks: [String])
+  /// Only dependency checks failed: reported, never rolled back.
+  case dependencyDown(String, checks: [String])
+
+  init(results: [CheckResult], startFailure: String?) {
+    if let startFailure {
+      self = .fail(startFailure, checks: ["start"])
+      return
+    }
+    let failing = results.filter { $0.verdict == .fail && !$0.dependency }
+    if !failing.isEmpty {
+      self = .fail(
+        "verify failed: " + failing.map(\.summary).joined(separator: "; "), checks: failing.map(\.name))
+      return
+    }
+    let broken = results.filter { $0.verdict == .inconclusive }
+    if !broken.isEmpty {
+      self = .inconclusive(
+        "inconclusive: check " + broken.map(\.summary).joined(separator: "; ") + " is broken", checks: broken.map(\.name))
+      return
+    }
+    let dependencies = results.filter { $0.verdict == .fail }
+    if !dependencies.isEmpty {
+      self = .dependencyDown(
+        "dependency down: " + dependencies.map(\.summary).joined(separator: "; "), checks: dependencies.map(\.name))
+      return
+    }
+    self = .pass
+  }
+
+  var passed: Bool {
+    if case .pass = self { return true }
+    return false
+  }
+
+  /// Whether the release itself is judged bad, which is the only case a rollback can fix.
+  var isReleaseFailure: Bool {
+    if case .fail = self { return true }
+    return false
+  }
+
+  var detail: String {
+    switch self {
+    case .pass: return "verified"
+    case .fail(let detail, _), .inconclusive(let detail, _), .dependencyDown(let detail, _): return detail
+    }
+  }
+
+  var failingChecks: [String] {
+    switch self {
+    case .pass: return []
+    case .fail(_, let checks), .inconclusive(_, let checks), .dependencyDown(_, let checks): return checks
+    }
+  }
+}

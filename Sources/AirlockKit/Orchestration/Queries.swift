@@ -1,0 +1,175 @@
+import Foundation
+
+/// What runs in one environment, read from the head commit of its branch and from the target.
+public struct EnvironmentStatus: Sendable, Codable {
+  public var environment: String
+  public var requires: String?
+  /// The release the ledger says runs there.
+  public var current: Release?
+  public var status: ReleaseStatus?
+  /// What the target's `current` symlink points at; differs from `current` after an interrupted run.
+  public var onTarget: String?
+  /// The newest event, as its one-line commit message, and when it happened.
+  public var lastEvent: String?
+  public var lastEventAt: Date?
+  /// Where `airlock rollback` would go.
+  public var rollbackTarget: Release?
+  public var quarantined: [Quarantine]
+  /// Who holds the environment's lease, if anyone.
+  public var lease: LeaseHolder?
+  public var events: Int
+}
+
+/// One line of `airlock history`.
+public struct HistoryEntry: Sendable, Codable {
+  public var environment: String
+  public var commit: ObjectID
+  public var message: String
+  public var record: EventRecord
+}
+
+/// One config key that differs between two snapshots. Secrets are compared and shown by fingerprint only.
+public struct ConfigChange: Sendable, Codable, Hashable {
+  public enum Kind: String, Sendable, Codable { case added, removed, changed }
+  public var key: String
+  public var kind: Kind
+  public var secret: Bool
+  public var before: String?
+  public var after: String?
+}
+
+/// What `deploy`, `promote` or `rollback` would do to an environment; nothing is changed to find out.
+public struct Plan: Sendable, Codable {
+  public var environment: String
+  public var current: Release?
+  /// `deploy`, `promote` or `none`.
+  public var action: String
+  /// The release that would be shipped.
+  public var release: Release?
+  public var sourceEnvironment: String?
+  /// Why the action would be refused, if it would.
+  public var refusal: String?
+  public var preflight: [String]
+  public var verify: [String]
+  public var configChanges: [ConfigChange]
+  /// Where `airlock rollback` would go now.
+  public var rollbackTarget: Release?
+  public var notes: [String]
+}
+
+extension Orchestrator {
+  /// Every environment's status: the pipeline's environments in order, then any others the ledger knows.
+  ///
+  /// Reads one commit per environment, never the history, and changes nothing.
+  public func status() throws -> [EnvironmentStatus] {
+    var names = pipeline?.environments.map(\.name) ?? []
+    for recorded in try ledger.recordedEnvironments() where !names.contains(recorded) { names.append(recorded) }
+    return try names.map { name in
+      let head = try ledger.head(of: name)
+      let spec = pipeline?.environment(named: name)
+      var onTarget: String?
+      var lastEvent: String?
+      var lastEventAt: Date?
+      if let commit = head.commit {
+        let info = try ledger.ledger.commit(commit)
+        lastEvent = info.message
+        lastEventAt = info.time
+      }
+      let targetSpec = try spec?.target ?? head.commit.flatMap { try ledger.snapshot(at: $0) }?.environment.target
+      if case .local(let path) = targetSpec {
+        let root = pipeline.map { URL(fileURLWithPath: $0.root) } ?? URL(fileURLWithPath: ".")
+        let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+        onTarget = try? LocalTarget(root: resolved).currentVersion()
+      }
+      let lease = try ledger.ledger.reference(Lease.refName(pipeline: ledger.pipeline, environment: name)).flatMap {
+        try Lease.holder(ledger, commit: $0)
+      }
+      return EnvironmentStatus(
+        environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
+        onTarget: onTarget, lastEvent: lastEvent, lastEventAt: lastEventAt,
+        rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
+        quarantined: head.state.quarantined, lease: lease, events: head.state.sequence)
+    }
+  }
+
+  /// Events newest first, of one environment or of all of them merged by time.
+  public func history(environment: String?, limit: Int) throws -> [HistoryEntry] {
+    let names = try environment.map { [$0] } ?? ledger.recordedEnvironments()
+    var entries: [HistoryEntry] = []
+    for name in names {
+      for (commit, record) in try ledger.history(of: name, limit: limit) {
+        entries.append(HistoryEntry(environment: name, commit: commit.id, message: commit.message, record: record))
+      }
+    }
+    entries.sort { ($0.record.finishedAt, $0.commit.hex) > ($1.record.finishedAt, $1.commit.hex) }
+    return Array(entries.prefix(limit))
+  }
+
+  /// What would happen to `environment`: the release a promotion would ship, why it would be refused, the config
+  /// changes it would bring, and where a rollback would go.
+  public func plan(environment name: String, release reference: String?) throws -> Plan {
+    let pipeline = try requirePipeline()
+    let spec = try environment(name, in: pipeline)
+    let head = try ledger.head(of: name)
+    var plan = Plan(
+      environment: name, current: head.state.current, action: "deploy", release: nil, sourceEnvironment: spec.requires,
+      refusal: nil, preflight: spec.preflight, verify: spec.verify, configChanges: [],
+      rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, notes: [])
+    if let source = spec.requires {
+      plan.action = "promote"
+      let upstream = try ledger.head(of: source).state
+      if let reference {
+        let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
+        guard let found = try ledger.findRelease(reference, among: known) else {
+          throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+        }
+        plan.release = found
+        if !upstream.isVerified(found.id) { plan.refusal = "\(found.version) was not verified in \(source)" }
+      } else {
+        plan.release = upstream.good.first?.release
+        if plan.release == nil { plan.refusal = "nothing has been verified in \(source) yet" }
+      }
+    } else if let reference {
+      plan.release = try ledger.findRelease(reference, among: head.state.good.map(\.release))
+      if plan.release == nil { throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)") }
+    } else {
+      plan.notes.append("deploy takes the artifact: airlock deploy \(name) --artifact DIR [--version LABEL]")
+    }
+    if let release = plan.release {
+      if let quarantine = head.state.quarantine(of: release.id) {
+        plan.refusal = plan.refusal ?? "\(release.version) is quarantined in \(name): \(quarantine.reason)"
+      }
+      if release.id == head.state.current?.id { plan.notes.append("\(name) already runs \(release.version)") }
+    }
+    let secrets = SecretSet(names: spec.secrets, from: options.environment, pipeline: pipeline.name)
+    for missing in secrets.missing { plan.notes.append("secret \(missing) is not set in this environment") }
+    let before = try head.commit.flatMap { try ledger.configText(at: $0) }.map(ConfigFile.parse)
+    let after = (config: spec.config, secrets: secrets.fingerprints)
+    plan.configChanges = Self.configChanges(
+      from: before ?? (config: [:], secrets: [:]), to: after, secretNames: Set(spec.secrets))
+    return plan
+  }
+
+  /// Differences between two parsed config snapshots, sorted by key.
+  static func configChanges(
+    from before: (config: [String: String], secrets: [String: String]),
+    to after: (config: [String: String], secrets: [String: String]), secretNames: Set<String>
+  ) -> [ConfigChange] {
+    let old = before.config.merging(before.secrets) { $1 }
+    let new = after.config.merging(after.secrets) { $1 }
+    let secretKeys = secretNames.union(before.secrets.keys).union(after.secrets.keys)
+    return Set(old.keys).union(new.keys).sorted().compactMap { key in
+      let secret = secretKeys.contains(key)
+      switch (old[key], new[key]) {
+      case (nil, let value?):
+        return ConfigChange(key: key, kind: .added, secret: secret, before: nil, after: value)
+      case (let value?, nil):
+        return ConfigChange(key: key, kind: .removed, secret: secret, before: value, after: nil)
+      case (let was?, let now?) where was != now:
+        return ConfigChange(key: key, kind: .changed, secret: secret, before: was, after: now)
+      default:
+        return nil
+      }
+    }
+  }
+}

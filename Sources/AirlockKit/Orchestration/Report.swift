@@ -1,0 +1,25 @@
+import Foundation
+
+/// The result of one changing command (deploy, promote, rollback, verify), as printed by the CLI.
+public struct OperationReport: Sendable, Codable {
+  public var command: String
+  public var pipeline: String
+  public var environment: String
+  /// How the command ended; `exitCode` is the documented exit code for it.
+  public var outcome: EventOutcome
+  public var exitCode: Int32
+  /// The release the command was about.
+  public var release: Release?
+  /// What ran before, and what runs now.
+  public var previous: Release?
+  public var current: Release?
+  /// One human line: what happened and, on failure, what to do next.
+  public var summary: String
+  /// Every check run, in order (verify results after a rollback included).
+  public var checks: [CheckResult]
+  public var hooks: [HookRun]
+  /// Ledger commits written, oldest first.
+  public var commits: [ObjectID]
+  /// Warnings worth a human's attention (a secret whose fingerprint changed, a hook that failed…).
+  public var warnings: [String]
+}

@@ -1,0 +1,190 @@
+import Foundation
+
+/// One environment ready to act on: its definition, target, hooks, resolved config and ledger branch.
+///
+/// Built from the pipeline when it loads, or from the ledger's `environment.json` snapshot when it does not (so
+/// rollback works with a broken pipeline file).
+struct Stage {
+  let snapshot: EnvironmentSnapshot
+  let ledger: PipelineLedger
+  let target: any Target
+  let hooks: Hooks
+  let options: OperationOptions
+  /// Other environments' definitions, for checks that compare against them (`drift`, `differs_from`).
+  let siblings: [String: EnvironmentSpec]
+
+  var name: String { snapshot.environment.name }
+  var spec: EnvironmentSpec { snapshot.environment }
+  var pipeline: String { snapshot.pipeline }
+
+  init(
+    snapshot: EnvironmentSnapshot, ledger: PipelineLedger, options: OperationOptions,
+    siblings: [String: EnvironmentSpec] = [:]
+  ) throws {
+    self.snapshot = snapshot
+    self.ledger = ledger
+    self.options = options
+    self.siblings = siblings
+    switch snapshot.environment.target {
+    case .local(let path):
+      target = LocalTarget(root: snapshot.resolve(path))
+    case .ssh, .command:
+      throw AirlockError(
+        .invalidInput,
+        "\(snapshot.environment.name): only local targets are supported in this version of Airlock")
+    }
+    hooks = Hooks(directory: snapshot.resolve(snapshot.hooks), runner: options.runner)
+  }
+
+  /// The environment's secrets as the process environment holds them now.
+  func secrets() -> SecretSet {
+    SecretSet(names: spec.secrets, from: options.environment, pipeline: pipeline)
+  }
+
+  /// Fails with `.invalidInput` when a declared secret is not set, before anything changes.
+  func requireSecrets(_ secrets: SecretSet) throws {
+    guard secrets.missing.isEmpty else {
+      throw AirlockError(
+        .invalidInput,
+        "\(name) needs secret\(secrets.missing.count == 1 ? "" : "s") \(secrets.missing.joined(separator: ", ")) "
+          + "in the process environment; export \(secrets.missing[0])=… and run again")
+    }
+  }
+
+  /// The variables every process Airlock starts for this environment may inherit from ours.
+  func baseEnvironment() -> [String: String] {
+    options.environment.filter { ["PATH", "HOME", "LANG", "USER", "TZ", "TMPDIR"].contains($0.key) }
+  }
+
+  /// Check definitions by name, built into runnable checks. Config and drift checks get the environment's resolved
+  /// config and the other environments' (as last recorded in the ledger, else as declared).
+  func checks(_ names: [String], secrets: SecretSet) throws -> [any Check] {
+    try names.map { name in
+      guard let spec = snapshot.checks[name] else {
+        throw AirlockError(.invalidInput, "\(self.name) refers to check '\(name)', which is not defined")
+      }
+      switch spec.kind {
+      case .config(let rules):
+        let others = try Dictionary(uniqueKeysWithValues: siblings.keys.map { ($0, try resolvedConfig(of: $0)) })
+        return ConfigRulesCheck(name: name, rules: rules, subject: resolvedConfig(secrets), others: others)
+      case .drift(let environment, let allow):
+        return DriftCheck(
+          name: name, subject: resolvedConfig(secrets), reference: try resolvedConfig(of: environment), allow: allow)
+      default:
+        guard let check = CheckCatalog.make(spec) else {
+          throw AirlockError(.invalidInput, "check '\(name)' (\(spec.kind.keyword)) has no implementation")
+        }
+        return check
+      }
+    }
+  }
+
+  /// This environment's config as it is about to be shipped.
+  func resolvedConfig(_ secrets: SecretSet) -> ResolvedConfig {
+    ResolvedConfig(
+      environment: name, values: spec.config, secretFingerprints: secrets.fingerprints, secretValues: secrets.values)
+  }
+
+  /// Another environment's config: what its newest ledger event recorded, else what the pipeline declares.
+  func resolvedConfig(of environment: String) throws -> ResolvedConfig {
+    if let commit = try ledger.head(of: environment).commit, let text = try ledger.configText(at: commit) {
+      let parsed = ConfigFile.parse(text)
+      return ResolvedConfig(environment: environment, values: parsed.config, secretFingerprints: parsed.secrets)
+    }
+    guard let declared = siblings[environment] else {
+      return ResolvedConfig(environment: environment, values: [:], secretFingerprints: [:])
+    }
+    let secrets = SecretSet(names: declared.secrets, from: options.environment, pipeline: pipeline)
+    return ResolvedConfig(environment: environment, values: declared.config, secretFingerprints: secrets.fingerprints)
+  }
+
+  /// Runs `names` against `release` as it runs on the target, reporting each result as it arrives.
+  func runChecks(
+    _ names: [String], release: Release, config: [String: String], secrets: SecretSet
+  ) async throws -> [CheckResult] {
+    // Preflight runs before the release is on the target; its command checks run in the project root.
+    let installed = target.releaseDirectory(release.version)
+    let directory =
+      FileManager.default.fileExists(atPath: installed.path) ? installed : URL(fileURLWithPath: snapshot.root)
+    var environment = baseEnvironment().merging(config) { $1 }
+    environment["AIRLOCK_PIPELINE"] = pipeline
+    environment["AIRLOCK_ENVIRONMENT"] = name
+    environment["AIRLOCK_VERSION"] = release.version
+    environment["AIRLOCK_RELEASE"] = release.id.hex
+    let context = CheckContext(
+      pipeline: pipeline, environment: name, hosts: target.hosts, version: release.version,
+      release: release.id.hex, releaseDirectory: directory, processEnvironment: environment, clock: options.clock,
+      config: config)
+    var results: [CheckResult] = []
+    for check in try checks(names, secrets: secrets) {
+      let result = await check.evaluate(in: context)
+      options.progress("  \(result.verdict == .pass ? "✓" : "✗") \(result.summary)")
+      results.append(result)
+    }
+    return results
+  }
+
+  /// Keeps verifying for the `watch` window after a passing verify, one round per check interval; returns the
+  /// first failing round's results, or `nil` when every round passed.
+  func watch(
+    _ release: Release, config: [String: String], secrets: SecretSet, window: TimeSpan
+  ) async throws -> [CheckResult]? {
+    let intervals = spec.verify.compactMap { snapshot.checks[$0]?.policy.interval }
+    let interval = max(intervals.min() ?? .seconds(1), .milliseconds(10))
+    let clock = options.clock
+    let deadline = clock.now().addingTimeInterval(window.seconds)
+    var rounds = 0
+    options.progress("→ watching \(name) for \(window) (a round every \(interval))")
+    while true {
+      try await clock.sleep(for: interval.duration)
+      guard clock.now() < deadline else { break }
+      rounds += 1
+      let results = try await runChecks(spec.verify, release: release, config: config, secrets: secrets)
+      let remaining = Int(deadline.timeIntervalSince(clock.now()).rounded())
+      if Judgement(results: results, startFailure: nil).isReleaseFailure {
+        options.progress("✗ watch round \(rounds): \(name) degraded with \(remaining)s of the window left")
+        return results
+      }
+      options.progress("  watch round \(rounds): pass, \(remaining)s left")
+    }
+    return nil
+  }
+
+  /// Runs `start` in the release directory with the config and secrets in its environment.
+  func start(_ release: Release, config: [String: String], secrets: SecretSet) async -> ProcessResult? {
+    guard let command = spec.start?.split(separator: " ").map(String.init), !command.isEmpty else { return nil }
+    let directory = target.releaseDirectory(release.version)
+    var environment = baseEnvironment().merging(config) { $1 }.merging(secrets.values) { $1 }
+    environment["AIRLOCK_PIPELINE"] = pipeline
+    environment["AIRLOCK_ENVIRONMENT"] = name
+    environment["AIRLOCK_VERSION"] = release.version
+    environment["AIRLOCK_RELEASE"] = release.id.hex
+    var arguments = command
+    if arguments[0].contains("/") && !arguments[0].hasPrefix("/") {
+      arguments[0] = directory.appendingPathComponent(arguments[0]).path
+    }
+    options.progress("→ start: \(command.joined(separator: " "))")
+    let result = await options.runner.run(
+      arguments, in: directory, environment: environment, timeout: options.startTimeout)
+    let tail = secrets.redact(result.output).split(separator: "\n").suffix(5)
+    for line in tail { options.progress("  | \(line)") }
+    return result
+  }
+
+  /// Runs a hook with this environment's event variables; reports a failure on the progress stream.
+  func runHook(_ point: HookPoint, event: EventKind, release: Release?, previous: Release?) async -> HookRun? {
+    let run = await hooks.run(
+      point,
+      for: Hooks.Event(
+        pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
+        actor: options.actor.name),
+      baseEnvironment: baseEnvironment())
+    if let run {
+      options.progress("→ hook \(run.hook): \(run.reason)")
+      if !run.succeeded {
+        for line in run.output.split(separator: "\n").suffix(5) { options.progress("  | \(line)") }
+      }
+    }
+    return run
+  }
+}

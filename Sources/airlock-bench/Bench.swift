@@ -1,0 +1,79 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// Benchmarks for the figures the issues ask for. Build with `swift build -c release` and run
+/// `.build/release/airlock-bench <figure>`; each prints its figure as one table.
+@main
+struct Bench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "airlock-bench",
+    abstract: "Measure Airlock's documented figures on this machine.",
+    subcommands: [RollbackBench.self, LedgerAppendBench.self])
+}
+
+/// Median, 90th percentile and extremes of a sample, in milliseconds.
+struct Summary {
+  let samples: [Double]
+
+  var sorted: [Double] { samples.sorted() }
+  var median: Double {
+    let values = sorted
+    let middle = values.count / 2
+    return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+  }
+  var p90: Double { sorted[min(samples.count - 1, Int((Double(samples.count) * 0.9).rounded(.up)) - 1)] }
+
+  func row(_ label: String) -> String {
+    String(
+      format: "%-44@ %6d runs  median %8.2f ms  p90 %8.2f ms  min %8.2f ms  max %8.2f ms", label as NSString,
+      samples.count, median, p90, sorted.first ?? 0, sorted.last ?? 0)
+  }
+}
+
+/// Milliseconds taken by `body`.
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+  let start = DispatchTime.now().uptimeNanoseconds
+  try body()
+  return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+}
+
+/// Runs a program to completion with stdout and stderr discarded; returns its exit status.
+@discardableResult
+func runQuietly(_ program: URL, _ arguments: [String], in directory: URL, environment: [String: String]) throws -> Int32 {
+  let process = Process()
+  process.executableURL = program
+  process.arguments = arguments
+  process.currentDirectoryURL = directory
+  process.environment = environment
+  process.standardOutput = FileHandle.nullDevice
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  process.waitUntilExit()
+  return process.terminationStatus
+}
+
+/// A scratch project folder with one pipeline of local targets, removed afterwards.
+struct Scratch {
+  let root: URL
+
+  init(pipeline: String) throws {
+    root = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+      at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
+    try pipeline.write(to: root.appendingPathComponent("pipelines/bench.yml"), atomically: true, encoding: .utf8)
+  }
+
+  func artifact(_ version: String) throws -> URL {
+    let directory = root.appendingPathComponent("artifacts/\(version)")
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("bin"), withIntermediateDirectories: true)
+    try "\(version)\n".write(to: directory.appendingPathComponent("VERSION"), atomically: true, encoding: .utf8)
+    for index in 0..<20 {
+      try String(repeating: "line \(index) of \(version)\n", count: 50)
+        .write(to: directory.appendingPathComponent("bin/file\(index).txt"), atomically: true, encoding: .utf8)
+    }
+    return directory
+  }
+
+  func remove() { try? FileManager.default.removeItem(at: root) }
+}

@@ -1,0 +1,43 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// `airlock-bench ledger-append`: one event commit plus its compare-and-swap branch update, as every event writes.
+struct LedgerAppendBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ledger-append", abstract: "Median milliseconds per ledger event commit + CAS ref update.")
+
+  @Option(help: "Events to append.") var events = 1000
+
+  func run() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let ledger = try Ledger.open(at: folder.appendingPathComponent("ledger.git"), create: true)
+    let artifact = folder.appendingPathComponent("artifact")
+    try FileManager.default.createDirectory(at: artifact, withIntermediateDirectories: true)
+    for index in 0..<50 {
+      try "file \(index)\n".write(to: artifact.appendingPathComponent("f\(index)"), atomically: true, encoding: .utf8)
+    }
+    let tree = try ledger.storeArtifact(directory: artifact)
+    let author = Signature(name: "bench", email: "bench@localhost")
+    var head: ObjectID?
+    var samples: [Double] = []
+    for index in 0..<events {
+      // Realistic sizes: release.json and state.json of a few hundred bytes, a config, check results.
+      let files: [String: Data] = [
+        "release.json": Data(#"{"event":"verify","sequence":\#(index),"detail":"bench event"}"#.utf8),
+        "state.json": Data(String(repeating: #"{"release":"x","sequence":\#(index)}"#, count: 10).utf8),
+        "config.env": Data("DATABASE_URL=postgres://db/bench\nAPI_TOKEN=sha256:\(index)\n".utf8),
+        "checks.json": Data(#"[{"name":"health","verdict":"pass","probe":\#(index)}]"#.utf8),
+        "environment.json": Data(#"{"environment":"staging"}"#.utf8),
+      ]
+      samples.append(
+        try milliseconds {
+          head = try ledger.appendEvent(
+            branch: "bench/staging", expectedHead: head, files: files, subtrees: ["artifact": tree],
+            message: "verify bench staging \(index): ok", author: author, time: Date())
+        })
+    }
+    print(Summary(samples: samples).row("ledger append (commit + CAS ref update)"))
+  }
+}

@@ -1,0 +1,75 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// `airlock-bench rollback`: end-to-end `airlock rollback` between two kept releases on a local target, process start
+/// included, with a short history and again with `--history` earlier events on the branch.
+struct RollbackBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rollback", abstract: "Median wall time of `airlock rollback` on a local target.")
+
+  @Option(help: "Rollbacks to time for each history size.") var runs = 21
+  @Option(help: "Earlier events on the branch for the second measurement.") var history = 1000
+
+  func run() async throws {
+    let airlock = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+      .deletingLastPathComponent().appendingPathComponent("airlock")
+    guard FileManager.default.isExecutableFile(atPath: airlock.path) else {
+      throw ValidationError("build the airlock binary first: swift build -c release")
+    }
+    print("airlock rollback, local target, no start command or verify checks (Airlock's own cost)")
+    for earlier in [0, history] {
+      let samples = try await measure(airlock: airlock, earlierEvents: earlier)
+      print(Summary(samples: samples).row("rollback with \(earlier) earlier events"))
+    }
+  }
+
+  func measure(airlock: URL, earlierEvents: Int) async throws -> [Double] {
+    let scratch = try Scratch(
+      pipeline: """
+        pipeline: bench
+        keep: \(runs + 5)
+        environments:
+          - name: staging
+            target:
+              local: targets/staging
+        """)
+    defer { scratch.remove() }
+    var environment = ProcessInfo.processInfo.environment
+    environment["AIRLOCK_ACTOR"] = "bench"
+    // Filler events first, so the rollbacks below walk past them if lookup ever depended on history.
+    if earlierEvents > 0 {
+      guard try runQuietly(
+        airlock, ["deploy", "staging", "--artifact", scratch.artifact("filler").path, "--version", "filler"],
+        in: scratch.root, environment: environment) == 0
+      else { throw ValidationError("filler deploy failed") }
+      try await appendVerifyEvents(earlierEvents - 1, root: scratch.root)
+    }
+    for index in 0...runs {
+      let status = try runQuietly(
+        airlock, ["deploy", "staging", "--artifact", scratch.artifact("v\(index)").path, "--version", "v\(index)"],
+        in: scratch.root, environment: environment)
+      guard status == 0 else { throw ValidationError("setup deploy v\(index) failed with \(status)") }
+    }
+    var samples: [Double] = []
+    for _ in 0..<runs {
+      var status: Int32 = 0
+      samples.append(
+        try milliseconds {
+          status = try runQuietly(airlock, ["rollback", "staging"], in: scratch.root, environment: environment)
+        })
+      guard status == 0 else { throw ValidationError("rollback failed with \(status)") }
+    }
+    return samples
+  }
+
+  /// Records `count` verify events through the library: the cheapest real events a branch can hold.
+  func appendVerifyEvents(_ count: Int, root: URL) async throws {
+    let workspace = try Workspace.open(Workspace.Request(directory: root))
+    guard let ledger = try workspace.openLedger(create: false) else { throw ValidationError("no ledger") }
+    let orchestrator = workspace.orchestrator(
+      ledger: ledger,
+      options: OperationOptions(actor: Signature(name: "bench", email: "bench@localhost"), environment: [:]))
+    for _ in 0..<count { _ = try await orchestrator.verify(environment: "staging") }
+  }
+}

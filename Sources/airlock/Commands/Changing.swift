@@ -1,0 +1,95 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// `airlock deploy ENV --artifact DIR [--version LABEL]`.
+struct Deploy: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Record DIR as a new release and ship it to ENV (an environment without `requires`).")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to deploy to.") var environment: String
+  @Option(help: "The directory holding the release's files.") var artifact: String
+  @Option(help: "The version label (default: the first 12 hex digits of the artifact's tree id).") var version: String?
+  @Flag(help: "Ship the release even if it is quarantined in ENV.") var force = false
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
+      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
+        .deploy(environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
+      return Output.report(report, json: global.json)
+    }
+  }
+}
+
+/// `airlock promote ENV [--release ID]`.
+struct Promote: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Ship the newest release verified in ENV's `requires` environment (or --release) to ENV.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to promote to.") var environment: String
+  @Option(help: "A release label or tree id prefix; it must be verified upstream.") var release: String?
+  @Flag(help: "Promote the release even if it is quarantined in ENV.") var force = false
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
+      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
+        .promote(environment: environment, release: release)
+      return Output.report(report, json: global.json)
+    }
+  }
+}
+
+/// `airlock rollback ENV [--to ID]`.
+struct Rollback: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Switch ENV back to the previous verified-good release (or --to), with the config it was good with.",
+    discussion: "Needs only the ledger and the target: works while a check's endpoint or the pipeline file is broken.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to roll back.") var environment: String
+  @Option(help: "A release label or tree id prefix that was verified good in ENV.") var to: String?
+  @Flag(help: "Allow --to to name a quarantined release.") var force = false
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      guard let ledger = try workspace.openLedger(create: false) else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
+      }
+      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
+        .rollback(environment: environment, to: to)
+      return Output.report(report, json: global.json)
+    }
+  }
+}
+
+/// `airlock verify ENV`.
+struct Verify: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run ENV's verify checks against what runs there now and record the verdict (never rolls back).")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to verify.") var environment: String
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      guard let ledger = try workspace.openLedger(create: false) else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
+      }
+      let orchestrator = workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
+      let report = try await orchestrator.verify(environment: environment)
+      if !global.json { Printing.checkTable(report.checks) }
+      return Output.report(report, json: global.json)
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// `airlock validate`: parse and check every pipeline; nothing runs.
+struct Validate: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Parse and check every pipeline in pipelines/ (or -f FILE) and report every error; nothing runs.")
+
+  @OptionGroup var global: GlobalOptions
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+      let results: [(file: URL, result: Result<Pipeline, PipelineError>)]
+      if let file = global.file {
+        let url = URL(fileURLWithPath: file, relativeTo: directory).standardized
+        let root = Project.locate(from: url.deletingLastPathComponent())?.root ?? directory
+        results = [(url, Result { () throws(PipelineError) in try PipelineLoader.load(file: url, root: root) })]
+      } else {
+        guard let project = Project.locate(from: directory) else {
+          throw AirlockError(.invalidInput, "no pipelines/ folder here or above \(directory.path)")
+        }
+        results = project.validateAll().filter { global.pipeline == nil || $0.result.name == global.pipeline }
+        if results.isEmpty { throw AirlockError(.invalidInput, "no pipeline files in \(project.root.path)/pipelines") }
+      }
+      struct FileResult: Encodable {
+        var file: String
+        var pipeline: String?
+        var valid: Bool
+        var diagnostics: [Diagnostic]
+      }
+      var report: [FileResult] = []
+      for (file, result) in results {
+        switch result {
+        case .success(let pipeline):
+          report.append(FileResult(file: file.path, pipeline: pipeline.name, valid: true, diagnostics: []))
+          if !global.json {
+            print("\(file.path): ok (pipeline \(pipeline.name), \(pipeline.environments.count) environments)")
+          }
+        case .failure(let error):
+          report.append(FileResult(file: file.path, pipeline: nil, valid: false, diagnostics: error.diagnostics))
+          for diagnostic in error.diagnostics { Output.progress(diagnostic.description) }
+        }
+      }
+      if global.json { Output.json(report) }
+      return report.allSatisfy(\.valid) ? .success : ExitCode(2)
+    }
+  }
+}
+
+extension Result where Success == Pipeline, Failure == PipelineError {
+  fileprivate var name: String? { try? get().name }
+}
+
+/// `airlock plan ENV [--release ID]`.
+struct Plan: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment.") var environment: String
+  @Option(help: "The release to plan for (default: what promote would pick).") var release: String?
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      guard let ledger = try workspace.openLedger(create: false) else {
+        print("no ledger yet at \(workspace.ledgerURL.path): the first deploy creates it")
+        return .success
+      }
+      let plan = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+        .plan(environment: environment, release: release)
+      if global.json {
+        Output.json(plan)
+      } else {
+        Printing.plan(plan)
+      }
+      return .success
+    }
+  }
+}
+
+/// `airlock history [ENV] [--limit N]`.
+struct History: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List events, newest first.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "Only this environment's events.") var environment: String?
+  @Option(help: "How many events at most.") var limit = 20
+
+  func validate() throws {
+    guard limit > 0 else { throw ValidationError("--limit must be a positive number") }
+  }
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      let entries: [HistoryEntry]
+      if let ledger = try workspace.openLedger(create: false) {
+        entries = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+          .history(environment: environment, limit: limit)
+      } else {
+        entries = []
+      }
+      if global.json {
+        Output.json(entries)
+      } else if entries.isEmpty {
+        print("no events yet")
+      } else {
+        Printing.history(entries)
+      }
+      return .success
+    }
+  }
+}
+
+/// `airlock status`.
+struct Status: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Show what runs where, per environment.")
+
+  @OptionGroup var global: GlobalOptions
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      if let error = workspace.pipelineError, workspace.pipeline == nil {
+        Output.progress("warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only")
+      }
+      guard let ledger = try workspace.openLedger(create: false) else {
+        if global.json { Output.json([EnvironmentStatus]()) } else { print("nothing deployed yet (no ledger at \(workspace.ledgerURL.path))") }
+        return .success
+      }
+      let statuses = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil)).status()
+      if global.json {
+        Output.json(statuses)
+      } else {
+        Printing.status(statuses)
+      }
+      return .success
+    }
+  }
+}

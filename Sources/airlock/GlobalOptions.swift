@@ -1,0 +1,36 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// Flags every command takes: which pipeline, which ledger, and the output format.
+struct GlobalOptions: ParsableArguments {
+  @Option(name: .customShort("p"), help: "The pipeline's name (default: the only one in pipelines/).")
+  var pipeline: String?
+
+  @Option(name: .customShort("f"), help: "A pipeline file to use instead of pipelines/NAME.yml.")
+  var file: String?
+
+  @Option(help: "The ledger repository (default: the pipeline's `ledger`, or AIRLOCK_LEDGER).")
+  var ledger: String?
+
+  @Flag(help: "Print one JSON document on stdout; progress still goes to stderr.")
+  var json = false
+
+  var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+
+  /// The workspace these flags describe, from the current directory.
+  func workspace() throws -> Workspace {
+    try Workspace.open(
+      Workspace.Request(
+        directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), pipelineName: pipeline,
+        pipelineFile: file, ledgerPath: ledger ?? processEnvironment["AIRLOCK_LEDGER"]))
+  }
+
+  /// Options for a changing operation: the actor, the real clock, progress on stderr.
+  func operationOptions(ledger: Ledger?, force: Bool = false) -> OperationOptions {
+    let environment = processEnvironment
+    return OperationOptions(
+      actor: OperationOptions.actor(from: environment, gitIdentity: ledger?.configuredIdentity()),
+      environment: environment, progress: { Output.progress($0) }, force: force)
+  }
+}

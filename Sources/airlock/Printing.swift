@@ -1,0 +1,71 @@
+import AirlockKit
+import Foundation
+
+/// Human renderings of query results and check tables.
+enum Printing {
+  static func status(_ statuses: [EnvironmentStatus]) {
+    for status in statuses {
+      let current = status.current.map { "\($0.version) (\($0.id.short))" } ?? "nothing"
+      var line = "\(status.environment): \(current)"
+      if let state = status.status { line += " [\(state.rawValue)]" }
+      if let requires = status.requires { line += " ← \(requires)" }
+      print(line)
+      if let event = status.lastEvent, let at = status.lastEventAt { print("  last: \(event) at \(Timestamp.format(at))") }
+      if status.onTarget != status.current?.version {
+        print("  ! target runs \(status.onTarget ?? "nothing"): an earlier run was interrupted")
+      }
+      if let target = status.rollbackTarget { print("  rollback → \(target.version)") }
+      for quarantine in status.quarantined { print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))") }
+      if let lease = status.lease {
+        print("  locked by \(lease.actor) on \(lease.host) pid \(lease.pid): \(lease.reason ?? lease.operation)")
+      }
+    }
+  }
+
+  static func history(_ entries: [HistoryEntry]) {
+    for entry in entries {
+      let record = entry.record
+      print(
+        "\(Timestamp.format(record.finishedAt))  \(entry.commit.short)  \(entry.message)  [\(record.actor)]")
+      if record.outcome != .ok && !record.detail.isEmpty { print("    \(record.detail)") }
+    }
+  }
+
+  static func plan(_ plan: AirlockKit.Plan) {
+    print("\(plan.environment): runs \(plan.current?.description ?? "nothing")")
+    switch plan.action {
+    case "promote":
+      let what = plan.release?.description ?? "nothing"
+      print("  promote would ship \(what) from \(plan.sourceEnvironment ?? "?")")
+    default:
+      if let release = plan.release { print("  deploy would ship \(release)") }
+    }
+    if let refusal = plan.refusal { print("  refused: \(refusal)") }
+    if !plan.preflight.isEmpty { print("  preflight: \(plan.preflight.joined(separator: ", "))") }
+    if !plan.verify.isEmpty { print("  verify: \(plan.verify.joined(separator: ", "))") }
+    for change in plan.configChanges {
+      let before = change.before.map { change.secret ? String($0.prefix(19)) : $0 } ?? "-"
+      let after = change.after.map { change.secret ? String($0.prefix(19)) : $0 } ?? "-"
+      print("  config \(change.kind.rawValue) \(change.key)\(change.secret ? " (secret)" : ""): \(before) → \(after)")
+    }
+    print("  rollback would go to \(plan.rollbackTarget?.description ?? "nothing (no earlier verified release)")")
+    for note in plan.notes { print("  note: \(note)") }
+  }
+
+  /// One row per host of each check: verdict, then each probe's reason in order.
+  static func checkTable(_ results: [CheckResult]) {
+    let rows = results.flatMap { result in
+      result.hosts.map { host in
+        [result.name, result.kind, host.host, host.verdict.rawValue, host.probes.map(\.reason).joined(separator: ", ")]
+      }
+    }
+    let header = ["CHECK", "KIND", "HOST", "VERDICT", "PROBES"]
+    let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+    for row in [header] + rows {
+      let cells = row.enumerated().map { index, cell in
+        index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+      }
+      print(cells.joined(separator: "  "))
+    }
+  }
+}

@@ -1,3 +1,0 @@
-import AirlockKit
-
-print("airlock \(AirlockVersion.string)")
