@@ -70,8 +70,9 @@ extension Ledger {
     return buffer.withUnsafeBytes { Data($0.prefix(count)) }
   }
 
-  /// Writes the files of tree `tree` into `directory` (created, must not exist or must be empty), restoring exec bits and symlinks.
+  /// Writes the files of tree `tree` into `directory`, restoring exec bits and symlinks.
   ///
+  /// `directory` is created; if it exists it must be an empty folder.
   /// Files get mode 0755 or 0644 less the process umask, as `git checkout` does. Entry names that are empty,
   /// `.`, `..` or `.git` (in any case), or contain `/` or NUL, are refused with `.corrupt` before anything is
   /// written under them, and nothing is ever written through a symlink: a hostile ledger cannot write outside

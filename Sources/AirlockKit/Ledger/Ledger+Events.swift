@@ -1,8 +1,9 @@
 import Foundation
 
 extension Ledger {
-  /// Records one event: writes tree + commit with parent `expectedHead` (none when nil) and compare-and-swaps `refs/heads/<branch>` from `expectedHead` to it.
+  /// Records one event: writes tree and commit, then moves `refs/heads/<branch>` from `expectedHead` to it.
   ///
+  /// The commit's parent is `expectedHead` (none when nil); the branch moves by compare-and-swap.
   /// Returns the new commit id. A lost race (the branch is no longer at `expectedHead`) throws `.concurrentUpdate`
   /// and leaves the branch untouched; the unreferenced objects it wrote are harmless and `git gc` drops them.
   /// `branch` is `<pipeline>/<environment>`, e.g. `web/production`.
@@ -32,7 +33,7 @@ extension Ledger {
     return commits
   }
 
-  /// Lock files (`*.lock`) under `refs/` and in the ledger's top folder that were last modified more than `age` before `now`.
+  /// Lock files (`*.lock`) under `refs/` and in the ledger's top folder, modified more than `age` before `now`.
   ///
   /// A writer that dies between taking a ref's lock and renaming it into place leaves `<ref>.lock` behind, and every
   /// later update of that ref fails as if it lost a race. Locks younger than `age` probably belong to a live writer.

@@ -27,8 +27,10 @@ extension Ledger {
     return Data(bytes: bytes, count: size)
   }
 
-  /// Builds a tree with the given top-level files (name -> contents, mode 100644) and subtrees (name -> existing tree id, e.g. "artifact") and returns its id.
+  /// Builds a tree of top-level files and subtrees and returns its id.
   ///
+  /// `files` maps names to contents (stored with mode 100644); `subtrees` maps names to existing tree ids
+  /// (e.g. `"artifact"`).
   /// Names must be valid git entry names: not empty, `.`, `..` or `.git`, without `/`, and not used twice.
   /// Violations throw `.invalidArtifact`; a subtree id that is not a tree in the ledger throws as well.
   public func writeTree(files: [String: Data], subtrees: [String: ObjectID]) throws -> ObjectID {
@@ -159,7 +161,7 @@ extension Ledger {
     return try body(entry)
   }
 
-  /// Resolves a hex prefix (>= 4 digits) to a full object id of any type if unique; nil if not found; throws if ambiguous.
+  /// Resolves a hex prefix (>= 4 digits) to a full object id of any type if unique; nil if none; throws if ambiguous.
   ///
   /// Anything that is not 4 to 40 hex digits (a version label such as `1.4.2`, say) gives nil, so callers can try
   /// a label first and a prefix second. The ambiguity error has code `.notFound` and asks for more digits.

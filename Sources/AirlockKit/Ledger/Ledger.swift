@@ -26,7 +26,7 @@ public final class Ledger {
     git_repository_free(repository)
   }
 
-  /// Opens the bare repository at `url`; creates it (and missing parent folders) when `create` is true and nothing is there.
+  /// Opens the bare repository at `url`; creates it (and missing parent folders) if `create` and nothing is there.
   ///
   /// An empty folder counts as nothing. Throws `.notFound` when nothing is there and `create` is false, and
   /// `.corrupt` when something else (a file, a folder of other things, a working copy) is in the way.

@@ -29,7 +29,7 @@ func check(_ status: Int32, _ action: @autoclosure () -> String, ledger: String,
   guard status < 0 else { return status }
   let last = git_error_last()
   let detail = last.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "no detail from libgit2"
-  let errorClass = last.map { Int32(bitPattern: UInt32($0.pointee.klass)) }
+  let errorClass = last?.pointee.klass
   let code = code ?? LedgerError.Code(status: status, errorClass: errorClass)
   throw LedgerError(code, "\(action()) failed in ledger \(ledger): \(detail); \(code.advice(ledger: ledger))")
 }
