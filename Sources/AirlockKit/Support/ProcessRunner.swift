@@ -184,7 +184,13 @@ private final class SpawnedProcess: Sendable {
       envp.forEach { free($0) }
     }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
+    var status = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
+    // ETXTBSY: another thread's child, between fork and exec, still holds a descriptor from which a script was
+    // just written. It closes within moments; retry briefly, as Go's os/exec does.
+    for attempt in 1...20 where status == ETXTBSY {
+      usleep(useconds_t(attempt * 2_000))
+      status = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
+    }
     close(output.write)
     guard status == 0 else {
       closeAll(output.read, wake.read, wake.write)
