@@ -383,8 +383,10 @@ final class PipelineDecoder {
     let kind = kindPair.name
     for other in check.pairs {
       if let owner = Self.kindKeys[other.name], owner != kind {
+        let article = kind == "http" ? "an" : "a"
         report(
-          "'\(other.name)' applies to \(owner) checks only, and '\(name)' is a \(kind) check", at: other.key.position)
+          "'\(other.name)' applies to \(owner) checks only, and '\(name)' is \(article) \(kind) check",
+          at: other.key.position)
       }
       if (kind == "config" || kind == "drift") && Self.probeKeys.contains(other.name) {
         report(
@@ -786,7 +788,14 @@ final class PipelineDecoder {
   func arguments(_ node: YAMLNode, subject: String) -> [String]? {
     let expected = "a list of program and arguments like [bin/healthcheck, --quick] (run without a shell)"
     guard case .sequence(let items) = node.content else {
-      mismatch(node, subject: subject, expected: expected)
+      if node.scalarType == .string, let text = node.scalarText {
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: ", ")
+        report(
+          "\(subject) must be a list of program and arguments, found the text '\(text)'; it runs without a shell, "
+            + "so write [\(words)]", at: node.position)
+      } else {
+        mismatch(node, subject: subject, expected: expected)
+      }
       return nil
     }
     guard !items.isEmpty else {

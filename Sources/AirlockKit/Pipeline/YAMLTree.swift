@@ -116,6 +116,7 @@ private struct Composer {
   var stack: [Frame] = []
   var root: YAMLNode?
   var documents = 0
+  var documentStart = SourcePosition.start
   var firstAnchor: SourcePosition?
 
   init(file: String) {
@@ -136,6 +137,7 @@ private struct Composer {
       return false
     case YAML_DOCUMENT_START_EVENT:
       documents += 1
+      documentStart = position
       if documents > 1 {
         report(
           "a pipeline file holds one YAML document, but a second one starts here; remove the '---' "
@@ -155,11 +157,12 @@ private struct Composer {
       noteAnchor(scalar.anchor, at: position)
       let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
       let type: ScalarType
-      if let tag = string(scalar.tag) {
-        if tag != Tag.Name.str.rawValue && tag != "!" {
-          report(unsupportedTag(tag), at: position)
-        }
+      if let tag = string(scalar.tag), tag == Tag.Name.str.rawValue || tag == "!" {
         type = .string
+      } else if let tag = string(scalar.tag) {
+        // Reported, then read as if untagged, so the one mistake does not also surface as a type error.
+        report(unsupportedTag(tag), at: position)
+        type = scalar.style == YAML_PLAIN_SCALAR_STYLE ? Self.resolve(text) : .string
       } else if scalar.style == YAML_PLAIN_SCALAR_STYLE {
         type = Self.resolve(text)
       } else {
@@ -193,7 +196,8 @@ private struct Composer {
 
   mutating func push(_ frame: Frame, at position: SourcePosition) -> Bool {
     guard stack.count < YAMLReader.maximumDepth else {
-      report("the file nests deeper than \(YAMLReader.maximumDepth) levels; a pipeline needs about six", at: position)
+      report(
+        "the file nests too deeply (over \(YAMLReader.maximumDepth) levels); a pipeline needs about six", at: position)
       root = nil
       stack.removeAll()
       documents = -1
@@ -256,7 +260,8 @@ private struct Composer {
       return nil
     }
     if root.isNull {
-      report("the document is empty; a pipeline needs at least 'pipeline:' and 'environments:'", at: root.position)
+      // libyaml places an empty document's null after the '---'; the '---' itself is the useful place to point.
+      report("the document is empty; a pipeline needs at least 'pipeline:' and 'environments:'", at: documentStart)
       return nil
     }
     return root
@@ -270,6 +275,13 @@ private struct Composer {
       position = Self.position(ofByte: Int(parser.problem_offset), in: bytes)
     }
     var message = "not valid YAML: \(problem)"
+    if problem.hasPrefix("Maximum nesting level") {
+      // libyaml's own limit (1000) can trip before ours; it speaks of an API the user cannot call.
+      report("the file nests too deeply; a pipeline needs about six levels", at: position)
+      root = nil
+      documents = -1
+      return
+    }
     if let context = parser.context.map({ String(cString: $0) }) {
       message += " (\(context) at \(SourcePosition(parser.context_mark)))"
     }
