@@ -1,0 +1,55 @@
+import Foundation
+
+/// What went wrong in the ledger.
+///
+/// Switch on `code` to decide what to do (for example `.concurrentUpdate` means another run won the race: exit 6);
+/// show `description` to people: it says what happened, in which ledger or ref, and what to do next.
+public struct LedgerError: Error, CustomStringConvertible, Sendable {
+  /// The kind of failure. Match the cases you handle and treat the rest as unexpected.
+  public enum Code: Sendable, Hashable {
+    /// The ledger, ref, object or path is not there (also: a hex prefix that matches several objects).
+    case notFound
+    /// A compare-and-swap lost: the ref moved, appeared, disappeared or was locked by another writer.
+    case concurrentUpdate
+    /// Something that must be created fresh exists already (e.g. a non-empty export directory).
+    case alreadyExists
+    /// An artifact or tree cannot be stored or exported (special files, unsafe entry names, bad names).
+    case invalidArtifact
+    /// The ledger holds something git cannot read or that no honest writer produces.
+    case corrupt
+    /// The file system refused (permissions, disk full, missing folder).
+    case io
+    /// libgit2 failed for another reason; the message carries libgit2's own words.
+    case git
+  }
+
+  /// The kind of failure.
+  public let code: Code
+  /// The whole human-readable explanation: what happened, where, and what to do next.
+  public let message: String
+
+  /// Makes an error; `message` should name the ledger path or ref and the next step.
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  /// The same as `message`.
+  public var description: String { message }
+}
+
+extension LedgerError.Code {
+  /// The next step that fits most failures of this kind, appended to messages built from libgit2 errors.
+  func advice(ledger: String) -> String {
+    switch self {
+    case .notFound: return "check the name or id; `git -C \(ledger) log --all --oneline` shows what the ledger holds"
+    case .concurrentUpdate: return "another Airlock run changed it at the same time; re-run to act on the new state"
+    case .alreadyExists: return "remove it or choose another name"
+    case .invalidArtifact: return "remove or replace that entry and try again"
+    case .corrupt:
+      return "run `git -C \(ledger) fsck --strict` and restore the ledger from a clone or backup if it fails"
+    case .io: return "check free space and permissions under \(ledger)"
+    case .git: return "run `git -C \(ledger) fsck --strict` to check the ledger, and report this if it persists"
+    }
+  }
+}

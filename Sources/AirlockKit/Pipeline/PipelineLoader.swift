@@ -1,0 +1,121 @@
+import Foundation
+
+/// Reads pipeline files into `Pipeline` values, reporting every problem with its file, line and column.
+///
+/// Nothing is resolved against the file system here besides reading the file: paths stay as written (relative to
+/// `Pipeline.root`), so validating a pipeline never depends on the machine it runs on.
+public enum PipelineLoader {
+  /// The largest pipeline file accepted; a real pipeline is a few kilobytes, and the limit keeps a wrong `-f` (a log,
+  /// a binary) from being read into memory.
+  public static let maximumFileSize = 1 << 20
+
+  /// Parses and validates one file.
+  ///
+  /// - Parameters:
+  ///   - file: The pipeline file. `Pipeline.file` and diagnostics show it as given: `relativePath`, so a URL made
+  ///     relative to the project root reads `pipelines/web.yml`.
+  ///   - root: The project root (the folder holding `pipelines/`) that relative paths resolve against; stored into
+  ///     `Pipeline.root`.
+  /// - Throws: `PipelineError` with every problem found, sorted by position.
+  public static func load(file: URL, root: URL) throws(PipelineError) -> Pipeline {
+    let shown = file.relativePath
+    let text = try read(file, shown: shown)
+    return try parse(text, file: shown, root: root)
+  }
+
+  /// Parses YAML text (for tests); `file` is used in diagnostics and `Pipeline.file` only.
+  public static func parse(_ text: String, file: String, root: URL) throws(PipelineError) -> Pipeline {
+    try parseLocated(text, file: file, root: root).pipeline
+  }
+
+  /// Parses and validates, also returning where the pipeline name is written, so callers comparing several files
+  /// can point at it.
+  static func parseLocated(_ text: String, file: String, root: URL) throws(PipelineError) -> (
+    pipeline: Pipeline, namePosition: SourcePosition
+  ) {
+    let size = text.utf8.count
+    guard size <= maximumFileSize else {
+      throw PipelineError(diagnostics: [tooLarge(size, file: file)])
+    }
+    let (tree, readDiagnostics) = YAMLReader.read(text, file: file)
+    guard let tree else { throw PipelineError(diagnostics: readDiagnostics) }
+    let decoder = PipelineDecoder(file: file)
+    let draft = decoder.decode(tree)
+    if let draft { decoder.checkReferences(draft) }
+    let diagnostics = readDiagnostics + decoder.diagnostics
+    guard diagnostics.isEmpty, let draft, let name = draft.name else {
+      throw PipelineError(diagnostics: diagnostics)
+    }
+    var checks: [String: CheckSpec] = [:]
+    for check in draft.checks {
+      guard let kind = check.kind else { continue }
+      checks[check.name.value] = CheckSpec(
+        name: check.name.value, kind: kind, policy: check.policy, dependency: check.dependency)
+    }
+    let pipeline = Pipeline(
+      name: name.value, file: file, root: root.standardizedFileURL.path, ledger: draft.ledger, keep: draft.keep,
+      hooks: draft.hooks, environments: draft.environments.map(\.spec), checks: checks)
+    return (pipeline, name.position)
+  }
+
+  static func tooLarge(_ size: Int, file: String) -> Diagnostic {
+    let mebibytes = String(format: "%.1f", Double(size) / Double(1 << 20))
+    return Diagnostic(
+      file: file, line: 0, column: 0,
+      message: "file is \(mebibytes) MiB; pipelines are limited to 1 MiB (is this the right file?)")
+  }
+
+  /// Reads at most one byte more than the limit, so a huge file (or a device that never ends) costs nothing.
+  static func read(_ file: URL, shown: String) throws(PipelineError) -> String {
+    func failure(_ message: String) -> PipelineError {
+      PipelineError(diagnostics: [Diagnostic(file: shown, line: 0, column: 0, message: message)])
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
+      throw failure("no such pipeline file")
+    }
+    guard !isDirectory.boolValue else { throw failure("is a folder, not a pipeline file") }
+    let reported = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.intValue ?? 0
+    if reported > maximumFileSize { throw PipelineError(diagnostics: [tooLarge(reported, file: shown)]) }
+    let data: Data
+    do {
+      let handle = try FileHandle(forReadingFrom: file)
+      defer { try? handle.close() }
+      data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+    } catch {
+      throw failure("cannot read the file: \(error.localizedDescription)")
+    }
+    if data.count > maximumFileSize {
+      throw PipelineError(diagnostics: [tooLarge(max(reported, data.count), file: shown)])
+    }
+    guard let text = String(validating: data, as: UTF8.self) else {
+      let position = firstInvalidUTF8(in: data)
+      throw PipelineError(diagnostics: [
+        Diagnostic(
+          file: shown, line: position.line, column: position.column,
+          message: "the file is not UTF-8 text; save it as UTF-8")
+      ])
+    }
+    return text
+  }
+
+  static func firstInvalidUTF8(in data: Data) -> SourcePosition {
+    var line = 1
+    var column = 1
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = data.makeIterator()
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let scalar):
+        if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") {
+          line += 1
+          column = 1
+        } else {
+          column += 1
+        }
+      case .error, .emptyInput:
+        return SourcePosition(line: line, column: column)
+      }
+    }
+  }
+}

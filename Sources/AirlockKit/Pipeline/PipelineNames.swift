@@ -1,0 +1,82 @@
+import Foundation
+
+/// The naming rules of pipeline files, kept in one place so the loader and the CLI (which checks `-p NAME`) agree.
+public enum PipelineNames {
+  /// The longest pipeline, environment or check name; names end up in git ref names and file names.
+  public static let maximumLength = 64
+
+  /// Whether `name` is a valid pipeline, environment or check name: `[a-z0-9][a-z0-9._-]*`, at most 64 characters.
+  ///
+  /// Lowercase only, because these names become git ref names and folder names on case-insensitive file systems.
+  public static func isValidName(_ name: String) -> Bool {
+    guard let first = name.utf8.first, name.utf8.count <= maximumLength, isLowerAlphanumeric(first) else {
+      return false
+    }
+    return name.utf8.allSatisfy {
+      isLowerAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+    }
+  }
+
+  /// Whether `key` is a valid config key or secret name: `[A-Za-z_][A-Za-z0-9_]*`.
+  ///
+  /// The same rule as shell variable names, because the values reach `start` and hooks as environment variables.
+  public static func isValidConfigKey(_ key: String) -> Bool {
+    guard let first = key.utf8.first, isLetter(first) || first == UInt8(ascii: "_") else { return false }
+    return key.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") }
+  }
+
+  static let nameRule =
+    "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most \(maximumLength) characters"
+  static let configKeyRule = "use letters, digits and '_', not starting with a digit"
+
+  /// The candidate closest to `word` when it is close enough to be a likely typo.
+  static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+    let target = Array(word.lowercased())
+    var best: (name: String, distance: Int)?
+    for candidate in candidates where candidate != word {
+      let distance = editDistance(target, Array(candidate.lowercased()))
+      let limit = max(1, min(candidate.count, target.count) / 3)
+      if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+    }
+    return best?.name
+  }
+
+  /// " (did you mean 'x'?)" or nothing.
+  static func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
+    suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+  }
+
+  /// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours each cost one,
+  /// so the common typo 'verfiy' is as close to 'verify' as 'verfy' is.
+  static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous2 = [Int](repeating: 0, count: b.count + 1)
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+      current[0] = i
+      for j in 1...b.count {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+          current[j] = min(current[j], previous2[j - 2] + 1)
+        }
+      }
+      (previous2, previous, current) = (previous, current, previous2)
+    }
+    return previous[b.count]
+  }
+
+  private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || isDigit(byte)
+  }
+
+  private static func isLetter(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+  }
+
+  private static func isDigit(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+  }
+}

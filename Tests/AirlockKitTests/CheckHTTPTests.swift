@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+@testable import AirlockKit
+
+@Suite struct CheckHTTPTests {
+  @Test func passesOnTheExpectedStatus() async throws {
+    let server = try TestHTTPServer(responses: [.init(status: 200, body: "ok")])
+    defer { server.stop() }
+    let check = HTTPCheck(name: "health", url: "http://{host}:\(server.port)/healthz")
+
+    let result = await check.evaluate(in: .testing(hosts: ["127.0.0.1"]))
+
+    #expect(result.verdict == .pass)
+    #expect(result.reasons() == ["ok", "ok"])
+    #expect(server.requestCount == 2)
+    #expect(server.requests.map(\.path) == ["/healthz", "/healthz"])
+    #expect(server.requests.first?.method == "GET")
+    #expect(result.summary == "health: pass on 1 of 1 host")
+  }
+
+  @Test func recordsAFailingProbeBeforeTheQuorumPasses() async throws {
+    let server = try TestHTTPServer(responses: [.init(status: 503), .init(status: 200)])
+    defer { server.stop() }
+    let clock = ManualClock()
+    let check = HTTPCheck(name: "health", url: server.urlString("/healthz"))
+
+    let result = await check.evaluate(in: .testing(clock: clock))
+
+    #expect(result.verdict == .pass)
+    #expect(result.reasons() == ["status 503", "ok", "ok"])
+    #expect(result.hosts[0].probes.map(\.outcome) == [.failed, .ok, .ok])
+    #expect(clock.sleeps.count == 2)
+  }
+
+  @Test func failsWhenTheStatusStaysWrong() async throws {
+    let server = try TestHTTPServer(responses: [.init(status: 500)])
+    defer { server.stop() }
+    let check = HTTPCheck(name: "health", url: server.urlString())
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == Array(repeating: "status 500", count: 4))
+    #expect(server.requestCount == 4)
+  }
+
+  @Test(arguments: [("1.4.2", Verdict.pass, "ok"), ("1.4.3", .fail, "body lacks \"version 1.4.3\"")])
+  func substitutesTheVersionInURLAndBody(version: String, verdict: Verdict, reason: String) async throws {
+    let server = try TestHTTPServer { request in
+      .init(status: 200, body: "{\"status\": \"up\", \"version 1.4.2\": true, \"path\": \"\(request.path)\"}")
+    }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "version", url: server.urlString("/version?expect={version}&tree={release}"), contains: "version {version}",
+      policy: ProbePolicy(attempts: 1, pass: 1))
+
+    let result = await check.evaluate(in: .testing(version: version))
+
+    #expect(result.verdict == verdict)
+    #expect(result.reasons() == [reason])
+    #expect(server.requests.first?.path == "/version?expect=\(version)&tree=abc123")
+  }
+
+  @Test func reportsARefusedConnection() async throws {
+    let port = try TestHTTPServer.closedPort()
+    let check = HTTPCheck(name: "health", url: "http://127.0.0.1:\(port)/healthz")
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["refused", "refused", "refused", "refused"])
+  }
+
+  @Test func reportsASlowResponseAsTimeout() async throws {
+    let server = try TestHTTPServer(responses: [.init(status: 200, delay: .seconds(5))])
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "health", url: server.urlString(), policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(200)))
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["timeout"])
+  }
+
+  @Test func doesNotFollowRedirects() async throws {
+    let server = try TestHTTPServer { request in
+      request.path == "/healthz" ? .redirect(to: "/login") : .init(status: 200, body: "login page")
+    }
+    defer { server.stop() }
+    let failing = HTTPCheck(
+      name: "health", url: server.urlString("/healthz"), policy: ProbePolicy(attempts: 1, pass: 1))
+    let accepting = HTTPCheck(
+      name: "health", url: server.urlString("/healthz"), expect: 302, policy: ProbePolicy(attempts: 1, pass: 1))
+
+    let failed = await failing.evaluate(in: .testing())
+    let passed = await accepting.evaluate(in: .testing())
+
+    #expect(failed.reasons() == ["status 302 (redirect to /login)"])
+    #expect(passed.verdict == .pass)
+    #expect(server.requests.map(\.path) == ["/healthz", "/healthz"])
+  }
+
+  @Test(arguments: [
+    ("not a url", "invalid URL: not a url"),
+    ("ftp://127.0.0.1/file", "unsupported scheme: ftp"),
+    ("http:///healthz", "invalid URL: http:///healthz"),
+  ])
+  func reportsAnUnusableURLAsInconclusive(url: String, reason: String) async {
+    let check = HTTPCheck(name: "health", url: url)
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .inconclusive)
+    #expect(result.reasons() == [reason])
+    #expect(result.hosts[0].probes[0].outcome == .error)
+  }
+
+  @Test func bracketsAnIPv6HostInTheURL() {
+    let context = CheckContext.testing()
+    #expect(context.substituteAddress("http://{host}:8080/", host: "::1") == "http://[::1]:8080/")
+    #expect(context.substituteAddress("http://{host}:8080/", host: "web1") == "http://web1:8080/")
+    #expect(context.substitute("{host} {version} {release}", host: "::1") == "::1 1.4.2 abc123")
+  }
+
+  @Test func probesEveryHost() async throws {
+    let server = try TestHTTPServer(responses: [.init(status: 200)])
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "health", url: "http://{host}:\(server.port)/", policy: ProbePolicy(attempts: 1, pass: 1))
+
+    let result = await check.evaluate(in: .testing(hosts: ["127.0.0.1", "localhost"]))
+
+    #expect(result.verdict == .pass)
+    #expect(result.hosts.map(\.host) == ["127.0.0.1", "localhost"])
+    #expect(server.requestCount == 2)
+  }
+}
