@@ -40,7 +40,8 @@ func milliseconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// Runs a program to completion with stdout and stderr discarded; returns its exit status.
 @discardableResult
-func runQuietly(_ program: URL, _ arguments: [String], in directory: URL, environment: [String: String]) throws -> Int32 {
+func runQuietly(_ program: URL, _ arguments: [String], in directory: URL, environment: [String: String]) throws -> Int32
+{
   let process = Process()
   process.executableURL = program
   process.arguments = arguments
@@ -66,7 +67,8 @@ struct Scratch {
 
   func artifact(_ version: String) throws -> URL {
     let directory = root.appendingPathComponent("artifacts/\(version)")
-    try FileManager.default.createDirectory(at: directory.appendingPathComponent("bin"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: directory.appendingPathComponent("bin"), withIntermediateDirectories: true)
     try "\(version)\n".write(to: directory.appendingPathComponent("VERSION"), atomically: true, encoding: .utf8)
     for index in 0..<20 {
       try String(repeating: "line \(index) of \(version)\n", count: 50)

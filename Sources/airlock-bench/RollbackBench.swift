@@ -39,9 +39,10 @@ struct RollbackBench: AsyncParsableCommand {
     environment["AIRLOCK_ACTOR"] = "bench"
     // Filler events first, so the rollbacks below walk past them if lookup ever depended on history.
     if earlierEvents > 0 {
-      guard try runQuietly(
-        airlock, ["deploy", "staging", "--artifact", scratch.artifact("filler").path, "--version", "filler"],
-        in: scratch.root, environment: environment) == 0
+      guard
+        try runQuietly(
+          airlock, ["deploy", "staging", "--artifact", scratch.artifact("filler").path, "--version", "filler"],
+          in: scratch.root, environment: environment) == 0
       else { throw ValidationError("filler deploy failed") }
       try await appendVerifyEvents(earlierEvents - 1, root: scratch.root)
     }

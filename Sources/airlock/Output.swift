@@ -26,7 +26,9 @@ enum Output {
     case let error as AirlockError:
       (code, lines) = (error.exitCode, [error.message])
     case let error as PipelineError:
-      (code, lines) = (2, error.diagnostics.isEmpty ? ["the pipeline could not be loaded"] : error.diagnostics.map(\.description))
+      (code, lines) = (
+        2, error.diagnostics.isEmpty ? ["the pipeline could not be loaded"] : error.diagnostics.map(\.description)
+      )
     case let error as LedgerError:
       (code, lines) = (error.code == .concurrentUpdate ? 6 : 1, [error.description])
     default:

@@ -10,12 +10,16 @@ enum Printing {
       if let state = status.status { line += " [\(state.rawValue)]" }
       if let requires = status.requires { line += " ← \(requires)" }
       print(line)
-      if let event = status.lastEvent, let at = status.lastEventAt { print("  last: \(event) at \(Timestamp.format(at))") }
+      if let event = status.lastEvent, let at = status.lastEventAt {
+        print("  last: \(event) at \(Timestamp.format(at))")
+      }
       if status.onTarget != status.current?.version {
         print("  ! target runs \(status.onTarget ?? "nothing"): an earlier run was interrupted")
       }
       if let target = status.rollbackTarget { print("  rollback → \(target.version)") }
-      for quarantine in status.quarantined { print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))") }
+      for quarantine in status.quarantined {
+        print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))")
+      }
       if let lease = status.lease {
         print("  locked by \(lease.actor) on \(lease.host) pid \(lease.pid): \(lease.reason ?? lease.operation)")
       }

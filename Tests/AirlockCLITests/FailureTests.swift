@@ -16,7 +16,8 @@ import Testing
 
   @Test func aBrokenReleaseIsRolledBackAutomaticallyAndQuarantined() throws {
     let box = try twoGoodReleases()
-    let broken = try box.airlock("deploy", "staging", "--artifact", box.artifact("1.2.0", healthy: false), "--version", "1.2.0")
+    let broken = try box.airlock(
+      "deploy", "staging", "--artifact", box.artifact("1.2.0", healthy: false), "--version", "1.2.0")
     #expect(broken.code == 4, "\(broken.output)")
     #expect(broken.stdout.contains("rolled back to 1.1.0"))
     #expect(box.current("staging") == "1.1.0")
@@ -81,7 +82,9 @@ import Testing
     #expect(promote.code == 5, "\(promote.output)")
     #expect(promote.stdout.contains("on_failure: halt"))
     #expect(box.current("production") == "2.0.0")
-    #expect(try box.git("log", "-1", "--format=%s", "web/production").stdout == "promote web 2.0.0 staging→production: failed\n")
+    #expect(
+      try box.git("log", "-1", "--format=%s", "web/production").stdout
+        == "promote web 2.0.0 staging→production: failed\n")
     #expect(try box.airlock("status").stdout.contains("quarantined: 2.0.0"))
     let rollback = try box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
@@ -96,7 +99,9 @@ import Testing
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(rollback.stderr.contains("snapshot"))
     #expect(box.current("production") == "1.0.0")
-    #expect(try box.git("log", "-1", "--format=%s", "web/production").stdout.hasPrefix("rollback web production 1.1.0 → 1.0.0"))
+    #expect(
+      try box.git("log", "-1", "--format=%s", "web/production").stdout.hasPrefix(
+        "rollback web production 1.1.0 → 1.0.0"))
   }
 
   @Test func rollbackWorksWhenTheCheckEndpointIsDownOnlyIfTheOldReleasePasses() throws {

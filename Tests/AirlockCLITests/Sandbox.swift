@@ -65,8 +65,8 @@ final class Sandbox {
     // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
     let outFile = root.appendingPathComponent(".run-\(UUID().uuidString).out")
     let errFile = root.appendingPathComponent(".run-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: outFile.path, contents: nil)
-    FileManager.default.createFile(atPath: errFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
     defer {
       try? FileManager.default.removeItem(at: outFile)
       try? FileManager.default.removeItem(at: errFile)
@@ -77,8 +77,9 @@ final class Sandbox {
     try process.run()
     process.waitUntilExit()
     return Run(
-      code: process.terminationStatus, stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
-      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+      code: process.terminationStatus,
+      stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
+      stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
   }
 
   var ledger: URL { root.appendingPathComponent(".airlock/ledger.git") }
@@ -87,7 +88,8 @@ final class Sandbox {
 
   /// The label `current` points at on a local target, or nil.
   func current(_ environment: String) -> String? {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: target(environment).appendingPathComponent("current").path))
+    (try? FileManager.default.destinationOfSymbolicLink(
+      atPath: target(environment).appendingPathComponent("current").path))
       .map { URL(fileURLWithPath: $0).lastPathComponent }
   }
 
@@ -163,4 +165,3 @@ final class Sandbox {
     return try git("for-each-ref", "--format=%(refname) %(objectname)").stdout
   }
 }
-

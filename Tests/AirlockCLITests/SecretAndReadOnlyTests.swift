@@ -7,13 +7,16 @@ import Testing
     let box = try Sandbox()
     try box.pipeline()
     let secret = box.environment["API_TOKEN"]!
-    for hook in ["pre-deploy", "post-deploy", "pre-promote", "post-promote", "pre-rollback", "post-rollback", "on-failure"] {
+    for hook in [
+      "pre-deploy", "post-deploy", "pre-promote", "post-promote", "pre-rollback", "post-rollback", "on-failure",
+    ] {
       try box.write("#!/bin/sh\nenv > \"hook-env-\(hook)\"\n", to: "hooks/\(hook)", executable: true)
     }
     var output = ""
     output += try box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").output
     output += try box.airlock("deploy", "staging", "--artifact", box.artifact("2"), "--version", "2", "--json").output
-    output += try box.airlock("deploy", "staging", "--artifact", box.artifact("3", healthy: false), "--version", "3").output
+    output += try box.airlock("deploy", "staging", "--artifact", box.artifact("3", healthy: false), "--version", "3")
+      .output
     output += try box.airlock("promote", "production", "--json").output
     output += try box.airlock("rollback", "staging").output
     output += try box.airlock("history", "--json").output
@@ -25,7 +28,9 @@ import Testing
     #expect(objects.contains("API_TOKEN=sha256:"))
     #expect(!objects.contains(secret))
 
-    let hookFiles = try FileManager.default.contentsOfDirectory(atPath: box.root.path).filter { $0.hasPrefix("hook-env-") }
+    let hookFiles = try FileManager.default.contentsOfDirectory(atPath: box.root.path).filter {
+      $0.hasPrefix("hook-env-")
+    }
     #expect(hookFiles.count >= 5)
     for file in hookFiles {
       let environment = box.read(file) ?? ""
@@ -60,12 +65,17 @@ import Testing
     try box.pipeline()
     #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact("2"), "--version", "2").code == 0)
-    for hook in ["pre-deploy", "post-deploy", "pre-promote", "post-promote", "pre-rollback", "post-rollback", "on-failure"] {
+    for hook in [
+      "pre-deploy", "post-deploy", "pre-promote", "post-promote", "pre-rollback", "post-rollback", "on-failure",
+    ] {
       try box.write("#!/bin/sh\ntouch hook-ran\n", to: "hooks/\(hook)", executable: true)
     }
     let refs = try box.ledgerRefs()
     let listing = try FileManager.default.subpathsOfDirectory(atPath: box.target("staging").path).sorted()
-    for arguments in [["validate"], ["plan", "production"], ["plan", "staging"], ["history"], ["history", "staging"], ["status"], ["status", "--json"]] {
+    for arguments in [
+      ["validate"], ["plan", "production"], ["plan", "staging"], ["history"], ["history", "staging"], ["status"],
+      ["status", "--json"],
+    ] {
       let run = try box.run(Sandbox.binary.path, arguments, environment: [:])
       #expect(run.code == 0, "\(arguments): \(run.output)")
     }

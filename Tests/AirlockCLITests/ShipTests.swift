@@ -85,7 +85,8 @@ import Testing
     for version in ["1", "2", "3", "4"] {
       #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
     }
-    let kept = try FileManager.default.contentsOfDirectory(atPath: box.target("staging").appendingPathComponent("releases").path)
+    let kept = try FileManager.default.contentsOfDirectory(
+      atPath: box.target("staging").appendingPathComponent("releases").path)
     #expect(Set(kept) == ["3", "4"])
     #expect(box.current("staging") == "4")
     // The rollback target is kept too, so rolling back is a symlink switch.
@@ -105,6 +106,8 @@ import Testing
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(box.current("staging") == "1")
     #expect(box.read("targets/staging/current/VERSION") == "1\n")
-    #expect(FileManager.default.isExecutableFile(atPath: box.root.appendingPathComponent("targets/staging/current/bin/start").path))
+    #expect(
+      FileManager.default.isExecutableFile(
+        atPath: box.root.appendingPathComponent("targets/staging/current/bin/start").path))
   }
 }

@@ -63,7 +63,9 @@ public struct ConfigRulesCheck: Check {
     var probes: [Probe] = []
     func record(_ outcome: Probe.Outcome, _ reason: String) {
       probes.append(
-        Probe(host: "config", attempt: probes.count + 1, outcome: outcome, reason: reason, startedAt: started, milliseconds: 0))
+        Probe(
+          host: "config", attempt: probes.count + 1, outcome: outcome, reason: reason, startedAt: started,
+          milliseconds: 0))
     }
     for rule in rules {
       for (outcome, reason) in evaluate(rule) { record(outcome, reason) }
@@ -76,8 +78,11 @@ public struct ConfigRulesCheck: Check {
     let env = subject.environment
     guard let key = rule.key else {
       guard let forbid = rule.forbid else { return [] }
-      guard let pattern = try? NSRegularExpression(pattern: forbid) else { return [(.error, "invalid pattern \(forbid)")] }
-      let offending = subject.keys.sorted().filter { key in subject.testable(key).map { matches(pattern, $0) } ?? false }
+      guard let pattern = try? NSRegularExpression(pattern: forbid) else {
+        return [(.error, "invalid pattern \(forbid)")]
+      }
+      let offending = subject.keys.sorted().filter { key in subject.testable(key).map { matches(pattern, $0) } ?? false
+      }
       if offending.isEmpty { return [(.ok, "no value matches forbidden \(forbid)")] }
       return offending.map { (.failed, "\($0): \(subject.shown($0)) matches forbidden pattern \(forbid) in \(env)") }
     }

@@ -230,3 +230,17 @@ public final class Ledger {
     return true
   }
 }
+
+extension Ledger {
+  /// The `user.name` and `user.email` of the git configuration this repository sees (its own, then global and
+  /// system config), or `nil` when either is unset.
+  public func configuredIdentity() -> Signature? {
+    var signature: UnsafeMutablePointer<git_signature>?
+    guard git_signature_default(&signature, repository) == 0, let signature else {
+      git_error_clear()
+      return nil
+    }
+    defer { git_signature_free(signature) }
+    return Signature(name: String(cString: signature.pointee.name), email: String(cString: signature.pointee.email))
+  }
+}

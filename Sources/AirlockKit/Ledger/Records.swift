@@ -21,7 +21,9 @@ public struct Release: Sendable, Codable, Hashable, CustomStringConvertible {
     let scalars = Array(label.unicodeScalars)
     guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first)
     else { return false }
-    return scalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-".unicodeScalars.contains($0)) }
+    return scalars.allSatisfy {
+      $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-".unicodeScalars.contains($0))
+    }
   }
 }
 

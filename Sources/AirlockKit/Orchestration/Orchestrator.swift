@@ -123,7 +123,8 @@ public struct Orchestrator {
       } else if let quarantined = state.quarantine(of: release.id) {
         throw AirlockError(
           .blocked,
-          "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway")
+          "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway"
+        )
       } else {
         throw AirlockError(
           .blocked, "\(release.version) was never verified good in \(name); rollback only goes to verified releases")
@@ -302,7 +303,9 @@ public struct Orchestrator {
         if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
       }
       warnings += prune(stage, state: state)
-      let verb = event == .promote ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
+      let verb =
+        event == .promote
+        ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
       return OperationReport(
         command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .ok, exitCode: 0,
         release: release, previous: previous, current: release, summary: "\(verb): verified", checks: checks,
@@ -433,7 +436,8 @@ public struct Orchestrator {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
     }
-    if !judgement.passed, let run = await stage.runHook(.onFailure, event: .rollback, release: release, previous: leaving)
+    if !judgement.passed,
+      let run = await stage.runHook(.onFailure, event: .rollback, release: release, previous: leaving)
     {
       hooks.append(run)
     }
@@ -496,7 +500,8 @@ public struct Orchestrator {
     let outcome = record.outcome.rawValue
     switch record.event {
     case .promote:
-      return "promote \(record.pipeline) \(version) \(record.sourceEnvironment ?? "?")→\(record.environment): \(outcome)"
+      return
+        "promote \(record.pipeline) \(version) \(record.sourceEnvironment ?? "?")→\(record.environment): \(outcome)"
     case .rollback:
       let from = record.previous?.version ?? "-"
       let how = record.automatic ? "rollback (automatic)" : "rollback"
@@ -603,7 +608,8 @@ enum Judgement {
     let broken = results.filter { $0.verdict == .inconclusive }
     if !broken.isEmpty {
       self = .inconclusive(
-        "inconclusive: check " + broken.map(\.summary).joined(separator: "; ") + " is broken", checks: broken.map(\.name))
+        "inconclusive: check " + broken.map(\.summary).joined(separator: "; ") + " is broken",
+        checks: broken.map(\.name))
       return
     }
     let dependencies = results.filter { $0.verdict == .fail }

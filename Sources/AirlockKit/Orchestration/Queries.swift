@@ -131,7 +131,9 @@ extension Orchestrator {
       }
     } else if let reference {
       plan.release = try ledger.findRelease(reference, among: head.state.good.map(\.release))
-      if plan.release == nil { throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)") }
+      if plan.release == nil {
+        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+      }
     } else {
       plan.notes.append("deploy takes the artifact: airlock deploy \(name) --artifact DIR [--version LABEL]")
     }

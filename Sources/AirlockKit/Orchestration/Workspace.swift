@@ -90,7 +90,8 @@ public struct Workspace {
     guard let ledger = try? Ledger.open(at: url, create: false),
       let refs = try? ledger.references(withPrefix: "refs/heads/")
     else { return nil }
-    let names = Set(refs.compactMap { $0.name.dropFirst("refs/heads/".count).split(separator: "/").first.map(String.init) })
+    let names = Set(
+      refs.compactMap { $0.name.dropFirst("refs/heads/".count).split(separator: "/").first.map(String.init) })
     return names.count == 1 ? names.first : nil
   }
 }

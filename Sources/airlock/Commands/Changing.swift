@@ -18,8 +18,10 @@ struct Deploy: AsyncParsableCommand {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
       guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
-      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
-        .deploy(environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
+      let report = try await workspace.orchestrator(
+        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
+      )
+      .deploy(environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
       return Output.report(report, json: global.json)
     }
   }
@@ -40,8 +42,10 @@ struct Promote: AsyncParsableCommand {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
       guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
-      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
-        .promote(environment: environment, release: release)
+      let report = try await workspace.orchestrator(
+        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
+      )
+      .promote(environment: environment, release: release)
       return Output.report(report, json: global.json)
     }
   }
@@ -64,8 +68,10 @@ struct Rollback: AsyncParsableCommand {
       guard let ledger = try workspace.openLedger(create: false) else {
         throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
       }
-      let report = try await workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger, force: force))
-        .rollback(environment: environment, to: to)
+      let report = try await workspace.orchestrator(
+        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
+      )
+      .rollback(environment: environment, to: to)
       return Output.report(report, json: global.json)
     }
   }

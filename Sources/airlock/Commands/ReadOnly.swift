@@ -126,10 +126,16 @@ struct Status: AsyncParsableCommand {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
       if let error = workspace.pipelineError, workspace.pipeline == nil {
-        Output.progress("warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only")
+        Output.progress(
+          "warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only"
+        )
       }
       guard let ledger = try workspace.openLedger(create: false) else {
-        if global.json { Output.json([EnvironmentStatus]()) } else { print("nothing deployed yet (no ledger at \(workspace.ledgerURL.path))") }
+        if global.json {
+          Output.json([EnvironmentStatus]())
+        } else {
+          print("nothing deployed yet (no ledger at \(workspace.ledgerURL.path))")
+        }
         return .success
       }
       let statuses = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil)).status()
