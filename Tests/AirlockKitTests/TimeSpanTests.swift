@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import AirlockKit
@@ -11,5 +12,20 @@ import Testing
   @Test(arguments: ["", "5", "s", "-1s", "1.5s", "2d", "1 s", "ms"])
   func rejectsMalformed(text: String) {
     #expect(TimeSpan(parsing: text) == nil)
+  }
+}
+
+@Suite struct TimestampTests {
+  @Test func roundTripsWithMilliseconds() {
+    let date = Date(timeIntervalSince1970: 1_795_000_000.123)
+    let text = Timestamp.format(date)
+    #expect(text == "2026-11-18T11:06:40.123Z")
+    #expect(Timestamp.parse(text).map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
+    #expect(Timestamp.parse("2026-11-18T11:06:40Z") == Date(timeIntervalSince1970: 1_795_000_000))
+  }
+
+  @Test(arguments: ["", "yesterday", "2026-11-18", "2026-11-18T11:06:40"])
+  func rejectsOtherForms(text: String) {
+    #expect(Timestamp.parse(text) == nil)
   }
 }

@@ -229,14 +229,33 @@ enum LedgerCoding {
   }
 }
 
-/// ISO 8601 timestamps with milliseconds, in UTC.
+/// ISO 8601 timestamps with milliseconds in UTC (`2026-11-23T03:14:07.123Z`), as every ledger file writes them.
 public enum Timestamp {
   public static func format(_ date: Date) -> String {
-    date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+    let fraction = Int(milliseconds - Int64(seconds) * 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(
+      format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
   }
 
+  /// Parses what `format` writes, with or without the milliseconds.
   public static func parse(_ text: String) -> Date? {
-    try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))
-      ?? Date(text, strategy: .iso8601)
+    let fields = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
+    guard text.hasSuffix("Z"), fields.count == 6 || fields.count == 7, !fields.contains(nil) else { return nil }
+    let values = fields.map { $0! }
+    var parts = tm()
+    parts.tm_year = Int32(values[0] - 1900)
+    parts.tm_mon = Int32(values[1] - 1)
+    parts.tm_mday = Int32(values[2])
+    parts.tm_hour = Int32(values[3])
+    parts.tm_min = Int32(values[4])
+    parts.tm_sec = Int32(values[5])
+    let seconds = timegm(&parts)
+    let milliseconds = values.count == 7 ? values[6] : 0
+    return Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)
   }
 }
