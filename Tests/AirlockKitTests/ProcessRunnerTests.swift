@@ -169,15 +169,33 @@ import Testing
     for pid in pids { #expect(await eventuallyGone(pid), "process \(pid) survived the timeout") }
   }
 
-  @Test func cancellingTheCallerEndsTheProgram() async {
+  @Test func cancellingTheCallerEndsTheProgram() async throws {
+    let directory = try TestDirectory()
+    defer { directory.remove() }
     let runner = self.runner
     let environment = self.environment
+    let marker = directory.path("started")
     let task = Task {
-      await runner.run(["/bin/sh", "-c", "sleep 30"], in: nil, environment: environment, timeout: nil)
+      await runner.run(
+        ["/bin/sh", "-c", "touch '\(marker)'; sleep 30"], in: nil, environment: environment, timeout: nil)
     }
+    while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(10)) }
     task.cancel()
     let result = await task.value
     #expect(result.termination == .signaled(SIGTERM))
+  }
+
+  @Test func startsNothingForACancelledCaller() async throws {
+    let directory = try TestDirectory()
+    defer { directory.remove() }
+    let runner = self.runner
+    let marker = directory.path("started")
+    let task = Task {
+      withUnsafeCurrentTask { $0?.cancel() }
+      return await runner.run(["/usr/bin/touch", marker], in: nil, environment: [:], timeout: nil)
+    }
+    #expect(await task.value.termination == .failedToStart("cancelled"))
+    #expect(!FileManager.default.fileExists(atPath: marker))
   }
 }
 

@@ -15,26 +15,19 @@ func withDeadline<T: Sendable>(
     await withCheckedContinuation { continuation in
       race.begin(continuation)
       let work = Task { race.finish(await operation()) }
-      let timer = Task {
-        do {
-          try await Task.sleep(for: limit)
-          race.finish(nil)
-        } catch {
-          // Cancelled because the operation finished first.
-        }
-      }
-      race.track(work, timer)
+      race.track(work)
+      DeadlineTimer.shared.schedule(after: limit) { race.finish(nil) }
     }
   } onCancel: {
     race.finish(nil)
   }
 }
 
-/// The shared state of `withDeadline`: whoever finishes first resumes the caller and cancels the rest.
+/// The shared state of `withDeadline`: whoever finishes first resumes the caller; the loser's call is a no-op.
 private final class DeadlineRace<T: Sendable>: Sendable {
   private struct State {
     var continuation: CheckedContinuation<T?, Never>?
-    var tasks: [Task<Void, Never>] = []
+    var work: Task<Void, Never>?
     var finished = false
   }
 
@@ -50,24 +43,112 @@ private final class DeadlineRace<T: Sendable>: Sendable {
     if finishedEarly { continuation.resume(returning: nil) }
   }
 
-  func track(_ tasks: Task<Void, Never>...) {
+  func track(_ work: Task<Void, Never>) {
     let finished = state.withLock { state in
-      state.tasks = tasks
+      if !state.finished { state.work = work }
       return state.finished
     }
-    if finished { tasks.forEach { $0.cancel() } }
+    if finished { work.cancel() }
   }
 
   func finish(_ value: T?) {
-    let winner: (CheckedContinuation<T?, Never>?, [Task<Void, Never>])? = state.withLock { state in
+    let winner: (CheckedContinuation<T?, Never>?, Task<Void, Never>?)? = state.withLock { state in
       guard !state.finished else { return nil }
       state.finished = true
-      defer { state.continuation = nil }
-      return (state.continuation, state.tasks)
+      defer {
+        state.continuation = nil
+        state.work = nil
+      }
+      return (state.continuation, state.work)
     }
-    guard let (continuation, tasks) = winner else { return }
-    tasks.forEach { $0.cancel() }
+    guard let (continuation, work) = winner else { return }
+    work?.cancel()
     continuation?.resume(returning: value)
+  }
+}
+
+/// Fires deadlines from one shared thread.
+///
+/// A sleeping task per deadline costs several times the work of a quick probe, and a verification makes many probes;
+/// a heap and one thread cost almost nothing. A deadline that is no longer needed simply fires as a no-op.
+private final class DeadlineTimer: Sendable {
+  static let shared = DeadlineTimer()
+
+  private struct Entry {
+    var due: ContinuousClock.Instant
+    var fire: @Sendable () -> Void
+  }
+
+  /// A binary min-heap on `due`.
+  private struct Heap {
+    var entries: [Entry] = []
+
+    mutating func push(_ entry: Entry) {
+      entries.append(entry)
+      var child = entries.count - 1
+      while child > 0 {
+        let parent = (child - 1) / 2
+        guard entries[child].due < entries[parent].due else { break }
+        entries.swapAt(child, parent)
+        child = parent
+      }
+    }
+
+    mutating func popFirst() -> Entry? {
+      guard !entries.isEmpty else { return nil }
+      entries.swapAt(0, entries.count - 1)
+      let first = entries.removeLast()
+      var parent = 0
+      while true {
+        let left = 2 * parent + 1
+        let right = left + 1
+        var smallest = parent
+        if left < entries.count && entries[left].due < entries[smallest].due { smallest = left }
+        if right < entries.count && entries[right].due < entries[smallest].due { smallest = right }
+        guard smallest != parent else { break }
+        entries.swapAt(parent, smallest)
+        parent = smallest
+      }
+      return first
+    }
+  }
+
+  private let heap = Mutex(Heap())
+  private let wakeUp = DispatchSemaphore(value: 0)
+
+  private init() {
+    let thread = Thread { [self] in run() }
+    thread.name = "airlock.deadlines"
+    thread.start()
+  }
+
+  func schedule(after limit: Duration, _ fire: @escaping @Sendable () -> Void) {
+    let due = ContinuousClock.now + limit
+    let isEarliest = heap.withLock { heap in
+      heap.push(Entry(due: due, fire: fire))
+      return heap.entries[0].due == due
+    }
+    if isEarliest { wakeUp.signal() }
+  }
+
+  private func run() {
+    while true {
+      let now = ContinuousClock.now
+      let (expired, next) = heap.withLock { heap in
+        var expired: [@Sendable () -> Void] = []
+        while let first = heap.entries.first, first.due <= now, let entry = heap.popFirst() {
+          expired.append(entry.fire)
+        }
+        return (expired, heap.entries.first?.due)
+      }
+      for fire in expired { fire() }
+      if let next {
+        let wait = next - now
+        _ = wakeUp.wait(timeout: .now() + Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+      } else {
+        wakeUp.wait()
+      }
+    }
   }
 }
 

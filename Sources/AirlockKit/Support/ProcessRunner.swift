@@ -45,13 +45,15 @@ public struct ProcessResult: Sendable, Hashable {
 /// The child starts with standard input from `/dev/null`, standard output and standard error captured together,
 /// default signal dispositions, an empty signal mask and no inherited descriptors beyond those three. Because the
 /// child leads a new process group, a timeout reaches everything it started (a shell's background jobs included):
-/// the group gets `SIGTERM`, then `SIGKILL` once `killGrace` has passed.
+/// the group gets `SIGTERM`, then `SIGKILL` once the program has exited or `killGrace` has passed, whichever is
+/// first, so nothing it started outlives a timeout.
 ///
 /// When the program exits on its own, processes it left running in its group are not touched, so a `start` script
 /// may launch a server; their output after that moment is not captured, and they should redirect it.
 ///
 /// The waiting happens on a dedicated thread, never on Swift's cooperative pool. Cancelling the calling task
-/// terminates the process group the same way a timeout does.
+/// terminates the process group the same way a timeout does (the result is then `signaled`); a task cancelled
+/// before the call starts nothing and gets `failedToStart("cancelled")`.
 public struct ProcessRunner: Sendable {
   /// How long the process group may take to exit after `SIGTERM` before it gets `SIGKILL`.
   public var killGrace: Duration
@@ -74,6 +76,7 @@ public struct ProcessRunner: Sendable {
     _ arguments: [String], in directory: URL?, environment: [String: String], timeout: Duration?
   ) async -> ProcessResult {
     let start = ContinuousClock.now
+    if Task.isCancelled { return ProcessResult(termination: .failedToStart("cancelled")) }
     let spawned: SpawnedProcess
     switch SpawnedProcess.spawn(arguments, in: directory, environment: environment) {
     case .failure(let failure):
