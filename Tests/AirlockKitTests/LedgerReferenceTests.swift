@@ -178,7 +178,7 @@ import Testing
   }
 
   /// Each racer opens its own Ledger (as separate processes would) and they all append on `head` at once.
-  func race(at url: URL, head: ObjectID?, round: Int, racers: Int) -> Outcomes {
+  func race(at url: URL, branch: String = "web/production", head: ObjectID?, round: Int, racers: Int) -> Outcomes {
     let outcomes = Outcomes()
     let start = DispatchSemaphore(value: 0)
     let finished = DispatchGroup()
@@ -190,7 +190,7 @@ import Testing
           let ledger = try Ledger.open(at: url, create: true)
           start.wait()
           let commit = try ledger.appendEvent(
-            branch: "web/production", expectedHead: head,
+            branch: branch, expectedHead: head,
             files: ["release.json": Data(#"{"round":\#(round),"racer":\#(racer)}"#.utf8)], subtrees: [:],
             message: "round \(round) racer \(racer)", author: ada, time: eventTime)
           outcomes.winners.withLock { $0.append(commit) }
@@ -233,11 +233,12 @@ import Testing
   /// libgit2's force=0 create checks "does not exist" before taking the ref lock, so two creators can both win;
   /// this ran 300 rounds with 10 double winners before `updateReference` compared against the zero id instead.
   @Test func creatingABranchConcurrentlyHasExactlyOneWinnerEveryTime() throws {
+    let scratch = try ScratchLedger()
     for round in 0..<40 {
-      let scratch = try ScratchLedger()
-      let outcomes = race(at: scratch.ledgerURL, head: nil, round: round, racers: 8)
+      let branch = "web/env\(round)"
+      let outcomes = race(at: scratch.ledgerURL, branch: branch, head: nil, round: round, racers: 8)
       #expect(outcomes.winners.withLock { $0.count } == 1, "round \(round)")
-      #expect(try scratch.ledger.reference("refs/heads/web/production") == outcomes.winners.withLock { $0.first })
+      #expect(try scratch.ledger.reference("refs/heads/" + branch) == outcomes.winners.withLock { $0.first })
     }
   }
 }

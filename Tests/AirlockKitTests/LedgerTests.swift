@@ -281,4 +281,30 @@ import Testing
     #expect(try ledger.reference("refs/heads/web/staging") == second)
     #expect(try ledger.history(branch: "web/staging", limit: nil).count == 2)
   }
+
+  @Test func anotherProcessMovingTheBranchMakesTheAppendLose() throws {
+    let scratch = try ScratchLedger()
+    let ledger = scratch.ledger
+    let first = try ledger.appendTestEvent(branch: "web/staging", message: "one")
+    let second = try ledger.appendTestEvent(branch: "web/staging", message: "two")
+    // Stock git, a separate process, moves the branch back after we read it.
+    let seen = try #require(try ledger.reference("refs/heads/web/staging"))
+    #expect(try scratch.git("update-ref", "refs/heads/web/staging", first.hex, second.hex).status == 0)
+    let error = try #require(throws: LedgerError.self) {
+      try ledger.appendEvent(
+        branch: "web/staging", expectedHead: seen, files: [:], subtrees: [:], message: "late", author: ada,
+        time: eventTime)
+    }
+    #expect(error.code == .concurrentUpdate)
+    #expect(try ledger.reference("refs/heads/web/staging") == first)
+  }
+
+  @Test func appendsWorkWithFsyncOn() throws {
+    let scratch = try ScratchLedger()
+    Ledger.setFsync(true)
+    defer { Ledger.setFsync(false) }
+    let commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "durable")
+    #expect(try scratch.git("rev-parse", "web/staging").trimmed == commit.hex)
+    #expect(try scratch.git("fsck", "--strict").status == 0)
+  }
 }

@@ -138,11 +138,9 @@ extension Ledger {
         guard !destination.contains(0) else {
           throw LedgerError(.corrupt, "symlink \(shown) of release \(release.short) in ledger \(path) has a NUL byte")
         }
-        var cString = [CChar](repeating: 0, count: destination.count + 1)
-        destination.withUnsafeBytes { bytes in
-          for (offset, byte) in bytes.enumerated() { cString[offset] = CChar(bitPattern: byte) }
-        }
-        guard symlink(cString, target) == 0 else { throw exportFailure(shown, release: release) }
+        // Link targets are bytes, not necessarily UTF-8, so they go to symlink(2) unchanged.
+        let linkTarget = destination.map { CChar(bitPattern: $0) } + [0]
+        guard symlink(linkTarget, target) == 0 else { throw exportFailure(shown, release: release) }
       default:
         throw LedgerError(
           .invalidArtifact,
