@@ -7,7 +7,8 @@ public struct Project: Sendable {
 
   /// Creates a project rooted at `root`, whether or not it holds a `pipelines/` folder yet.
   public init(root: URL) {
-    self.root = root.standardizedFileURL
+    // A folder URL, so pipeline files made relative to it resolve inside it even when `root` lacks the trailing slash.
+    self.root = URL(fileURLWithPath: root.standardizedFileURL.path, isDirectory: true)
   }
 
   /// The folder holding the pipeline files.
