@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -31,13 +32,7 @@ final class Sandbox {
     return executable.deletingLastPathComponent().appendingPathComponent("airlock")
   }()
 
-  /// Runs `airlock ARGS` in the sandbox and waits for it.
-  @discardableResult
-  func airlock(_ arguments: String..., environment extra: [String: String] = [:]) throws -> Run {
-    try run(Self.binary.path, arguments, environment: extra)
-  }
-
-  /// Starts `airlock ARGS` without waiting; `wait` collects it.
+  /// Starts `airlock ARGS` without waiting; `finish` waits for it.
   func start(_ arguments: [String]) throws -> Process {
     let process = Process()
     process.executableURL = Self.binary
@@ -50,36 +45,89 @@ final class Sandbox {
     return process
   }
 
-  /// Runs stock git against the sandbox's ledger.
+  /// Runs `airlock ARGS` and waits for it without holding a thread of Swift's cooperative pool.
+  ///
+  /// Use this form in `async` tests: a synchronous wait blocks one of the pool's few threads for the whole run, and
+  /// probes in concurrently running tests, bounded by real-time deadlines, then starve and time out.
   @discardableResult
-  func git(_ arguments: String...) throws -> Run {
-    try run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
+  func airlock(_ arguments: String..., environment extra: [String: String] = [:]) async throws -> Run {
+    try await run(Self.binary.path, arguments, environment: extra)
   }
 
-  func run(_ program: String, _ arguments: [String], environment extra: [String: String]) throws -> Run {
+  /// Runs stock git against the sandbox's ledger, without holding a thread of the cooperative pool.
+  @discardableResult
+  func git(_ arguments: String...) async throws -> Run {
+    try await run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
+  }
+
+  /// Runs `program` in the sandbox and waits for it to exit, suspended rather than blocking a thread.
+  func run(_ program: String, _ arguments: [String], environment extra: [String: String]) async throws -> Run {
+    // Whether the child has exited, and the waiter parked until it does (when the waiter comes first).
+    let state = LockedValue<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    let launched = try launch(program, arguments, environment: extra) { _ in
+      let waiter = state.withLock { state in
+        state.exited = true
+        defer { state.waiter = nil }
+        return state.waiter
+      }
+      waiter?.resume()
+    }
+    await withCheckedContinuation { continuation in
+      let exited = state.withLock { state in
+        if !state.exited { state.waiter = continuation }
+        return state.exited
+      }
+      if exited { continuation.resume() }
+    }
+    launched.process.waitUntilExit()
+    return launched.collect()
+  }
+
+  /// A started child whose output goes to files (not pipes: a chatty child can never block on a full pipe while we
+  /// wait for it).
+  struct Launched {
+    var process: Process
+    var outFile: URL
+    var errFile: URL
+
+    /// The exit status and output of the finished child; removes the output files.
+    func collect() -> Run {
+      defer {
+        try? FileManager.default.removeItem(at: outFile)
+        try? FileManager.default.removeItem(at: errFile)
+      }
+      return Run(
+        code: process.terminationStatus,
+        stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
+        stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+    }
+  }
+
+  func launch(
+    _ program: String, _ arguments: [String], environment extra: [String: String],
+    onExit: (@Sendable (Process) -> Void)? = nil
+  ) throws -> Launched {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
     process.currentDirectoryURL = root
     process.environment = environment.merging(extra) { $1 }
-    // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
     let outFile = root.appendingPathComponent(".run-\(UUID().uuidString).out")
     let errFile = root.appendingPathComponent(".run-\(UUID().uuidString).err")
     _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
     _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    defer {
-      try? FileManager.default.removeItem(at: outFile)
-      try? FileManager.default.removeItem(at: errFile)
-    }
     process.standardOutput = try FileHandle(forWritingTo: outFile)
     process.standardError = try FileHandle(forWritingTo: errFile)
     process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return Run(
-      code: process.terminationStatus,
-      stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
-      stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+    process.terminationHandler = onExit
+    do {
+      try process.run()
+    } catch {
+      try? FileManager.default.removeItem(at: outFile)
+      try? FileManager.default.removeItem(at: errFile)
+      throw error
+    }
+    return Launched(process: process, outFile: outFile, errFile: errFile)
   }
 
   var ledger: URL { root.appendingPathComponent(".airlock/ledger.git") }
@@ -160,8 +208,14 @@ final class Sandbox {
   }
 
   /// `refs` of the ledger with their targets, to prove a command changed nothing.
-  func ledgerRefs() throws -> String {
+  func ledgerRefs() async throws -> String {
     guard FileManager.default.fileExists(atPath: ledger.path) else { return "<no ledger>" }
-    return try git("for-each-ref", "--format=%(refname) %(objectname)").stdout
+    return try await git("for-each-ref", "--format=%(refname) %(objectname)").stdout
+  }
+
+  /// Waits for a process from `start` to exit, without holding a thread of the cooperative pool.
+  func finish(_ process: Process) async {
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    process.waitUntilExit()
   }
 }
