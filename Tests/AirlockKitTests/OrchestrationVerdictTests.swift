@@ -8,12 +8,14 @@ import Testing
 /// check is inconclusive, a check that also fails against the restored release is suspect, and a release that is
 /// not what serves, or whose workers are dead, is rolled back.
 @Suite struct OrchestrationVerdictTests {
-  /// A quick quorum for checks against local things: two attempts, one pass needed, 10ms apart.
+  /// A quick quorum for checks against local things: two attempts, one pass needed, 10ms apart. The timeout is
+  /// generous because it is real time: a loaded machine can stall a probe for seconds, and a local answer is
+  /// immediate anyway.
   static let quick = """
         attempts: 2
         pass: 1
         interval: 10ms
-        timeout: 5s
+        timeout: 30s
     """
 
   /// A server that answers 200 (`version 1.0.0` as body) until `outage` is set, then 503 on the paths it covers.

@@ -9,7 +9,8 @@ import Testing
 @Suite struct OrchestrationWatchTests {
   /// A project whose staging is watched for 5 minutes with one health round every 30 seconds, and a real HTTP
   /// server that plays the app: it answers for whichever release `current` points at, and release 2.0.0 starts
-  /// answering 503 after its first `healthyRequests` requests.
+  /// answering 503 after its first `healthyRequests` requests. Only the probe timeout is real time; it is generous so a
+  /// loaded machine cannot turn a stalled probe into a failed round.
   func watchedProject(healthyRequests: Int = .max) throws -> (
     OrchestrationProject, TestHTTPServer, LockedValue<[String: Int]>
   ) {
@@ -42,7 +43,7 @@ import Testing
           attempts: 1
           pass: 1
           interval: 30s
-          timeout: 5s
+          timeout: 30s
 
       """)
     try project.artifact("1.0.0")
