@@ -51,8 +51,14 @@ final class Sandbox {
   /// probes in concurrently running tests, bounded by real-time deadlines, then starve and time out.
   @discardableResult
   func airlock(_ arguments: String..., environment extra: [String: String] = [:]) async throws -> Run {
-    try await run(Self.binary.path, arguments, environment: extra)
+    await Self.slots.acquire()
+    defer { Self.slots.release() }
+    return try await run(Self.binary.path, arguments, environment: extra)
   }
+
+  /// At most one `airlock` run per processor at a time across all tests: dozens of tests start at once, and as many
+  /// binaries at once would starve every test that measures real time (probe timeouts, heartbeats).
+  static let slots = RunSlots(ProcessInfo.processInfo.activeProcessorCount)
 
   /// Runs stock git against the sandbox's ledger, without holding a thread of the cooperative pool.
   @discardableResult
@@ -217,5 +223,40 @@ final class Sandbox {
   func finish(_ process: Process) async {
     while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     process.waitUntilExit()
+  }
+}
+
+/// A counting semaphore for async code: `acquire` suspends (never blocks a thread) until a slot is free.
+final class RunSlots: Sendable {
+  private let state: LockedValue<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
+
+  init(_ count: Int) {
+    state = LockedValue((max(count, 1), []))
+  }
+
+  func acquire() async {
+    await withCheckedContinuation { continuation in
+      let granted = state.withLock { state in
+        guard state.free > 0 else {
+          state.waiting.append(continuation)
+          return false
+        }
+        state.free -= 1
+        return true
+      }
+      if granted { continuation.resume() }
+    }
+  }
+
+  /// Hands the slot to the longest waiter, or frees it.
+  func release() {
+    let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+      guard !state.waiting.isEmpty else {
+        state.free += 1
+        return nil
+      }
+      return state.waiting.removeFirst()
+    }
+    next?.resume()
   }
 }
