@@ -17,6 +17,7 @@ struct Airlock: AsyncParsableCommand {
     version: AirlockVersion.string,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
+      Drift.self,
     ]
   )
 

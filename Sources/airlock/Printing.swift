@@ -72,4 +72,22 @@ enum Printing {
       print(cells.joined(separator: "  "))
     }
   }
+
+  static func drift(_ report: DriftReport) {
+    func release(_ side: DriftReport.Side) -> String { side.release?.description ?? "nothing" }
+    print(
+      "\(report.left.environment) runs \(release(report.left)); \(report.right.environment) runs \(release(report.right))"
+    )
+    print(report.sameRelease ? "  same release (same artifact tree)" : "  different releases")
+    for key in report.onlyLeft { print("  only in \(report.left.environment): \(key)") }
+    for key in report.onlyRight { print("  only in \(report.right.environment): \(key)") }
+    for difference in report.differing {
+      let shown = { (value: String?) in value.map { difference.secret ? String($0.prefix(19)) + "…" : $0 } ?? "-" }
+      print(
+        "  differs \(difference.key)\(difference.secret ? " (secret)" : ""): \(shown(difference.left)) ≠ \(shown(difference.right))"
+      )
+    }
+    if !report.equal.isEmpty { print("  equal: \(report.equal.joined(separator: ", "))") }
+    if !report.keysDrifted { print("  key sets match") }
+  }
 }

@@ -4,127 +4,132 @@ import Testing
 /// Broken releases, automatic and manual rollback, quarantine, and rollback without a usable pipeline file.
 @Suite struct FailureTests {
   /// staging and production both run 1.0.0, then 1.1.0, all verified.
-  func twoGoodReleases() throws -> Sandbox {
+  func twoGoodReleases() async throws -> Sandbox {
     let box = try Sandbox()
     try box.pipeline()
     for version in ["1.0.0", "1.1.0"] {
-      #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
-      #expect(try box.airlock("promote", "production").code == 0)
+      #expect(
+        try await box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
+      #expect(try await box.airlock("promote", "production").code == 0)
     }
     return box
   }
 
-  @Test func aBrokenReleaseIsRolledBackAutomaticallyAndQuarantined() throws {
-    let box = try twoGoodReleases()
-    let broken = try box.airlock(
+  @Test func aBrokenReleaseIsRolledBackAutomaticallyAndQuarantined() async throws {
+    let box = try await twoGoodReleases()
+    let broken = try await box.airlock(
       "deploy", "staging", "--artifact", box.artifact("1.2.0", healthy: false), "--version", "1.2.0")
     #expect(broken.code == 4, "\(broken.output)")
     #expect(broken.stdout.contains("rolled back to 1.1.0"))
     #expect(box.current("staging") == "1.1.0")
-    let log = try box.git("log", "--format=%s", "-2", "web/staging").stdout
+    let log = try await box.git("log", "--format=%s", "-2", "web/staging").stdout
     #expect(log == "rollback (automatic) web staging 1.2.0 → 1.1.0: ok\ndeploy web 1.2.0 → staging: failed\n")
-    #expect(try box.git("fsck", "--strict").code == 0)
+    #expect(try await box.git("fsck", "--strict").code == 0)
 
     // Invariant 1 and 8: the broken release can never reach production, not even by name.
-    let promote = try box.airlock("promote", "production", "--release", "1.2.0")
+    let promote = try await box.airlock("promote", "production", "--release", "1.2.0")
     #expect(promote.code == 3, "\(promote.output)")
     #expect(promote.stderr.contains("not verified in staging"))
     #expect(box.current("production") == "1.1.0")
     // A plain promote picks the newest verified release, which production already runs.
-    #expect(try box.airlock("promote", "production").stdout.contains("nothing to do"))
+    #expect(try await box.airlock("promote", "production").stdout.contains("nothing to do"))
 
-    let status = try box.airlock("status").stdout
+    let status = try await box.airlock("status").stdout
     #expect(status.contains("quarantined: 1.2.0"))
   }
 
-  @Test func rollbackGoesToThePreviousGoodReleaseAndQuarantinesTheOneItLeft() throws {
-    let box = try twoGoodReleases()
-    let rollback = try box.airlock("rollback", "production")
+  @Test func rollbackGoesToThePreviousGoodReleaseAndQuarantinesTheOneItLeft() async throws {
+    let box = try await twoGoodReleases()
+    let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(box.current("production") == "1.0.0")
     #expect(rollback.stdout.contains("1.1.0 is quarantined in production"))
     // The config snapshot is restored with the artifact.
     #expect(box.read("targets/production/current/.airlock/started") == "1.0.0 postgres://db-prod.internal/web\n")
 
-    let again = try box.airlock("promote", "production")
+    let again = try await box.airlock("promote", "production")
     #expect(again.code == 3, "\(again.output)")
     #expect(again.stderr.contains("quarantined"))
     #expect(box.current("production") == "1.0.0")
-    let forced = try box.airlock("promote", "production", "--force")
+    let forced = try await box.airlock("promote", "production", "--force")
     #expect(forced.code == 0, "\(forced.output)")
     #expect(box.current("production") == "1.1.0")
   }
 
-  @Test func rollbackWithNoEarlierGoodReleaseChangesNothing() throws {
+  @Test func rollbackWithNoEarlierGoodReleaseChangesNothing() async throws {
     let box = try Sandbox()
     try box.pipeline()
-    #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
-    let refs = try box.ledgerRefs()
-    let rollback = try box.airlock("rollback", "staging")
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    let refs = try await box.ledgerRefs()
+    let rollback = try await box.airlock("rollback", "staging")
     #expect(rollback.code == 3)
     #expect(rollback.stderr.contains("no earlier verified-good release"))
-    #expect(try box.ledgerRefs() == refs)
+    #expect(try await box.ledgerRefs() == refs)
     #expect(box.current("staging") == "1.0.0")
   }
 
-  @Test func haltLeavesTheFailedReleaseInPlaceWithExit5AndQuarantinesIt() throws {
+  @Test func haltLeavesTheFailedReleaseInPlaceWithExit5AndQuarantinesIt() async throws {
     let box = try Sandbox()
     try box.pipeline(productionOnFailure: "halt")
-    #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
-    #expect(try box.airlock("promote", "production").code == 0)
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    #expect(try await box.airlock("promote", "production").code == 0)
     // 2.0.0 is healthy against staging's database and broken against production's.
     let app = try box.artifact("2.0.0")
     try box.write(
       "#!/bin/sh\ncase \"$DATABASE_URL\" in *db-prod*) exit 1;; esac\nexit 0\n", to: "\(app)/bin/healthcheck",
       executable: true)
-    #expect(try box.airlock("deploy", "staging", "--artifact", app, "--version", "2.0.0").code == 0)
-    let promote = try box.airlock("promote", "production")
+    #expect(try await box.airlock("deploy", "staging", "--artifact", app, "--version", "2.0.0").code == 0)
+    let promote = try await box.airlock("promote", "production")
     #expect(promote.code == 5, "\(promote.output)")
     #expect(promote.stdout.contains("on_failure: halt"))
     #expect(box.current("production") == "2.0.0")
     #expect(
-      try box.git("log", "-1", "--format=%s", "web/production").stdout
+      try await box.git("log", "-1", "--format=%s", "web/production").stdout
         == "promote web 2.0.0 staging→production: failed\n")
-    #expect(try box.airlock("status").stdout.contains("quarantined: 2.0.0"))
-    let rollback = try box.airlock("rollback", "production")
+    #expect(try await box.airlock("status").stdout.contains("quarantined: 2.0.0"))
+    let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(box.current("production") == "1.0.0")
   }
 
-  @Test func rollbackWorksFromTheLedgerSnapshotWhenThePipelineFileIsBroken() throws {
-    let box = try twoGoodReleases()
+  @Test func rollbackWorksFromTheLedgerSnapshotWhenThePipelineFileIsBroken() async throws {
+    let box = try await twoGoodReleases()
     try box.write("pipeline: [this is: not valid\n", to: "pipelines/web.yml")
-    #expect(try box.airlock("validate").code == 2)
-    let rollback = try box.airlock("rollback", "production")
+    #expect(try await box.airlock("validate").code == 2)
+    let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(rollback.stderr.contains("snapshot"))
     #expect(box.current("production") == "1.0.0")
     #expect(
-      try box.git("log", "-1", "--format=%s", "web/production").stdout.hasPrefix(
+      try await box.git("log", "-1", "--format=%s", "web/production").stdout.hasPrefix(
         "rollback web production 1.1.0 → 1.0.0"))
   }
 
-  @Test func rollbackWorksWhenTheCheckEndpointIsDownOnlyIfTheOldReleasePasses() throws {
-    let box = try twoGoodReleases()
+  @Test func rollbackWorksWhenTheCheckEndpointIsDownOnlyIfTheOldReleasePasses() async throws {
+    let box = try await twoGoodReleases()
     // The check itself now fails for every release: rollback reports a suspect check and goes no further.
     try FileManager.default.removeItem(at: box.target("production").appendingPathComponent("releases/1.0.0/healthy"))
-    let rollback = try box.airlock("rollback", "production")
+    let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 5, "\(rollback.output)")
     #expect(rollback.stdout.contains("suspect"))
     #expect(box.current("production") == "1.0.0")
-    #expect(!(try box.airlock("status").stdout.contains("quarantined: 1.1.0")))
+    #expect(!(try await box.airlock("status").stdout.contains("quarantined: 1.1.0")))
   }
 
-  @Test func aPreDeployHookThatFailsBlocksWithExit3AndRecordsOnlyTheRefusal() throws {
+  @Test func aPreDeployHookThatFailsBlocksWithExit3AndRecordsOnlyTheRefusal() async throws {
     let box = try Sandbox()
     try box.pipeline()
-    #expect(try box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
     try box.write("#!/bin/sh\necho no deploys on fridays\nexit 1\n", to: "hooks/pre-deploy", executable: true)
-    let blocked = try box.airlock("deploy", "staging", "--artifact", box.artifact("1.1.0"), "--version", "1.1.0")
+    let blocked = try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.1.0"), "--version", "1.1.0")
     #expect(blocked.code == 3, "\(blocked.output)")
     #expect(blocked.stderr.contains("no deploys on fridays"))
     #expect(box.current("staging") == "1.0.0")
     #expect(!box.exists("targets/staging/releases/1.1.0"))
-    #expect(try box.git("log", "-1", "--format=%s", "web/staging").stdout == "deploy web 1.1.0 → staging: blocked\n")
+    #expect(
+      try await box.git("log", "-1", "--format=%s", "web/staging").stdout == "deploy web 1.1.0 → staging: blocked\n")
   }
 }

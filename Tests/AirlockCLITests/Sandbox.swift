@@ -1,18 +1,28 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A throwaway project folder for end-to-end tests of the built `airlock` binary: pipelines/, hooks/, artifacts,
 /// local targets and the ledger all live inside it, and it is deleted when the test ends.
-final class Sandbox {
+final class Sandbox: Sendable {
   let root: URL
-  var environment: [String: String]
+  private let variables: Mutex<[String: String]>
+
+  /// The environment every run of the binary gets.
+  var environment: [String: String] {
+    get { variables.withLock { $0 } }
+    set { variables.withLock { $0 = newValue } }
+  }
 
   init() throws {
     root = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(
       at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-    environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key) }
+    var environment = ProcessInfo.processInfo.environment.filter {
+      ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key)
+    }
     environment["AIRLOCK_ACTOR"] = "e2e-tester"
+    variables = Mutex(environment)
   }
 
   deinit { try? FileManager.default.removeItem(at: root) }
@@ -33,30 +43,25 @@ final class Sandbox {
 
   /// Runs `airlock ARGS` in the sandbox and waits for it.
   @discardableResult
-  func airlock(_ arguments: String..., environment extra: [String: String] = [:]) throws -> Run {
-    try run(Self.binary.path, arguments, environment: extra)
+  func airlock(_ arguments: String..., environment extra: [String: String] = [:]) async throws -> Run {
+    try await run(Self.binary.path, arguments, environment: extra)
   }
 
-  /// Starts `airlock ARGS` without waiting; `wait` collects it.
-  func start(_ arguments: [String]) throws -> Process {
-    let process = Process()
-    process.executableURL = Self.binary
-    process.arguments = arguments
-    process.currentDirectoryURL = root
-    process.environment = environment
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+  /// Starts `airlock ARGS` in a task of its own; await its `value` for the run.
+  func launch(_ arguments: [String]) -> Task<Run, any Error> {
+    Task { try await run(Self.binary.path, arguments, environment: [:]) }
   }
 
   /// Runs stock git against the sandbox's ledger.
   @discardableResult
-  func git(_ arguments: String...) throws -> Run {
-    try run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
+  func git(_ arguments: String...) async throws -> Run {
+    try await run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
   }
 
-  func run(_ program: String, _ arguments: [String], environment extra: [String: String]) throws -> Run {
+  ///
+  /// Awaits the exit without blocking a thread: Swift's cooperative pool has one thread per core, and a test that
+  /// blocked one would starve every other test's tasks.
+  func run(_ program: String, _ arguments: [String], environment extra: [String: String]) async throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
@@ -74,8 +79,15 @@ final class Sandbox {
     process.standardOutput = try FileHandle(forWritingTo: outFile)
     process.standardError = try FileHandle(forWritingTo: errFile)
     process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      process.terminationHandler = { _ in continuation.resume() }
+      do {
+        try process.run()
+      } catch {
+        process.terminationHandler = nil
+        continuation.resume(throwing: error)
+      }
+    }
     return Run(
       code: process.terminationStatus,
       stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
@@ -160,8 +172,8 @@ final class Sandbox {
   }
 
   /// `refs` of the ledger with their targets, to prove a command changed nothing.
-  func ledgerRefs() throws -> String {
+  func ledgerRefs() async throws -> String {
     guard FileManager.default.fileExists(atPath: ledger.path) else { return "<no ledger>" }
-    return try git("for-each-ref", "--format=%(refname) %(objectname)").stdout
+    return try await git("for-each-ref", "--format=%(refname) %(objectname)").stdout
   }
 }

@@ -42,7 +42,7 @@ final class Lease {
     let name = refName(pipeline: ledger.pipeline, environment: environment)
     let now = options.clock.now()
     let holder = LeaseHolder(
-      actor: options.actor.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), operation: operation,
+      actor: options.actor.name, host: HostName.current, pid: getpid(), operation: operation,
       reason: nil, started: now, expires: nil)
     let tree = try ledger.ledger.writeTree(files: ["lease.json": try LedgerCoding.encode(holder)], subtrees: [:])
     let commit = try ledger.ledger.writeCommit(

@@ -175,3 +175,71 @@ extension Orchestrator {
     }
   }
 }
+
+/// How two environments differ: the releases they run and their config (secrets by fingerprint only).
+public struct DriftReport: Sendable, Codable {
+  /// One side of the comparison.
+  public struct Side: Sendable, Codable {
+    public var environment: String
+    public var release: Release?
+    /// `recorded` (the newest ledger event's config.env) or `declared` (the pipeline, nothing deployed yet).
+    public var configSource: String
+  }
+
+  /// One key whose value differs, or that only one side has.
+  public struct KeyDifference: Sendable, Codable, Hashable {
+    public var key: String
+    public var secret: Bool
+    /// The value (or `sha256:` fingerprint) on each side; `nil` where the side lacks the key.
+    public var left: String?
+    public var right: String?
+  }
+
+  public var left: Side
+  public var right: Side
+  /// Whether both run the same artifact tree.
+  public var sameRelease: Bool
+  public var onlyLeft: [String]
+  public var onlyRight: [String]
+  public var differing: [KeyDifference]
+  /// Keys with equal values on both sides.
+  public var equal: [String]
+
+  /// Whether the key sets differ (values are expected to differ between environments).
+  public var keysDrifted: Bool { !onlyLeft.isEmpty || !onlyRight.isEmpty }
+}
+
+extension Orchestrator {
+  /// Compares two environments' releases and config; changes nothing.
+  public func drift(_ left: String, _ right: String) throws -> DriftReport {
+    let pipeline = try requirePipeline()
+    let leftSpec = try environment(left, in: pipeline)
+    let rightSpec = try environment(right, in: pipeline)
+    func side(_ spec: EnvironmentSpec) throws -> (DriftReport.Side, ResolvedConfig) {
+      let stage = try makeStage(spec, pipeline: pipeline)
+      let head = try ledger.head(of: spec.name)
+      let recorded = try head.commit.flatMap { try ledger.configText(at: $0) } != nil
+      let config = try stage.resolvedConfig(of: spec.name)
+      return (
+        DriftReport.Side(
+          environment: spec.name, release: head.state.current, configSource: recorded ? "recorded" : "declared"),
+        config
+      )
+    }
+    let (leftSide, leftConfig) = try side(leftSpec)
+    let (rightSide, rightConfig) = try side(rightSpec)
+    let shared = leftConfig.keys.intersection(rightConfig.keys).sorted()
+    let secrets = Set(leftConfig.secretFingerprints.keys).union(rightConfig.secretFingerprints.keys)
+    return DriftReport(
+      left: leftSide, right: rightSide,
+      sameRelease: leftSide.release != nil && leftSide.release?.id == rightSide.release?.id,
+      onlyLeft: leftConfig.keys.subtracting(rightConfig.keys).sorted(),
+      onlyRight: rightConfig.keys.subtracting(leftConfig.keys).sorted(),
+      differing: shared.compactMap { key in
+        let (a, b) = (leftConfig.comparable(key), rightConfig.comparable(key))
+        guard a != b else { return nil }
+        return DriftReport.KeyDifference(key: key, secret: secrets.contains(key), left: a, right: b)
+      },
+      equal: shared.filter { leftConfig.comparable($0) == rightConfig.comparable($0) })
+  }
+}

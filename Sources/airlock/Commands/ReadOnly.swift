@@ -148,3 +148,31 @@ struct Status: AsyncParsableCommand {
     }
   }
 }
+
+/// `airlock drift ENV OTHER`.
+struct Drift: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show config and release differences between two environments; nothing changes.",
+    discussion: "Secrets are compared and shown by sha256 fingerprint only. Exit 0 whatever the differences.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "One environment.") var environment: String
+  @Argument(help: "The other environment.") var other: String
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      let ledger = try workspace.openLedger(create: false)
+      let report: DriftReport
+      if let ledger {
+        report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+          .drift(environment, other)
+      } else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was deployed yet")
+      }
+      if global.json { Output.json(report) } else { Printing.drift(report) }
+      return .success
+    }
+  }
+}
