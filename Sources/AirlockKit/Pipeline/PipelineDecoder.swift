@@ -66,6 +66,12 @@ final class PipelineDecoder {
     self.file = file
   }
 
+  /// " (did you mean 'x'?)" while few problems were found; a file with hundreds of mistakes gets no suggestions,
+  /// which keeps a hostile file with thousands of dangling names from costing quadratic time.
+  func didYouMean(_ word: String, among candidates: some Collection<String>) -> String {
+    diagnostics.count < 100 ? PipelineNames.didYouMean(word, among: candidates) : ""
+  }
+
   func report(_ message: String, at position: SourcePosition) {
     diagnostics.append(Diagnostic(file: file, line: position.line, column: position.column, message: message))
   }
@@ -483,7 +489,7 @@ final class PipelineDecoder {
     if let unknown = sample.firstMatch(of: /\{[^}]*\}?/) {
       let word = String(unknown.output)
       report(
-        "unknown placeholder '\(word)' in \(subject)\(PipelineNames.didYouMean(word, among: Self.placeholders)); "
+        "unknown placeholder '\(word)' in \(subject)\(didYouMean(word, among: Self.placeholders)); "
           + "use {host}, {version} or {release}", at: position)
       return nil
     }
@@ -625,7 +631,7 @@ final class PipelineDecoder {
       } else {
         hadUnknownKeys = true
         report(
-          "unknown key '\(pair.name)' \(context)\(PipelineNames.didYouMean(pair.name, among: allowed))",
+          "unknown key '\(pair.name)' \(context)\(didYouMean(pair.name, among: allowed))",
           at: pair.key.position)
       }
     }
@@ -684,7 +690,7 @@ final class PipelineDecoder {
     let expected = choices.map { "'\($0)'" }.joined(separator: " or ")
     guard node.scalarType == .string, let word = node.scalarText, choices.contains(word) else {
       var message = "\(subject) must be \(expected), found \(describe(node))"
-      if let word = node.scalarText { message += PipelineNames.didYouMean(word, among: choices) }
+      if let word = node.scalarText { message += didYouMean(word, among: choices) }
       report(message, at: node.position)
       return nil
     }
