@@ -219,6 +219,18 @@ import Yams
     #expect(diagnostics.first.map { [$0.line, $0.column] } == [line, column], "\(diagnostics)")
   }
 
+  @Test func shortensLongValuesInMessages() {
+    let diagnostics = PipelineTestSupport.diagnostics(
+      PipelineTestSupport.minimalPipeline("web") + "keep: \(String(repeating: "x", count: 5000))\n")
+    #expect(diagnostics.count == 1)
+    #expect(diagnostics.first?.message.hasSuffix("found the text '\(String(repeating: "x", count: 77))…'") == true)
+  }
+
+  @Test func refusesWhitespaceOnlyText() {
+    let diagnostics = PipelineTestSupport.diagnostics(PipelineTestSupport.minimalPipeline("web") + "hooks: '  '\n")
+    #expect(diagnostics.map(\.message) == ["'hooks' must not be empty"])
+  }
+
   @Test func refusesAnEmptyFile() {
     let diagnostics = PipelineTestSupport.diagnostics("")
     #expect(diagnostics.count == 1)
