@@ -38,9 +38,10 @@ public struct Workspace {
   /// Finds the project, loads the chosen pipeline (keeping a load failure) and resolves the ledger location.
   public static func open(_ request: Request) throws -> Workspace {
     let fileURL = request.pipelineFile.map { URL(fileURLWithPath: $0, relativeTo: request.directory).standardized }
+    // With -f the file decides the root (Project.root(forPipelineFile:)); otherwise pipelines/ is searched upward.
     let project =
-      Project.locate(from: fileURL?.deletingLastPathComponent() ?? request.directory)
-      ?? Project(root: request.directory)
+      fileURL != nil
+      ? Project(root: request.directory) : Project.locate(from: request.directory) ?? Project(root: request.directory)
     var pipeline: Pipeline?
     var failure: PipelineError?
     do {

@@ -15,7 +15,7 @@ struct Validate: AsyncParsableCommand {
       let results: [(file: URL, result: Result<Pipeline, PipelineError>)]
       if let file = global.file {
         let url = URL(fileURLWithPath: file, relativeTo: directory).standardized
-        let root = Project.locate(from: url.deletingLastPathComponent())?.root ?? directory
+        let root = Project.root(forPipelineFile: url, currentDirectory: directory)
         results = [(url, Result { () throws(PipelineError) in try PipelineLoader.load(file: url, root: root) })]
       } else {
         guard let project = Project.locate(from: directory) else {
