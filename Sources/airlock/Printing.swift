@@ -13,16 +13,12 @@ enum Printing {
       if let event = status.lastEvent, let at = status.lastEventAt {
         print("  last: \(event) at \(Timestamp.format(at))")
       }
-      if status.onTarget != status.current?.version {
-        print("  ! target runs \(status.onTarget ?? "nothing"): an earlier run was interrupted")
-      }
+      if let interrupted = status.interrupted { print("  ! interrupted: \(interrupted)") }
       if let target = status.rollbackTarget { print("  rollback → \(target.version)") }
       for quarantine in status.quarantined {
         print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))")
       }
-      if let lease = status.lease {
-        print("  locked by \(lease.actor) on \(lease.host) pid \(lease.pid): \(lease.reason ?? lease.operation)")
-      }
+      if let lease = status.lease, status.leaseStale == nil { print("  \(lease.describe(now: Date()))") }
     }
   }
 

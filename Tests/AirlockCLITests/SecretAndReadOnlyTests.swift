@@ -134,7 +134,7 @@ import Testing
     let winner = try await first.value
     #expect(winner.code == 0, "\(winner.output)")
     #expect(second.code == 6, "\(second.output)")
-    #expect(second.stderr.contains("locked by e2e-tester"))
+    #expect(second.stderr.contains("staging is being changed by e2e-tester"))
     #expect(box.current("staging") == "slow")
     #expect(try await box.git("rev-list", "--count", "web/staging").stdout == "1\n")
   }

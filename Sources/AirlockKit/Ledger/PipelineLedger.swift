@@ -78,7 +78,8 @@ public final class PipelineLedger {
   /// A branch that moved since `expected` was read throws `AirlockError` `.conflict` and writes nothing.
   @discardableResult
   public func append(
-    _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature
+    _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature,
+    beforeReferenceUpdate: () -> Void = {}
   ) throws -> ObjectID {
     var blobs: [String: Data] = [
       "release.json": try LedgerCoding.encode(files.record),
@@ -87,15 +88,19 @@ public final class PipelineLedger {
       "checks.json": try LedgerCoding.encode(files.checks),
     ]
     if let snapshot = files.snapshot { blobs["environment.json"] = try LedgerCoding.encode(snapshot) }
+    let tree = try ledger.writeTree(files: blobs, subtrees: files.artifact.map { ["artifact": $0] } ?? [:])
+    let commit = try ledger.writeCommit(
+      tree: tree, parents: expected.map { [$0] } ?? [], message: message, author: author,
+      time: files.record.finishedAt)
+    beforeReferenceUpdate()
     do {
-      return try ledger.appendEvent(
-        branch: branch(environment), expectedHead: expected, files: blobs,
-        subtrees: files.artifact.map { ["artifact": $0] } ?? [:], message: message, author: author,
-        time: files.record.finishedAt)
+      try ledger.updateReference(
+        "refs/heads/" + branch(environment), to: commit, expected: expected, logMessage: "airlock: \(message)")
     } catch let error as LedgerError where error.code == .concurrentUpdate {
       throw AirlockError(
         .conflict, "another change to \(environment) was recorded while this one ran; nothing of this one was recorded")
     }
+    return commit
   }
 
   /// Newest-first events of `environment`, at most `limit`.

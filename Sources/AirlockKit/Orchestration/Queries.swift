@@ -17,6 +17,10 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var quarantined: [Quarantine]
   /// Who holds the environment's lease, if anyone.
   public var lease: LeaseHolder?
+  /// Why that lease is stale (its run was interrupted), if it is.
+  public var leaseStale: String?
+  /// What an interrupted run left behind, if anything: a stale lease, or a target that disagrees with the ledger.
+  public var interrupted: String?
   public var events: Int
 }
 
@@ -81,14 +85,22 @@ extension Orchestrator {
         let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
         onTarget = try? LocalTarget(root: resolved).currentVersion()
       }
-      let lease = try ledger.ledger.reference(Lease.refName(pipeline: ledger.pipeline, environment: name)).flatMap {
-        try Lease.holder(ledger, commit: $0)
+      let lease = try Lease.current(ledger, environment: name)?.holder
+      let stale = lease?.staleness(now: clock.now(), host: HostName.current)
+      var interrupted: String?
+      if let lease, let stale {
+        interrupted = "\(lease.operation) by \(lease.actor) was interrupted (\(stale)); the next change converges it"
+      } else if targetSpec != nil, onTarget != head.state.current?.version {
+        interrupted =
+          "the target runs \(onTarget ?? "nothing") but the ledger says \(head.state.current?.version ?? "nothing"); "
+          + "the next change converges it"
       }
       return EnvironmentStatus(
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
         onTarget: onTarget, lastEvent: lastEvent, lastEventAt: lastEventAt,
         rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
-        quarantined: head.state.quarantined, lease: lease, events: head.state.sequence)
+        quarantined: head.state.quarantined, lease: lease, leaseStale: stale, interrupted: interrupted,
+        events: head.state.sequence)
     }
   }
 

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// `airlock validate`: parse and check every pipeline; nothing runs.
-struct Validate: AsyncParsableCommand {
+struct Validate: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Parse and check every pipeline in pipelines/ (or -f FILE) and report every error; nothing runs.")
 
@@ -54,7 +54,7 @@ extension Result where Success == Pipeline, Failure == PipelineError {
 }
 
 /// `airlock plan ENV [--release ID]`.
-struct Plan: AsyncParsableCommand {
+struct Plan: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
 
@@ -83,7 +83,7 @@ struct Plan: AsyncParsableCommand {
 }
 
 /// `airlock history [ENV] [--limit N]`.
-struct History: AsyncParsableCommand {
+struct History: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(abstract: "List events, newest first.")
 
   @OptionGroup var global: GlobalOptions
@@ -117,7 +117,7 @@ struct History: AsyncParsableCommand {
 }
 
 /// `airlock status`.
-struct Status: AsyncParsableCommand {
+struct Status: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(abstract: "Show what runs where, per environment.")
 
   @OptionGroup var global: GlobalOptions
@@ -150,7 +150,7 @@ struct Status: AsyncParsableCommand {
 }
 
 /// `airlock drift ENV OTHER`.
-struct Drift: AsyncParsableCommand {
+struct Drift: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Show config and release differences between two environments; nothing changes.",
     discussion: "Secrets are compared and shown by sha256 fingerprint only. Exit 0 whatever the differences.")
