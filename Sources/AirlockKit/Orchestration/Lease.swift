@@ -89,15 +89,17 @@ final class Lease {
       return
     }
     renewal = Self.renew(
-      url: ledger.ledger.url, name: Self.refName(pipeline: ledger.pipeline, environment: environment), holder: holder,
-      current: current)
+      url: ledger.ledger.url, remote: ledger.remote,
+      name: Self.refName(pipeline: ledger.pipeline, environment: environment), holder: holder, current: current)
   }
 
   /// Moves the lease ref to a fresh expiry every quarter of its life until cancelled.
   ///
   /// Renewal opens its own handle, since a libgit2 repository is not to be shared across threads, and works under
   /// the commit's lock, so `release()` never deletes with an expected commit that renewal is replacing.
-  private static func renew(url: URL, name: String, holder: LeaseHolder, current: CurrentCommit) -> Task<Void, Never> {
+  private static func renew(
+    url: URL, remote: String?, name: String, holder: LeaseHolder, current: CurrentCommit
+  ) -> Task<Void, Never> {
     let interval = Duration.seconds(timeToLive / 4)
     let life = timeToLive
     return Task.detached {
@@ -108,11 +110,13 @@ final class Lease {
         renewed.expires = Date().addingTimeInterval(life)
         let update = renewed
         current.value.withLock { commit in
+          // Each renewal descends from the last, so a shared ledger accepts it as a fast-forward.
           guard let ledger = try? Ledger.open(at: url, create: false),
-            let next = try? Lease.write(update, to: ledger),
+            let next = try? Lease.write(update, to: ledger, parent: commit),
             (try? ledger.updateReference(name, to: next, expected: commit, logMessage: "airlock: renew")) != nil
           else { return }
           commit = next
+          if let remote { _ = try? ledger.push([name], to: remote) }
         }
       }
     }
@@ -140,18 +144,30 @@ final class Lease {
         guard let why = current.staleness(now: now, host: HostName.current) else {
           throw AirlockError(.conflict, "\(environment) is \(current.describe(now: now))")
         }
-        options.progress(
-          "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
         do {
           try ledger.ledger.deleteReference(name, expected: existing)
         } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+          // The holder released it (and exited) between our read and now: it was never stale, only finished.
           continue
         }
+        ledger.retract(name, expected: existing)
+        options.progress(
+          "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
         try broke(current, why)
         continue
       }
       do {
         try ledger.ledger.updateReference(name, to: commit, expected: nil, logMessage: "airlock: lease \(operation)")
+        do {
+          try ledger.publish([name], what: "the lease on \(environment)")
+        } catch {
+          // Someone holds it in the shared ledger: give ours back and report theirs.
+          try? ledger.ledger.deleteReference(name, expected: commit)
+          if let theirs = try Self.current(ledger, environment: environment)?.holder {
+            throw AirlockError(.conflict, "\(environment) is \(theirs.describe(now: now))")
+          }
+          throw error
+        }
         return Lease(
           ledger: ledger, environment: environment, holder: holder, commit: commit, renew: kind == .operation)
       } catch let error as LedgerError where error.code == .concurrentUpdate {
@@ -176,10 +192,10 @@ final class Lease {
     return try? LedgerCoding.decode(LeaseHolder.self, from: data)
   }
 
-  private static func write(_ holder: LeaseHolder, to ledger: Ledger) throws -> ObjectID {
+  private static func write(_ holder: LeaseHolder, to ledger: Ledger, parent: ObjectID? = nil) throws -> ObjectID {
     let tree = try ledger.writeTree(files: ["lease.json": try LedgerCoding.encode(holder)], subtrees: [:])
     return try ledger.writeCommit(
-      tree: tree, parents: [], message: "lease: \(holder.operation) by \(holder.actor)",
+      tree: tree, parents: parent.map { [$0] } ?? [], message: "lease: \(holder.operation) by \(holder.actor)",
       author: Signature(name: holder.actor, email: "\(holder.actor)@\(holder.host)"), time: holder.started)
   }
 
@@ -196,9 +212,11 @@ final class Lease {
     renewal?.cancel()
     let name = Self.refName(pipeline: ledger.pipeline, environment: environment)
     let url = ledger.ledger.url
+    let shared = ledger
     current.value.withLock { commit in
       guard let ledger = try? Ledger.open(at: url, create: false) else { return }
       try? ledger.deleteReference(name, expected: commit)
+      if let remote = shared.remote { _ = try? ledger.deleteRemoteReference(name, expected: commit, on: remote) }
     }
   }
 

@@ -17,6 +17,7 @@ extension Orchestrator {
   /// Works from the ledger's snapshot when the pipeline file is broken, as during an incident it may be.
   public func lock(environment name: String, reason: String) throws -> LockReport {
     let stage = try stageForRecovery(name)
+    try ledger.synchronize()
     let lease = try Lease.acquire(
       ledger, environment: name, kind: .lock, operation: "lock", reason: reason, options: options)
     let commit: ObjectID
@@ -37,6 +38,7 @@ extension Orchestrator {
   /// this actor.
   public func unlock(environment name: String) throws -> LockReport {
     let stage = try stageForRecovery(name)
+    try ledger.synchronize()
     guard let (commit, holder) = try Lease.current(ledger, environment: name) else {
       return LockReport(
         command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
@@ -52,6 +54,7 @@ extension Orchestrator {
     }
     do {
       try ledger.ledger.deleteReference(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
+      ledger.retract(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
     } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
       throw AirlockError(.conflict, "the lock on \(name) changed while unlocking; look again with `airlock status`")
     }

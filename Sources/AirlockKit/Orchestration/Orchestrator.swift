@@ -13,17 +13,20 @@ public struct Orchestrator {
   public let options: OperationOptions
 
   /// An orchestrator for a loaded pipeline.
-  public init(pipeline: Pipeline, ledger: Ledger, options: OperationOptions) {
+  ///
+  /// With `remote`, `ledger` is the local mirror of that shared ledger: every change takes the lease and publishes
+  /// its events there, and a rejected push is a lost race (exit 6).
+  public init(pipeline: Pipeline, ledger: Ledger, remote: String? = nil, options: OperationOptions) {
     self.pipeline = pipeline
-    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipeline.name)
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipeline.name, remote: remote)
     self.options = options
   }
 
   /// An orchestrator with no usable pipeline file: rollback and the read-only queries work from the ledger's
   /// snapshots.
-  public init(pipelineName: String, ledger: Ledger, options: OperationOptions) {
+  public init(pipelineName: String, ledger: Ledger, remote: String? = nil, options: OperationOptions) {
     self.pipeline = nil
-    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipelineName)
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipelineName, remote: remote)
     self.options = options
   }
 
@@ -281,8 +284,10 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
       current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
       startedAt: started, finishedAt: clock.now(), detail: judgement.detail)
-    let commit = try commitEvent(
-      record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    let commit = try undoingSwitchOnConflict(stage, back: previous) {
+      try commitEvent(
+        record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    }
     options.progress("→ recorded \(event.rawValue) \(release.version) in \(name): \(outcome.rawValue)")
     FaultPoint.afterRecord.trip(options.environment)
 
@@ -408,8 +413,10 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
       current: release, previous: leaving, automatic: automatic, actor: options.actor.name, startedAt: started,
       finishedAt: clock.now(), detail: detail)
-    let commit = try commitEvent(
-      record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    let commit = try undoingSwitchOnConflict(stage, back: leaving) {
+      try commitEvent(
+        record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    }
     options.progress("→ recorded rollback of \(name) to \(release.version): \(outcome.rawValue)")
     FaultPoint.afterRecord.trip(options.environment)
     if let run = await stage.runHook(.postRollback, event: .rollback, release: release, previous: leaving) {
@@ -492,6 +499,21 @@ public struct Orchestrator {
     }
   }
 
+  /// Records an event after a switch; when another runner won the race for the ledger meanwhile, switches the
+  /// target back to `back` (if it is still on disk) before reporting the conflict, so nothing stays half-switched.
+  func undoingSwitchOnConflict(_ stage: Stage, back: Release?, record: () throws -> ObjectID) throws -> ObjectID {
+    do {
+      return try record()
+    } catch let error as AirlockError where error.code == .conflict {
+      if let back, stage.target.hasRelease(back.version), (try? stage.target.activate(back.version)) != nil {
+        options.progress("! another runner recorded first: switch undone, \(stage.name) current → \(back.version)")
+      } else {
+        options.progress("! another runner recorded first, and the switch could not be undone")
+      }
+      throw error
+    }
+  }
+
   /// A step boundary: where a signal stops the run, and where the test-only `AIRLOCK_FAULT` kills it.
   func checkpoint(_ point: FaultPoint) throws {
     point.trip(options.environment)
@@ -532,6 +554,7 @@ public struct Orchestrator {
   /// Takes `stage`'s lease for `operation`; a stale lease left by a dead or expired run is broken first and the
   /// break recorded as a `recover` event that says what the interrupted run left behind.
   func takeLease(_ stage: Stage, operation: String) throws -> Lease {
+    try ledger.synchronize()
     let lease = try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
       holder, why in
       let head = try ledger.head(of: stage.name)
