@@ -228,6 +228,22 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     try scratch.expectClean()
   }
 
+  @Test func refsStayLooseWhileAnotherProcessHoldsPackedRefsLock() throws {
+    let scratch = try ScratchLedger()
+    try scratch.ledger.appendTestEvent(branch: "web/staging", message: "deploy")
+    let lock = scratch.ledgerURL.appendingPathComponent("packed-refs.lock")
+    try Data().write(to: lock)
+    try scratch.ledger.pack()
+    #expect(try scratch.objectCounts()["count"] == 0)
+    #expect(
+      FileManager.default.fileExists(atPath: scratch.ledgerURL.appendingPathComponent("refs/heads/web/staging").path))
+    try FileManager.default.removeItem(at: lock)
+    try scratch.ledger.pack()
+    #expect(
+      !FileManager.default.fileExists(atPath: scratch.ledgerURL.appendingPathComponent("refs/heads/web/staging").path))
+    try scratch.expectClean()
+  }
+
   @Test func diskUsageCountsEveryFileOfTheLedger() throws {
     let scratch = try ScratchLedger()
     let empty = scratch.ledger.diskUsage()

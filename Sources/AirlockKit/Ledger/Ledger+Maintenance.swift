@@ -14,11 +14,15 @@ extension Ledger {
   /// of its objects, or when it is older than `grace` (then its reachable objects are in the new pack).
   ///
   /// Safe while other runs append: packing only adds a pack and then removes copies the pack already holds, so a
-  /// reader or writer always finds every object that is reachable or young. As with `git gc`, two narrow windows
+  /// reader or writer always finds every object that is reachable or young. As with `git gc`, narrow windows
   /// remain: an old unreachable object reused by a writer in the instant between its age check and its deletion is
-  /// lost, and a ref deleted at the very moment refs are packed can reappear (a lease; it is then reported as
-  /// stale and broken as usual). Loose-object folders (`objects/ab/`) are kept even when empty, because removing
-  /// one could make a concurrent writer's rename into it fail. A pack marked with a `.keep` file is left alone.
+  /// lost; a ref deleted at the very moment refs are packed can reappear (a lease; it is then reported as stale and
+  /// broken as usual); and a ref update that meets the lock libgit2 holds for an instant while packing that ref
+  /// fails as a lost race would (nothing recorded; re-running succeeds). When another process is packing refs
+  /// already, refs stay loose until the next `pack()`. Loose-object folders (`objects/ab/`) are kept even when
+  /// empty, because removing one could make a concurrent writer's rename into it fail. A pack marked with a `.keep`
+  /// file is left alone. A reader that still has a deleted pack open keeps reading it; one that opened the ledger
+  /// before packing and looks for an object there afterwards may see a transient error and succeeds when re-run.
   @discardableResult
   public func pack(pruningUnreachableOlderThan grace: TimeInterval? = 3600, now: Date = Date()) throws
     -> (before: Int64, after: Int64)
@@ -89,7 +93,11 @@ extension Ledger {
     var refdb: OpaquePointer?
     try check(git_repository_refdb(&refdb, repository), "opening the ref database", ledger: path)
     defer { git_refdb_free(refdb) }
-    try check(git_refdb_compress(refdb), "packing refs", ledger: path)
+    do {
+      try check(git_refdb_compress(refdb), "packing refs", ledger: path)
+    } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .alreadyExists {
+      // Another process holds packed-refs.lock (packing or deleting a packed ref): the refs stay loose for now.
+    }
   }
 
   /// Every ref's target and every id its reflog mentions, as git gc keeps them.
@@ -108,6 +116,15 @@ extension Ledger {
         }
       }
     }
+  }
+
+  /// Whether the object database holds `id`, loose or packed.
+  func containsObject(_ id: ObjectID) throws -> Bool {
+    var odb: OpaquePointer?
+    try check(git_repository_odb(&odb, repository), "opening the object database", ledger: path)
+    defer { git_odb_free(odb) }
+    var oid = id.oid
+    return try check(git_odb_exists(odb, &oid), "looking for object \(id)", ledger: path) == 1
   }
 
   /// Makes objects written by others (another process's pack, say) visible to this instance.

@@ -190,8 +190,7 @@ extension Ledger {
 
   /// Whether commit `descendant` has `ancestor` in its history; false when `ancestor` is not in this ledger at all.
   private func descends(_ descendant: ObjectID, from ancestor: ObjectID) throws -> Bool {
-    let writer = try PackWriter(self)
-    guard try writer.contains(ancestor) else { return false }
+    guard try containsObject(ancestor) else { return false }
     var descendantID = descendant.oid
     var ancestorID = ancestor.oid
     return try check(
