@@ -9,7 +9,10 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "airlock-bench",
     abstract: "Measure Airlock's documented figures on this machine.",
-    subcommands: [RollbackBench.self, LedgerAppendBench.self, QuorumBench.self, LookupBench.self, RaceBench.self])
+    subcommands: [
+      RollbackBench.self, LedgerAppendBench.self, LedgerSizeBench.self, QuorumBench.self, LookupBench.self,
+      RaceBench.self,
+    ])
 }
 
 /// Median, 90th percentile and extremes of a sample, in milliseconds.
