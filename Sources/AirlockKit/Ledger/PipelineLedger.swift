@@ -43,7 +43,8 @@ public final class PipelineLedger {
     guard rejected.isEmpty else {
       try? ledger.fetch(from: remote)
       throw AirlockError(
-        .conflict, "another runner changed \(what) in the shared ledger \(remote) first; this run's change was not published")
+        .conflict,
+        "another runner changed \(what) in the shared ledger \(remote) first; this run's change was not published")
     }
   }
 
