@@ -41,13 +41,18 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .target(
+      name: "AirlockTestSupport",
+      dependencies: ["AirlockKit"],
+      path: "Tests/AirlockTestSupport"
+    ),
     .testTarget(
       name: "AirlockKitTests",
-      dependencies: ["AirlockKit"]
+      dependencies: ["AirlockKit", "AirlockTestSupport"]
     ),
     .testTarget(
       name: "AirlockCLITests",
-      dependencies: ["airlock"]
+      dependencies: ["airlock", "AirlockTestSupport"]
     ),
   ],
   swiftLanguageModes: [.v6]

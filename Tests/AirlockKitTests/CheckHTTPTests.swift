@@ -1,4 +1,6 @@
+import AirlockTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import AirlockKit
@@ -135,5 +137,111 @@ import Testing
     #expect(result.verdict == .pass)
     #expect(result.hosts.map(\.host) == ["127.0.0.1", "localhost"])
     #expect(server.requestCount == 2)
+  }
+}
+
+@Suite struct CheckHTTPDeadlineTests {
+  /// A probe whose deadline passes before its request task even started (a busy machine, a short timeout) must
+  /// report a timeout and leave nothing behind that traps later: swift-corelibs-foundation ends the process when a
+  /// request starts on a session that was already invalidated.
+  ///
+  /// Every thread of the cooperative pool is held while the probe runs on a thread of its own, so the request's
+  /// task can only start after the probe gave up and returned; then the threads are let go.
+  @Test func aProbeAbandonedBeforeItsRequestStartsReportsATimeoutAndNothingTrapsLater() async throws {
+    let server = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "health", url: server.urlString("/healthz"),
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(1)))
+    let executor = OwnThreadExecutor()
+    defer { executor.stop() }
+
+    let (outcome, reason) = await withTaskExecutorPreference(executor) {
+      // Other tests may hold a pool thread for seconds; never keep the rest of the pool waiting for it.
+      var hold: PoolHold?
+      for _ in 0..<50 where hold == nil {
+        hold = PoolHold.takeEveryThread(within: .milliseconds(50))
+      }
+      defer { hold?.letGo() }
+      return await check.probe(host: "localhost", attempt: 1, in: .testing())
+    }
+
+    #expect(outcome == .failed)
+    #expect(reason == "timeout")
+    // Give the abandoned request's task its turn; before the fix it trapped here.
+    try await Task.sleep(for: .milliseconds(300))
+  }
+}
+
+/// Holds every thread of Swift's cooperative pool until `letGo()`, so that work enqueued there cannot start.
+final class PoolHold: Sendable {
+  let width: Int
+  private let holding = LockedValue(0)
+  private let release = DispatchSemaphore(value: 0)
+
+  private init(width: Int) {
+    self.width = width
+  }
+
+  /// Starts one blocking task per pool thread; returns the hold once all of them run, or lets go and returns `nil`
+  /// when they do not all run within `limit`. Call it off the pool.
+  static func takeEveryThread(within limit: Duration) -> PoolHold? {
+    let hold = PoolHold(width: ProcessInfo.processInfo.activeProcessorCount)
+    for _ in 0..<hold.width {
+      Task.detached { hold.hold() }
+    }
+    let deadline = ContinuousClock.now + limit
+    while hold.holding.value < hold.width {
+      if ContinuousClock.now > deadline {
+        hold.letGo()
+        return nil
+      }
+      usleep(1000)
+    }
+    return hold
+  }
+
+  /// Lets every blocking task finish, including those that have not started yet.
+  func letGo() {
+    for _ in 0..<width { release.signal() }
+  }
+
+  private func hold() {
+    holding.withLock { $0 += 1 }
+    release.wait()
+  }
+}
+
+/// Runs the jobs of the tasks that prefer it on one thread of its own, outside the cooperative pool.
+final class OwnThreadExecutor: TaskExecutor {
+  private let jobs = Mutex<(queue: [UnownedJob], stopped: Bool)>(([], false))
+  private let ready = DispatchSemaphore(value: 0)
+
+  init() {
+    let thread = Thread { [self] in run() }
+    thread.name = "test.own-thread-executor"
+    thread.start()
+  }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    jobs.withLock { $0.queue.append(job) }
+    ready.signal()
+  }
+
+  /// Ends the thread once the jobs enqueued so far have run.
+  func stop() {
+    jobs.withLock { $0.stopped = true }
+    ready.signal()
+  }
+
+  private func run() {
+    while true {
+      ready.wait()
+      while let job = jobs.withLock({ $0.queue.isEmpty ? nil : $0.queue.removeFirst() }) {
+        job.runSynchronously(on: asUnownedTaskExecutor())
+      }
+      if jobs.withLock({ $0.stopped && $0.queue.isEmpty }) { return }
+    }
   }
 }

@@ -62,7 +62,6 @@ public struct HTTPCheck: ProbingCheck {
     configuration.httpCookieStorage = nil
     configuration.httpShouldSetCookies = false
     let session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-    defer { session.invalidateAndCancel() }
 
     var request = URLRequest(url: target)
     request.httpMethod = "GET"
@@ -70,6 +69,9 @@ public struct HTTPCheck: ProbingCheck {
     request.setValue("no-cache", forHTTPHeaderField: "Cache-Control")
 
     let fetched = await withDeadline(policy.timeout.duration) { [request] () -> Fetch in
+      // The request's own task invalidates the session: when the deadline wins, this task may not have started
+      // yet, and swift-corelibs-foundation traps on a request made on an already invalidated session.
+      defer { session.invalidateAndCancel() }
       do {
         let (body, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { return .failure(.failed, "not an HTTP response") }

@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import Foundation
 
 extension CheckContext {

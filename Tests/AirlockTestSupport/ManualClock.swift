@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// A test clock: `sleep` advances virtual time at once instead of waiting, and every pause is recorded.
-final class ManualClock: AirlockClock {
+public final class ManualClock: AirlockClock {
   private struct State {
     var now: Date
     var sleeps: [Duration] = []
@@ -12,16 +12,17 @@ final class ManualClock: AirlockClock {
   private let state: Mutex<State>
 
   /// A clock standing at `now` (by default a fixed, round instant, so timestamps in assertions are stable).
-  init(now: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+  public init(now: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
     state = Mutex(State(now: now))
   }
 
-  func now() -> Date {
+  /// The virtual time.
+  public func now() -> Date {
     state.withLock { $0.now }
   }
 
   /// Advances virtual time by `duration` and returns; throws only when the calling task is cancelled.
-  func sleep(for duration: Duration) async throws {
+  public func sleep(for duration: Duration) async throws {
     try Task.checkCancellation()
     state.withLock { state in
       state.sleeps.append(duration)
@@ -30,19 +31,19 @@ final class ManualClock: AirlockClock {
   }
 
   /// Moves the clock forward without recording a sleep.
-  func advance(by duration: Duration) {
+  public func advance(by duration: Duration) {
     state.withLock { $0.now += duration.timeInterval }
   }
 
   /// Every duration passed to `sleep`, in order.
-  var sleeps: [Duration] {
+  public var sleeps: [Duration] {
     state.withLock { $0.sleeps }
   }
 }
 
 extension Duration {
   /// The duration in seconds, as Foundation measures time.
-  var timeInterval: TimeInterval {
+  public var timeInterval: TimeInterval {
     Double(components.seconds) + Double(components.attoseconds) / 1e18
   }
 }

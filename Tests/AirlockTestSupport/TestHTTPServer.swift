@@ -22,32 +22,39 @@ import Synchronization
 /// defer { server.stop() }
 /// let url = server.url("/healthz")
 /// ```
-final class TestHTTPServer: Sendable {
+public final class TestHTTPServer: Sendable {
   /// One request as the server received it.
-  struct Request: Sendable, Hashable {
+  public struct Request: Sendable, Hashable {
     /// 1 for the first request the server received, 2 for the second, and so on.
-    var number: Int
-    var method: String
+    public var number: Int
+    /// The request method (`GET`).
+    public var method: String
     /// The request target as sent, query included (`/healthz?v=1`).
-    var path: String
+    public var path: String
     /// Header fields with lower-cased names.
-    var headers: [String: String]
-    var body: Data
+    public var headers: [String: String]
+    /// The request body (`Content-Length` bytes).
+    public var body: Data
   }
 
   /// The answer to one request.
-  struct Response: Sendable, Hashable {
-    var status: Int
-    var headers: [String: String]
-    var body: Data
+  public struct Response: Sendable, Hashable {
+    /// The HTTP status code.
+    public var status: Int
+    /// Extra header fields; `Content-Length` and `Connection: close` are always added.
+    public var headers: [String: String]
+    /// The response body.
+    public var body: Data
     /// How long to wait before answering; `stop()` cuts it short (the connection then closes unanswered).
-    var delay: Duration
+    public var delay: Duration
 
-    init(status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero) {
+    /// A response with a UTF-8 text body.
+    public init(status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero) {
       self.init(status: status, data: Data(body.utf8), headers: headers, delay: delay)
     }
 
-    init(status: Int, data: Data, headers: [String: String] = [:], delay: Duration = .zero) {
+    /// A response with a binary body.
+    public init(status: Int, data: Data, headers: [String: String] = [:], delay: Duration = .zero) {
       self.status = status
       self.body = data
       self.headers = headers
@@ -55,13 +62,13 @@ final class TestHTTPServer: Sendable {
     }
 
     /// A redirect to `location`.
-    static func redirect(to location: String, status: Int = 302) -> Response {
+    public static func redirect(to location: String, status: Int = 302) -> Response {
       Response(status: status, headers: ["Location": location])
     }
   }
 
   /// The port the server listens on.
-  let port: UInt16
+  public let port: UInt16
   private let listener: Int32
   /// Readable once `stop()` was called; never drained, so every poller sees it.
   private let stopReader: Int32
@@ -77,7 +84,7 @@ final class TestHTTPServer: Sendable {
   }
 
   /// Starts a server whose responses come from `handler`, called on a background thread once per request.
-  init(handler: @escaping @Sendable (Request) -> Response) throws {
+  public init(handler: @escaping @Sendable (Request) -> Response) throws {
     self.handler = handler
     let (listener, port) = try Self.listen()
     self.listener = listener
@@ -100,7 +107,7 @@ final class TestHTTPServer: Sendable {
   }
 
   /// Starts a server answering the n-th request with `responses[n-1]`, and every later one with the last response.
-  convenience init(responses: [Response]) throws {
+  public convenience init(responses: [Response]) throws {
     precondition(!responses.isEmpty, "a scripted server needs at least one response")
     try self.init { request in responses[min(request.number, responses.count) - 1] }
   }
@@ -110,27 +117,27 @@ final class TestHTTPServer: Sendable {
   }
 
   /// `http://127.0.0.1:PORT` followed by `path`.
-  func url(_ path: String = "/") -> URL {
+  public func url(_ path: String = "/") -> URL {
     URL(string: urlString(path))!
   }
 
   /// `http://127.0.0.1:PORT` followed by `path`, as text (handy inside pipeline files and check definitions).
-  func urlString(_ path: String = "/") -> String {
+  public func urlString(_ path: String = "/") -> String {
     "http://127.0.0.1:\(port)\(path)"
   }
 
   /// How many requests the server has received (counted before the handler runs).
-  var requestCount: Int {
+  public var requestCount: Int {
     state.withLock { $0.received }
   }
 
   /// Every request received so far, in order.
-  var requests: [Request] {
+  public var requests: [Request] {
     state.withLock { $0.requests }
   }
 
   /// Stops accepting, interrupts pending delays, and waits until every server thread has finished. Idempotent.
-  func stop() {
+  public func stop() {
     let first = state.withLock { state in
       defer { state.stopped = true }
       return !state.stopped
@@ -310,7 +317,7 @@ final class TestHTTPServer: Sendable {
   }
 
   /// A port on 127.0.0.1 that nothing listens on (bound, then released), for "connection refused" tests.
-  static func closedPort() throws -> UInt16 {
+  public static func closedPort() throws -> UInt16 {
     let (fd, port) = try listen()
     close(fd)
     return port
@@ -318,10 +325,12 @@ final class TestHTTPServer: Sendable {
 }
 
 /// Why the test server could not start.
-enum TestHTTPServerError: Error, CustomStringConvertible {
+public enum TestHTTPServerError: Error, CustomStringConvertible {
+  /// A socket call failed with this `errno`.
   case socket(String, Int32)
 
-  var description: String {
+  /// The failed call and its error text.
+  public var description: String {
     switch self {
     case .socket(let call, let code): return "test server: \(call) failed: \(String(cString: strerror(code)))"
     }
