@@ -9,7 +9,10 @@ struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "airlock-bench",
     abstract: "Measure Airlock's documented figures on this machine.",
-    subcommands: [RollbackBench.self, LedgerAppendBench.self])
+    subcommands: [
+      RollbackBench.self, LedgerAppendBench.self, LedgerSizeBench.self, QuorumBench.self, LookupBench.self,
+      RaceBench.self,
+    ])
 }
 
 /// Median, 90th percentile and extremes of a sample, in milliseconds.
@@ -25,9 +28,10 @@ struct Summary {
   var p90: Double { sorted[min(samples.count - 1, Int((Double(samples.count) * 0.9).rounded(.up)) - 1)] }
 
   func row(_ label: String) -> String {
-    String(
-      format: "%-44@ %6d runs  median %8.2f ms  p90 %8.2f ms  min %8.2f ms  max %8.2f ms", label as NSString,
-      samples.count, median, p90, sorted.first ?? 0, sorted.last ?? 0)
+    label.padding(toLength: 42, withPad: " ", startingAt: 0)
+      + String(
+        format: "%6d runs  median %8.2f ms  p90 %8.2f ms  min %8.2f ms  max %8.2f ms", samples.count, median, p90,
+        sorted.first ?? 0, sorted.last ?? 0)
   }
 }
 

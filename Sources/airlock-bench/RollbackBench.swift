@@ -67,6 +67,7 @@ struct RollbackBench: AsyncParsableCommand {
   /// Records `count` verify events through the library: the cheapest real events a branch can hold.
   func appendVerifyEvents(_ count: Int, root: URL) async throws {
     let workspace = try Workspace.open(Workspace.Request(directory: root))
+    if let error = workspace.pipelineError { throw error }
     guard let ledger = try workspace.openLedger(create: false) else { throw ValidationError("no ledger") }
     let orchestrator = workspace.orchestrator(
       ledger: ledger,

@@ -14,16 +14,16 @@ struct Airlock: AsyncParsableCommand {
       changed); 4 verify failed and the environment was rolled back; 5 verify failed and the environment was left \
       as it is; 6 environment locked or a concurrent change won the race.
       """,
-    version: AirlockVersion.string,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
+      Drift.self, Lock.self, Unlock.self, Approve.self,
     ]
   )
 
   /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as DESIGN.md documents.
   static func main() async {
     do {
-      var command = try parseAsRoot()
+      var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -40,5 +40,27 @@ struct Airlock: AsyncParsableCommand {
       FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
       Foundation.exit(2)
     }
+  }
+
+  /// Moves global options written before the subcommand (`airlock -p web rollback production`, as with `git -C`)
+  /// to after it, where the subcommand's option group parses them.
+  static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+    let takesValue: Set<String> = ["-p", "-f", "--ledger"]
+    var leading: [String] = []
+    var index = 0
+    while index < arguments.count {
+      let argument = arguments[index]
+      if takesValue.contains(argument), index + 1 < arguments.count {
+        leading += [argument, arguments[index + 1]]
+        index += 2
+      } else if argument == "--json" || takesValue.contains(where: { argument.hasPrefix($0 + "=") }) {
+        leading.append(argument)
+        index += 1
+      } else {
+        break
+      }
+    }
+    guard !leading.isEmpty, index < arguments.count else { return arguments }
+    return [arguments[index]] + leading + arguments[(index + 1)...]
   }
 }

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// Flags every command takes: which pipeline, which ledger, and the output format.
-struct GlobalOptions: ParsableArguments {
+struct GlobalOptions: ParsableArguments, Sendable {
   @Option(name: .customShort("p"), help: "The pipeline's name (default: the only one in pipelines/).")
   var pipeline: String?
 

@@ -1,6 +1,7 @@
 import AirlockKit
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// Printing for the CLI: human lines on stdout, progress and errors on stderr, or one JSON document.
 enum Output {
@@ -59,12 +60,50 @@ enum Output {
 }
 
 /// Runs a command body and turns every thrown error into its documented exit code.
-func perform(json: Bool, _ body: () async throws -> ExitCode) async throws {
-  let code: ExitCode
+///
+/// SIGINT and SIGTERM cancel the body, which records the event as aborted and gives the lease back; the process
+/// then exits 130 or 143. A second signal exits at once.
+func perform(json: Bool, _ body: @escaping @Sendable () async throws -> ExitCode) async throws {
+  let work = Task { try await body() }
+  let received = ReceivedSignal()
+  let sources = [SIGINT, SIGTERM].map { number in
+    signal(number, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler {
+      if received.record(number) {
+        Output.progress(
+          "airlock: \(number == SIGINT ? "interrupted" : "terminated"); recording and releasing the lease…")
+        work.cancel()
+      } else {
+        Foundation.exit(128 + number)
+      }
+    }
+    source.resume()
+    return source
+  }
+  defer { sources.forEach { $0.cancel() } }
+  var code: ExitCode
   do {
-    code = try await body()
+    code = try await work.value
   } catch {
     code = Output.failure(error, json: json)
   }
+  if let number = received.first { code = ExitCode(128 + number) }
   if code != .success { throw code }
+}
+
+/// The first signal received, if any.
+final class ReceivedSignal: Sendable {
+  private let value = Mutex<Int32?>(nil)
+
+  /// Records `number`; true when it is the first signal.
+  func record(_ number: Int32) -> Bool {
+    value.withLock { current in
+      guard current == nil else { return false }
+      current = number
+      return true
+    }
+  }
+
+  var first: Int32? { value.withLock { $0 } }
 }

@@ -13,16 +13,12 @@ enum Printing {
       if let event = status.lastEvent, let at = status.lastEventAt {
         print("  last: \(event) at \(Timestamp.format(at))")
       }
-      if status.onTarget != status.current?.version {
-        print("  ! target runs \(status.onTarget ?? "nothing"): an earlier run was interrupted")
-      }
+      if let interrupted = status.interrupted { print("  ! interrupted: \(interrupted)") }
       if let target = status.rollbackTarget { print("  rollback → \(target.version)") }
       for quarantine in status.quarantined {
         print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))")
       }
-      if let lease = status.lease {
-        print("  locked by \(lease.actor) on \(lease.host) pid \(lease.pid): \(lease.reason ?? lease.operation)")
-      }
+      if let lease = status.lease, status.leaseStale == nil { print("  \(lease.describe(now: Date()))") }
     }
   }
 
@@ -71,5 +67,23 @@ enum Printing {
       }
       print(cells.joined(separator: "  "))
     }
+  }
+
+  static func drift(_ report: DriftReport) {
+    func release(_ side: DriftReport.Side) -> String { side.release?.description ?? "nothing" }
+    print(
+      "\(report.left.environment) runs \(release(report.left)); \(report.right.environment) runs \(release(report.right))"
+    )
+    print(report.sameRelease ? "  same release (same artifact tree)" : "  different releases")
+    for key in report.onlyLeft { print("  only in \(report.left.environment): \(key)") }
+    for key in report.onlyRight { print("  only in \(report.right.environment): \(key)") }
+    for difference in report.differing {
+      let shown = { (value: String?) in value.map { difference.secret ? String($0.prefix(19)) + "…" : $0 } ?? "-" }
+      print(
+        "  differs \(difference.key)\(difference.secret ? " (secret)" : ""): \(shown(difference.left)) ≠ \(shown(difference.right))"
+      )
+    }
+    if !report.equal.isEmpty { print("  equal: \(report.equal.joined(separator: ", "))") }
+    if !report.keysDrifted { print("  key sets match") }
   }
 }

@@ -1,19 +1,29 @@
 import AirlockTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// A throwaway project folder for end-to-end tests of the built `airlock` binary: pipelines/, hooks/, artifacts,
 /// local targets and the ledger all live inside it, and it is deleted when the test ends.
-final class Sandbox {
+final class Sandbox: Sendable {
   let root: URL
-  var environment: [String: String]
+  private let variables: Mutex<[String: String]>
+
+  /// The environment every run of the binary gets.
+  var environment: [String: String] {
+    get { variables.withLock { $0 } }
+    set { variables.withLock { $0 = newValue } }
+  }
 
   init() throws {
     root = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(
       at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-    environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key) }
+    var environment = ProcessInfo.processInfo.environment.filter {
+      ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key)
+    }
     environment["AIRLOCK_ACTOR"] = "e2e-tester"
+    variables = Mutex(environment)
   }
 
   deinit { try? FileManager.default.removeItem(at: root) }
@@ -32,23 +42,7 @@ final class Sandbox {
     return executable.deletingLastPathComponent().appendingPathComponent("airlock")
   }()
 
-  /// Starts `airlock ARGS` without waiting; `finish` waits for it.
-  func start(_ arguments: [String]) throws -> Process {
-    let process = Process()
-    process.executableURL = Self.binary
-    process.arguments = arguments
-    process.currentDirectoryURL = root
-    process.environment = environment
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
-  }
-
-  /// Runs `airlock ARGS` and waits for it without holding a thread of Swift's cooperative pool.
-  ///
-  /// Use this form in `async` tests: a synchronous wait blocks one of the pool's few threads for the whole run, and
-  /// probes in concurrently running tests, bounded by real-time deadlines, then starve and time out.
+  /// Runs `airlock ARGS` in the sandbox and waits for it.
   @discardableResult
   func airlock(_ arguments: String..., environment extra: [String: String] = [:]) async throws -> Run {
     await Self.slots.acquire()
@@ -60,80 +54,53 @@ final class Sandbox {
   /// binaries at once would starve every test that measures real time (probe timeouts, heartbeats).
   static let slots = RunSlots(ProcessInfo.processInfo.activeProcessorCount)
 
-  /// Runs stock git against the sandbox's ledger, without holding a thread of the cooperative pool.
+  /// Starts `airlock ARGS` in a task of its own; await its `value` for the run.
+  ///
+  /// It takes no slot: a test that races two runs must be able to start the second while the first waits.
+  func launch(_ arguments: [String]) -> Task<Run, any Error> {
+    Task { try await run(Self.binary.path, arguments, environment: [:]) }
+  }
+
+  /// Runs stock git against the sandbox's ledger.
   @discardableResult
   func git(_ arguments: String...) async throws -> Run {
     try await run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
   }
 
-  /// Runs `program` in the sandbox and waits for it to exit, suspended rather than blocking a thread.
+  ///
+  /// Awaits the exit without blocking a thread: Swift's cooperative pool has one thread per core, and a test that
+  /// blocked one would starve every other test's tasks.
   func run(_ program: String, _ arguments: [String], environment extra: [String: String]) async throws -> Run {
-    // Whether the child has exited, and the waiter parked until it does (when the waiter comes first).
-    let state = LockedValue<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-    let launched = try launch(program, arguments, environment: extra) { _ in
-      let waiter = state.withLock { state in
-        state.exited = true
-        defer { state.waiter = nil }
-        return state.waiter
-      }
-      waiter?.resume()
-    }
-    await withCheckedContinuation { continuation in
-      let exited = state.withLock { state in
-        if !state.exited { state.waiter = continuation }
-        return state.exited
-      }
-      if exited { continuation.resume() }
-    }
-    launched.process.waitUntilExit()
-    return launched.collect()
-  }
-
-  /// A started child whose output goes to files (not pipes: a chatty child can never block on a full pipe while we
-  /// wait for it).
-  struct Launched {
-    var process: Process
-    var outFile: URL
-    var errFile: URL
-
-    /// The exit status and output of the finished child; removes the output files.
-    func collect() -> Run {
-      defer {
-        try? FileManager.default.removeItem(at: outFile)
-        try? FileManager.default.removeItem(at: errFile)
-      }
-      return Run(
-        code: process.terminationStatus,
-        stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
-        stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
-    }
-  }
-
-  func launch(
-    _ program: String, _ arguments: [String], environment extra: [String: String],
-    onExit: (@Sendable (Process) -> Void)? = nil
-  ) throws -> Launched {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
     process.currentDirectoryURL = root
     process.environment = environment.merging(extra) { $1 }
+    // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
     let outFile = root.appendingPathComponent(".run-\(UUID().uuidString).out")
     let errFile = root.appendingPathComponent(".run-\(UUID().uuidString).err")
     _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
     _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+    defer {
+      try? FileManager.default.removeItem(at: outFile)
+      try? FileManager.default.removeItem(at: errFile)
+    }
     process.standardOutput = try FileHandle(forWritingTo: outFile)
     process.standardError = try FileHandle(forWritingTo: errFile)
     process.standardInput = FileHandle.nullDevice
-    process.terminationHandler = onExit
-    do {
-      try process.run()
-    } catch {
-      try? FileManager.default.removeItem(at: outFile)
-      try? FileManager.default.removeItem(at: errFile)
-      throw error
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      process.terminationHandler = { _ in continuation.resume() }
+      do {
+        try process.run()
+      } catch {
+        process.terminationHandler = nil
+        continuation.resume(throwing: error)
+      }
     }
-    return Launched(process: process, outFile: outFile, errFile: errFile)
+    return Run(
+      code: process.terminationStatus,
+      stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
+      stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
   }
 
   var ledger: URL { root.appendingPathComponent(".airlock/ledger.git") }
@@ -217,12 +184,6 @@ final class Sandbox {
   func ledgerRefs() async throws -> String {
     guard FileManager.default.fileExists(atPath: ledger.path) else { return "<no ledger>" }
     return try await git("for-each-ref", "--format=%(refname) %(objectname)").stdout
-  }
-
-  /// Waits for a process from `start` to exit, without holding a thread of the cooperative pool.
-  func finish(_ process: Process) async {
-    while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-    process.waitUntilExit()
   }
 }
 

@@ -113,26 +113,28 @@ import Testing
     let box = try Sandbox()
     try box.pipeline()
     let slow = try box.artifact("slow")
-    // The first deploy's start holds its lease until the test opens the gate (bounded, should the test fail).
+    // The first deploy's start waits (bounded) for a gate the test opens only after the race is over.
     let gate = box.root.appendingPathComponent("gate").path
+    let waiting = box.root.appendingPathComponent("waiting").path
     try box.write(
-      "#!/bin/sh\nmkdir -p .airlock && touch .airlock/started\n"
-        + "i=0; while [ ! -f '\(gate)' ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n",
-      to: "\(slow)/bin/start", executable: true)
-    let first = try box.start(["deploy", "staging", "--artifact", slow, "--version", "slow"])
-    // Wait until the first one holds the lease, then race it.
+      """
+      #!/bin/sh
+      mkdir -p .airlock && touch .airlock/started "\(waiting)"
+      i=0; while [ ! -f "\(gate)" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
+      """, to: "\(slow)/bin/start", executable: true)
+    let first = box.launch(["deploy", "staging", "--artifact", slow, "--version", "slow"])
     var held = false
-    for _ in 0..<1000 where !held {
-      held = (try? await box.git("rev-parse", "--verify", "-q", "refs/airlock/leases/web/staging").code) == 0
+    for _ in 0..<600 where !held {
+      held = FileManager.default.fileExists(atPath: waiting)
       if !held { try await Task.sleep(for: .milliseconds(20)) }
     }
     #expect(held)
     let second = try await box.airlock("deploy", "staging", "--artifact", box.artifact("fast"), "--version", "fast")
-    try box.write("open\n", to: "gate")
-    await box.finish(first)
-    #expect(first.terminationStatus == 0)
+    _ = FileManager.default.createFile(atPath: gate, contents: nil)
+    let winner = try await first.value
+    #expect(winner.code == 0, "\(winner.output)")
     #expect(second.code == 6, "\(second.output)")
-    #expect(second.stderr.contains("locked by e2e-tester"))
+    #expect(second.stderr.contains("staging is being changed by e2e-tester"))
     #expect(box.current("staging") == "slow")
     #expect(try await box.git("rev-list", "--count", "web/staging").stdout == "1\n")
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Yams
 
 @testable import AirlockKit
 
@@ -218,6 +219,18 @@ import Testing
     #expect(diagnostics.first.map { [$0.line, $0.column] } == [line, column], "\(diagnostics)")
   }
 
+  @Test func shortensLongValuesInMessages() {
+    let diagnostics = PipelineTestSupport.diagnostics(
+      PipelineTestSupport.minimalPipeline("web") + "keep: \(String(repeating: "x", count: 5000))\n")
+    #expect(diagnostics.count == 1)
+    #expect(diagnostics.first?.message.hasSuffix("found the text '\(String(repeating: "x", count: 77))…'") == true)
+  }
+
+  @Test func refusesWhitespaceOnlyText() {
+    let diagnostics = PipelineTestSupport.diagnostics(PipelineTestSupport.minimalPipeline("web") + "hooks: '  '\n")
+    #expect(diagnostics.map(\.message) == ["'hooks' must not be empty"])
+  }
+
   @Test func refusesAnEmptyFile() {
     let diagnostics = PipelineTestSupport.diagnostics("")
     #expect(diagnostics.count == 1)
@@ -352,6 +365,22 @@ import Testing
   ])
   func validatesNames(name: String, valid: Bool) {
     #expect(PipelineNames.isValidName(name) == valid)
+  }
+
+  @Test(arguments: [
+    "5", "42", "0", "05", "09", "1_000", "0x1F", "-3", "+7", "1.5", ".inf", ".nan", "1e3", "yes", "No", "TRUE",
+    "off", "null", "~", "", "web", "1.4.2", "-1s", "5m", "2024-01-01", "<<", "=", "o", "t", "nothing",
+  ])
+  func resolvesPlainScalarsAsYamsDoes(text: String) {
+    let expected: ScalarType =
+      switch Yams.Resolver.default.resolveTag(of: Yams.Node(text)) {
+      case .null: .null
+      case .bool: .bool
+      case .int: .int
+      case .float: .float
+      default: .string
+      }
+    #expect(YAMLReader.resolvePlain(text) == expected)
   }
 
   @Test(arguments: [

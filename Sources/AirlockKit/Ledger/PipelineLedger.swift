@@ -10,9 +10,48 @@ public final class PipelineLedger {
   /// The pipeline name that prefixes every ref.
   public let pipeline: String
 
-  public init(ledger: Ledger, pipeline: String) {
+  /// The shared ledger this one mirrors (`file://`, `ssh://`…), or `nil` when the local ledger is the ledger.
+  public let remote: String?
+
+  public init(ledger: Ledger, pipeline: String, remote: String? = nil) {
     self.ledger = ledger
     self.pipeline = pipeline
+    self.remote = remote
+  }
+
+  // MARK: Sharing
+
+  /// Brings the local mirror up to date with the shared ledger; nothing to do for a local ledger.
+  public func synchronize() throws {
+    guard let remote else { return }
+    do {
+      try ledger.fetch(from: remote)
+    } catch let error as LedgerError {
+      throw AirlockError(.unexpected, "cannot reach the shared ledger \(remote): \(error.message)")
+    }
+  }
+
+  /// Pushes `refs` to the shared ledger without force; a rejection means another runner moved them first.
+  func publish(_ refs: [String], what: String) throws {
+    guard let remote else { return }
+    let rejected: [String]
+    do {
+      rejected = try ledger.push(refs, to: remote)
+    } catch let error as LedgerError {
+      throw AirlockError(.unexpected, "cannot publish \(what) to the shared ledger \(remote): \(error.message)")
+    }
+    guard rejected.isEmpty else {
+      try? ledger.fetch(from: remote)
+      throw AirlockError(
+        .conflict,
+        "another runner changed \(what) in the shared ledger \(remote) first; this run's change was not published")
+    }
+  }
+
+  /// Deletes `name` from the shared ledger if it still points at `expected`.
+  func retract(_ name: String, expected: ObjectID) {
+    guard let remote else { return }
+    _ = try? ledger.deleteRemoteReference(name, expected: expected, on: remote)
   }
 
   /// The newest commit of an environment's branch, decoded.
@@ -78,7 +117,8 @@ public final class PipelineLedger {
   /// A branch that moved since `expected` was read throws `AirlockError` `.conflict` and writes nothing.
   @discardableResult
   public func append(
-    _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature
+    _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature,
+    beforeReferenceUpdate: () -> Void = {}
   ) throws -> ObjectID {
     var blobs: [String: Data] = [
       "release.json": try LedgerCoding.encode(files.record),
@@ -87,15 +127,20 @@ public final class PipelineLedger {
       "checks.json": try LedgerCoding.encode(files.checks),
     ]
     if let snapshot = files.snapshot { blobs["environment.json"] = try LedgerCoding.encode(snapshot) }
+    let tree = try ledger.writeTree(files: blobs, subtrees: files.artifact.map { ["artifact": $0] } ?? [:])
+    let commit = try ledger.writeCommit(
+      tree: tree, parents: expected.map { [$0] } ?? [], message: message, author: author,
+      time: files.record.finishedAt)
+    beforeReferenceUpdate()
     do {
-      return try ledger.appendEvent(
-        branch: branch(environment), expectedHead: expected, files: blobs,
-        subtrees: files.artifact.map { ["artifact": $0] } ?? [:], message: message, author: author,
-        time: files.record.finishedAt)
+      try ledger.updateReference(
+        "refs/heads/" + branch(environment), to: commit, expected: expected, logMessage: "airlock: \(message)")
     } catch let error as LedgerError where error.code == .concurrentUpdate {
       throw AirlockError(
         .conflict, "another change to \(environment) was recorded while this one ran; nothing of this one was recorded")
     }
+    try publish(["refs/heads/" + branch(environment)], what: "the \(environment) branch")
+    return commit
   }
 
   /// Newest-first events of `environment`, at most `limit`.
@@ -151,6 +196,11 @@ public final class PipelineLedger {
       tree: tagTree, parents: [], message: "release \(pipeline) \(label)", author: actor, time: time)
     do {
       try ledger.updateReference(tagName(label), to: commit, expected: nil, logMessage: "airlock: bind \(label)")
+      try publish([tagName(label)], what: "version \(label)")
+    } catch let error as AirlockError where error.code == .conflict {
+      guard let bound = try self.release(labelled: label), bound.id == tree else {
+        throw AirlockError(.invalidInput, "version \(label) was just bound to another artifact; choose a new --version")
+      }
     } catch let error as LedgerError where error.code == .concurrentUpdate {
       // Another runner bound the label first: fine if it bound the same tree.
       guard let bound = try self.release(labelled: label), bound.id == tree else {

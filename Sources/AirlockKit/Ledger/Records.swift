@@ -48,6 +48,8 @@ public enum EventOutcome: String, Sendable, Codable, Hashable {
   case unchanged
   /// A previous run was interrupted; this event records what was found and repaired.
   case interrupted
+  /// The run was stopped by a signal; the record says how far it got.
+  case aborted
 }
 
 /// Whether an environment's current release is known good.
@@ -108,6 +110,14 @@ public struct GoodRelease: Sendable, Codable, Hashable {
   public var verifiedAt: Date
 }
 
+/// A named person's approval to promote one artifact into an environment with `approval: required`.
+public struct Approval: Sendable, Codable, Hashable {
+  /// The release approved; the approval holds for its artifact tree id, whatever label names it.
+  public var release: Release
+  public var actor: String
+  public var at: Date
+}
+
 /// A release that failed or was rolled back in an environment; promotion refuses it without `--force`.
 public struct Quarantine: Sendable, Codable, Hashable {
   public var release: Release
@@ -131,6 +141,8 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
   public var quarantined: [Quarantine]
   /// How many events the branch holds, this one included.
   public var sequence: Int
+  /// Approvals for promotion here (environments with `approval: required`), bound to artifact tree ids.
+  public var approvals: [Approval]
 
   /// How many verified-good releases the state remembers; rollback further back is by `--to`.
   public static let goodLimit = 100
@@ -141,7 +153,26 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
     good = []
     quarantined = []
     sequence = 0
+    approvals = []
   }
+
+  private enum CodingKeys: String, CodingKey {
+    case current, currentStatus, good, quarantined, sequence, approvals
+  }
+
+  /// Decodes a state written by any version: fields added later (approvals) default to empty.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    current = try container.decodeIfPresent(Release.self, forKey: .current)
+    currentStatus = try container.decodeIfPresent(ReleaseStatus.self, forKey: .currentStatus)
+    good = try container.decodeIfPresent([GoodRelease].self, forKey: .good) ?? []
+    quarantined = try container.decodeIfPresent([Quarantine].self, forKey: .quarantined) ?? []
+    sequence = try container.decodeIfPresent(Int.self, forKey: .sequence) ?? 0
+    approvals = try container.decodeIfPresent([Approval].self, forKey: .approvals) ?? []
+  }
+
+  /// The approval of `id` here, if someone gave one.
+  public func approval(of id: ObjectID) -> Approval? { approvals.first { $0.release.id == id } }
 
   /// Whether `release` was verified good here and has not been quarantined since.
   public func isVerified(_ id: ObjectID) -> Bool { good.contains { $0.release.id == id } }

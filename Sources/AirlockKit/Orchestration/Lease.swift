@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -6,68 +7,183 @@ import Foundation
 
 /// Who holds an environment's lease, stored in the ledger at `refs/airlock/leases/<pipeline>/<environment>`.
 public struct LeaseHolder: Sendable, Codable, Hashable {
+  /// A lease taken for the duration of one command, or an incident lock held until `airlock unlock`.
+  public enum Kind: String, Sendable, Codable, Hashable {
+    case operation, lock
+  }
+
+  public var kind: Kind
   public var actor: String
   public var host: String
   public var pid: Int32
+  /// The command holding it (`deploy 1.4.2`, `lock`).
   public var operation: String
+  /// Why an incident lock was taken.
   public var reason: String?
   public var started: Date
+  /// When an operation lease lapses unless renewed; incident locks never expire.
   public var expires: Date?
+
+  /// Why the lease no longer protects anything, or `nil` while it is live.
+  ///
+  /// An operation lease is stale when its process is gone (on this host) or its expiry has passed; an incident
+  /// lock is never stale: only `unlock` ends it.
+  public func staleness(now: Date, host currentHost: String) -> String? {
+    guard kind == .operation else { return nil }
+    if host == currentHost && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+      return "its process \(pid) on \(host) is gone"
+    }
+    if let expires, expires < now {
+      return "it expired \(Int(now.timeIntervalSince(expires)))s ago"
+    }
+    return nil
+  }
+
+  /// One line naming the holder, what it does and for how long, e.g. for a refusal with exit 6.
+  public func describe(now: Date) -> String {
+    let age = Self.age(now.timeIntervalSince(started))
+    switch kind {
+    case .lock:
+      return "locked by \(actor) on \(host) for \(age): \(reason ?? "no reason given")"
+    case .operation:
+      return "being changed by \(actor) on \(host) (pid \(pid), \(operation)) for \(age)"
+    }
+  }
+
+  static func age(_ seconds: TimeInterval) -> String {
+    let whole = max(0, Int(seconds))
+    if whole < 120 { return "\(whole)s" }
+    if whole < 7200 { return "\(whole / 60)m" }
+    return "\(whole / 3600)h\((whole % 3600) / 60)m"
+  }
 }
 
-/// A held lease on one environment; `release()` gives it back.
+/// A held lease on one environment; `release()` gives it back, and a background task renews it meanwhile.
 ///
-/// Taken by compare-and-swap on a ref, so two runners sharing a ledger cannot both hold it.
+/// Taken by compare-and-swap on a ref, so two runners sharing a ledger cannot both hold it. Renewal moves the ref
+/// to a new commit with a later expiry, so a runner that dies on another host frees the environment within
+/// `timeToLive` while a long watch window keeps it.
 final class Lease {
   let ledger: PipelineLedger
   let environment: String
-  let commit: ObjectID
+  let holder: LeaseHolder
+  private let current: CurrentCommit
+  private let renewal: Task<Void, Never>?
   private var released = false
+
+  /// How long an operation lease lives without renewal.
+  static let timeToLive: TimeInterval = 120
 
   static func refName(pipeline: String, environment: String) -> String {
     "refs/airlock/leases/\(pipeline)/\(environment)"
   }
 
-  private init(ledger: PipelineLedger, environment: String, commit: ObjectID) {
+  private init(ledger: PipelineLedger, environment: String, holder: LeaseHolder, commit: ObjectID, renew: Bool) {
     self.ledger = ledger
     self.environment = environment
-    self.commit = commit
+    self.holder = holder
+    let current = CurrentCommit(commit)
+    self.current = current
+    guard renew else {
+      renewal = nil
+      return
+    }
+    renewal = Self.renew(
+      url: ledger.ledger.url, remote: ledger.remote,
+      name: Self.refName(pipeline: ledger.pipeline, environment: environment), holder: holder, current: current)
   }
 
-  /// Takes the lease or throws `.conflict` naming the holder. A lease left by a dead process on this host is
-  /// broken first, with a progress line saying so.
+  /// Moves the lease ref to a fresh expiry every quarter of its life until cancelled.
+  ///
+  /// Renewal opens its own handle, since a libgit2 repository is not to be shared across threads, and works under
+  /// the commit's lock, so `release()` never deletes with an expected commit that renewal is replacing.
+  private static func renew(
+    url: URL, remote: String?, name: String, holder: LeaseHolder, current: CurrentCommit
+  ) -> Task<Void, Never> {
+    let interval = Duration.seconds(timeToLive / 4)
+    let life = timeToLive
+    return Task.detached {
+      while !Task.isCancelled {
+        try? await Task.sleep(for: interval)
+        guard !Task.isCancelled else { return }
+        var renewed = holder
+        renewed.expires = Date().addingTimeInterval(life)
+        let update = renewed
+        current.value.withLock { commit in
+          // Each renewal descends from the last, so a shared ledger accepts it as a fast-forward.
+          guard let ledger = try? Ledger.open(at: url, create: false),
+            let next = try? Lease.write(update, to: ledger, parent: commit),
+            (try? ledger.updateReference(name, to: next, expected: commit, logMessage: "airlock: renew")) != nil
+          else { return }
+          commit = next
+          if let remote { _ = try? ledger.push([name], to: remote) }
+        }
+      }
+    }
+  }
+
+  /// Takes the lease or throws `.conflict` naming the holder.
+  ///
+  /// A stale operation lease (its process gone on this host, or expired) is broken first; `broke` records that
+  /// in the ledger before the new lease is taken.
   static func acquire(
-    _ ledger: PipelineLedger, environment: String, operation: String, options: OperationOptions
+    _ ledger: PipelineLedger, environment: String, kind: LeaseHolder.Kind = .operation, operation: String,
+    reason: String? = nil, options: OperationOptions, broke: (LeaseHolder, String) throws -> Void = { _, _ in }
   ) throws -> Lease {
     let name = refName(pipeline: ledger.pipeline, environment: environment)
     let now = options.clock.now()
     let holder = LeaseHolder(
-      actor: options.actor.name, host: ProcessInfo.processInfo.hostName, pid: getpid(), operation: operation,
-      reason: nil, started: now, expires: nil)
-    let tree = try ledger.ledger.writeTree(files: ["lease.json": try LedgerCoding.encode(holder)], subtrees: [:])
-    let commit = try ledger.ledger.writeCommit(
-      tree: tree, parents: [], message: "lease \(ledger.pipeline)/\(environment): \(operation)", author: options.actor,
-      time: now)
-    for _ in 0..<2 {
-      let existing = try ledger.ledger.reference(name)
-      if let existing {
-        let current = try Self.holder(ledger, commit: existing)
-        guard let current, current.host == holder.host, current.pid != holder.pid, !isAlive(current.pid) else {
-          let who = current.map { "\($0.actor) on \($0.host) (pid \($0.pid), \($0.operation))" } ?? "an unknown holder"
-          throw AirlockError(.conflict, "\(environment) is locked by \(who); try again when it is done")
+      kind: kind, actor: options.actor.name, host: HostName.current, pid: getpid(), operation: operation,
+      reason: reason, started: now, expires: kind == .operation ? now.addingTimeInterval(timeToLive) : nil)
+    let commit = try write(holder, to: ledger.ledger)
+    for _ in 0..<3 {
+      if let existing = try ledger.ledger.reference(name) {
+        guard let current = try Self.holder(ledger, commit: existing) else {
+          throw AirlockError(.conflict, "\(environment) is locked by an unreadable lease (\(name))")
         }
-        options.progress("breaking stale lease on \(environment): pid \(current.pid) on \(current.host) is gone")
-        try? ledger.ledger.deleteReference(name, expected: existing)
+        guard let why = current.staleness(now: now, host: HostName.current) else {
+          throw AirlockError(.conflict, "\(environment) is \(current.describe(now: now))")
+        }
+        do {
+          try ledger.ledger.deleteReference(name, expected: existing)
+        } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+          // The holder released it (and exited) between our read and now: it was never stale, only finished.
+          continue
+        }
+        ledger.retract(name, expected: existing)
+        options.progress(
+          "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
+        try broke(current, why)
         continue
       }
       do {
         try ledger.ledger.updateReference(name, to: commit, expected: nil, logMessage: "airlock: lease \(operation)")
-        return Lease(ledger: ledger, environment: environment, commit: commit)
+        do {
+          try ledger.publish([name], what: "the lease on \(environment)")
+        } catch {
+          // Someone holds it in the shared ledger: give ours back and report theirs.
+          try? ledger.ledger.deleteReference(name, expected: commit)
+          if let theirs = try Self.current(ledger, environment: environment)?.holder {
+            throw AirlockError(.conflict, "\(environment) is \(theirs.describe(now: now))")
+          }
+          throw error
+        }
+        return Lease(
+          ledger: ledger, environment: environment, holder: holder, commit: commit, renew: kind == .operation)
       } catch let error as LedgerError where error.code == .concurrentUpdate {
         continue
       }
     }
     throw AirlockError(.conflict, "\(environment) is being changed by another runner; try again when it is done")
+  }
+
+  /// The holder of `environment`'s lease, if anyone holds it.
+  static func current(_ ledger: PipelineLedger, environment: String) throws -> (commit: ObjectID, holder: LeaseHolder)?
+  {
+    guard let commit = try ledger.ledger.reference(refName(pipeline: ledger.pipeline, environment: environment)),
+      let holder = try holder(ledger, commit: commit)
+    else { return nil }
+    return (commit, holder)
   }
 
   /// The holder recorded in a lease commit.
@@ -76,17 +192,42 @@ final class Lease {
     return try? LedgerCoding.decode(LeaseHolder.self, from: data)
   }
 
+  private static func write(_ holder: LeaseHolder, to ledger: Ledger, parent: ObjectID? = nil) throws -> ObjectID {
+    let tree = try ledger.writeTree(files: ["lease.json": try LedgerCoding.encode(holder)], subtrees: [:])
+    return try ledger.writeCommit(
+      tree: tree, parents: parent.map { [$0] } ?? [], message: "lease: \(holder.operation) by \(holder.actor)",
+      author: Signature(name: holder.actor, email: "\(holder.actor)@\(holder.host)"), time: holder.started)
+  }
+
+  /// Leaves the lease in place after the process ends: an incident lock lives until `unlock`.
+  func keep() {
+    renewal?.cancel()
+    released = true
+  }
+
   /// Gives the lease back; safe to call more than once.
   func release() {
     guard !released else { return }
     released = true
-    try? ledger.ledger.deleteReference(
-      Self.refName(pipeline: ledger.pipeline, environment: environment), expected: commit)
+    renewal?.cancel()
+    let name = Self.refName(pipeline: ledger.pipeline, environment: environment)
+    let url = ledger.ledger.url
+    let shared = ledger
+    current.value.withLock { commit in
+      guard let ledger = try? Ledger.open(at: url, create: false) else { return }
+      try? ledger.deleteReference(name, expected: commit)
+      if let remote = shared.remote { _ = try? ledger.deleteRemoteReference(name, expected: commit, on: remote) }
+    }
   }
 
   deinit { release() }
+}
 
-  private static func isAlive(_ pid: Int32) -> Bool {
-    kill(pid, 0) == 0 || errno == EPERM
+/// The lease commit the ref points at now; renewal moves it.
+private final class CurrentCommit: Sendable {
+  let value: Mutex<ObjectID>
+
+  init(_ commit: ObjectID) {
+    value = Mutex(commit)
   }
 }

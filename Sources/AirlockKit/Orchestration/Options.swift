@@ -34,7 +34,7 @@ public struct OperationOptions: Sendable {
 
   /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (DESIGN.md, Ledger layout).
   public static func actor(from environment: [String: String], gitIdentity: Signature?) -> Signature {
-    let host = ProcessInfo.processInfo.hostName
+    let host = HostName.current
     if let name = environment["AIRLOCK_ACTOR"], !name.isEmpty {
       return Signature(name: name, email: name.contains("@") ? name : "\(name)@\(host)")
     }

@@ -13,17 +13,20 @@ public struct Orchestrator {
   public let options: OperationOptions
 
   /// An orchestrator for a loaded pipeline.
-  public init(pipeline: Pipeline, ledger: Ledger, options: OperationOptions) {
+  ///
+  /// With `remote`, `ledger` is the local mirror of that shared ledger: every change takes the lease and publishes
+  /// its events there, and a rejected push is a lost race (exit 6).
+  public init(pipeline: Pipeline, ledger: Ledger, remote: String? = nil, options: OperationOptions) {
     self.pipeline = pipeline
-    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipeline.name)
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipeline.name, remote: remote)
     self.options = options
   }
 
   /// An orchestrator with no usable pipeline file: rollback and the read-only queries work from the ledger's
   /// snapshots.
-  public init(pipelineName: String, ledger: Ledger, options: OperationOptions) {
+  public init(pipelineName: String, ledger: Ledger, remote: String? = nil, options: OperationOptions) {
     self.pipeline = nil
-    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipelineName)
+    self.ledger = PipelineLedger(ledger: ledger, pipeline: pipelineName, remote: remote)
     self.options = options
   }
 
@@ -49,7 +52,7 @@ public struct Orchestrator {
     let stage = try makeStage(spec, pipeline: pipeline)
     let secrets = stage.secrets()
     try stage.requireSecrets(secrets)
-    let lease = try Lease.acquire(ledger, environment: name, operation: "deploy", options: options)
+    let lease = try takeLease(stage, operation: "deploy")
     defer { lease.release() }
     let release = try ledger.storeRelease(
       directory: artifact, version: version, actor: options.actor, time: clock.now())
@@ -69,7 +72,7 @@ public struct Orchestrator {
     let stage = try makeStage(spec, pipeline: pipeline)
     let secrets = stage.secrets()
     try stage.requireSecrets(secrets)
-    let lease = try Lease.acquire(ledger, environment: name, operation: "promote", options: options)
+    let lease = try takeLease(stage, operation: "promote")
     defer { lease.release() }
     let upstream = try ledger.head(of: source).state
     let release: Release
@@ -102,7 +105,7 @@ public struct Orchestrator {
   /// and quarantines the release it left. Works from the ledger's snapshot when the pipeline file is broken.
   public func rollback(environment name: String, to reference: String?) async throws -> OperationReport {
     let stage = try stageForRecovery(name)
-    let lease = try Lease.acquire(ledger, environment: name, operation: "rollback", options: options)
+    let lease = try takeLease(stage, operation: "rollback")
     defer { lease.release() }
     let head = try ledger.head(of: name)
     let state = head.state
@@ -148,7 +151,7 @@ public struct Orchestrator {
   public func verify(environment name: String) async throws -> OperationReport {
     let pipeline = try requirePipeline()
     let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
-    let lease = try Lease.acquire(ledger, environment: name, operation: "verify", options: options)
+    let lease = try takeLease(stage, operation: "verify")
     defer { lease.release() }
     let started = clock.now()
     let head = try ledger.head(of: name)
@@ -216,6 +219,14 @@ public struct Orchestrator {
         secrets: secrets)
     }
 
+    if event == .promote && stage.spec.approvalRequired && head.state.approval(of: release.id) == nil {
+      return try await refuse(
+        release, in: stage, event: event, source: source,
+        because:
+          "\(release.version) needs an approval for \(name): `airlock approve \(name) --release \(release.version)`",
+        secrets: secrets)
+    }
+
     var checks: [CheckResult] = []
     if !stage.spec.preflight.isEmpty {
       options.progress("→ preflight \(name): \(stage.spec.preflight.joined(separator: ", "))")
@@ -239,28 +250,10 @@ public struct Orchestrator {
       }
     }
 
-    options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
-    try stage.target.install(
-      version: release.version, configText: ConfigFile.render(config: config, secrets: secrets.values),
-      export: { try ledger.ledger.exportTree(release.id, to: $0) })
-    try stage.target.activate(release.version)
-    options.progress("→ switched \(name) current → \(release.version)")
-    let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
-      $0.succeeded ? nil : "start failed: \($0.termination.reason)"
-    }
-    var verifyResults: [CheckResult] = []
-    if startFailure == nil && !stage.spec.verify.isEmpty {
-      options.progress("→ verify \(name): \(stage.spec.verify.joined(separator: ", "))")
-      verifyResults = try await stage.runChecks(stage.spec.verify, release: release, config: config, secrets: secrets)
-    }
+    let (verifyResults, judgement) = try await switchAndVerify(
+      release, on: stage, config: config, secrets: secrets, watch: stage.spec.watch, head: head, event: event,
+      source: source, started: started)
     checks += verifyResults
-    var judgement = Judgement(results: verifyResults, startFailure: startFailure)
-    if judgement.passed, let window = stage.spec.watch,
-      let degraded = try await stage.watch(release, config: config, secrets: secrets, window: window)
-    {
-      checks += degraded
-      judgement = Judgement(results: degraded, startFailure: nil)
-    }
     var state = head.state
     state.current = release
     let configBlob = try ledger.ledger.writeBlob(Data(ledgerConfig.utf8))
@@ -291,9 +284,12 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
       current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
       startedAt: started, finishedAt: clock.now(), detail: judgement.detail)
-    let commit = try commitEvent(
-      record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    let commit = try undoingSwitchOnConflict(stage, back: previous) {
+      try commitEvent(
+        record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    }
     options.progress("→ recorded \(event.rawValue) \(release.version) in \(name): \(outcome.rawValue)")
+    FaultPoint.afterRecord.trip(options.environment)
 
     if judgement.passed {
       if let run = await stage.runHook(
@@ -386,21 +382,9 @@ public struct Orchestrator {
       }
     }
     options.progress("→ rolling \(name) back to \(release.version)")
-    try stage.target.install(
-      version: release.version, configText: ConfigFile.render(config: snapshot.config, secrets: secretValues),
-      export: { try ledger.ledger.exportTree(release.id, to: $0) })
-    try stage.target.activate(release.version)
-    options.progress("→ switched \(name) current → \(release.version)")
-    let startFailure = await stage.start(release, config: snapshot.config, secrets: secrets).flatMap {
-      $0.succeeded ? nil : "start failed: \($0.termination.reason)"
-    }
-    var results: [CheckResult] = []
-    if startFailure == nil && !stage.spec.verify.isEmpty {
-      options.progress("→ verify \(name) after rollback: \(stage.spec.verify.joined(separator: ", "))")
-      results = try await stage.runChecks(
-        stage.spec.verify, release: release, config: snapshot.config, secrets: secrets)
-    }
-    let judgement = Judgement(results: results, startFailure: startFailure)
+    let (results, judgement) = try await switchAndVerify(
+      release, on: stage, config: snapshot.config, secrets: secrets, watch: nil, head: head, event: .rollback,
+      source: nil, started: started)
     var state = head.state
     state.current = release
     let outcome: EventOutcome
@@ -429,9 +413,12 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
       current: release, previous: leaving, automatic: automatic, actor: options.actor.name, startedAt: started,
       finishedAt: clock.now(), detail: detail)
-    let commit = try commitEvent(
-      record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    let commit = try undoingSwitchOnConflict(stage, back: leaving) {
+      try commitEvent(
+        record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    }
     options.progress("→ recorded rollback of \(name) to \(release.version): \(outcome.rawValue)")
+    FaultPoint.afterRecord.trip(options.environment)
     if let run = await stage.runHook(.postRollback, event: .rollback, release: release, previous: leaving) {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
@@ -447,6 +434,90 @@ public struct Orchestrator {
       command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: outcome, exitCode: exitCode,
       release: release, previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
       checks: earlier + results, hooks: hooks, commits: [commit], warnings: warnings)
+  }
+
+  /// Installs, switches to, starts and verifies `release` (then watches it, if `watch`), returning the verify
+  /// results and their judgement.
+  ///
+  /// A signal on the way (task cancellation) is recorded as an `aborted` event saying how far the run got, and
+  /// surfaces as `AirlockError` `.aborted`; the lease is released by the caller on the way out.
+  func switchAndVerify(
+    _ release: Release, on stage: Stage, config: [String: String], secrets: SecretSet, watch: TimeSpan?,
+    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date
+  ) async throws -> ([CheckResult], Judgement) {
+    var switched = false
+    do {
+      try checkpoint(.beforeExport)
+      options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
+      try stage.target.install(
+        version: release.version, configText: ConfigFile.render(config: config, secrets: secrets.values),
+        export: { try ledger.ledger.exportTree(release.id, to: $0) })
+      try checkpoint(.afterExport)
+      try stage.target.activate(release.version)
+      switched = true
+      options.progress("→ switched \(stage.name) current → \(release.version)")
+      try checkpoint(.afterSwitch)
+      let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
+        $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+      }
+      try checkpoint(.afterStart)
+      var results: [CheckResult] = []
+      if startFailure == nil && !stage.spec.verify.isEmpty {
+        options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
+        results = try await stage.runChecks(stage.spec.verify, release: release, config: config, secrets: secrets)
+      }
+      // Checked before judging: a probe cut short by a signal is not evidence against the release.
+      try checkpoint(.afterVerify)
+      var judgement = Judgement(results: results, startFailure: startFailure)
+      if judgement.passed, let watch,
+        let degraded = try await stage.watch(release, config: config, secrets: secrets, window: watch)
+      {
+        try checkpoint(.afterVerify)
+        results += degraded
+        judgement = Judgement(results: degraded, startFailure: nil)
+      }
+      return (results, judgement)
+    } catch is CancellationError {
+      var state = head.state
+      var detail = "aborted by a signal before the switch; nothing changed"
+      if switched {
+        state.current = release
+        state.currentStatus = .unverified
+        detail =
+          "aborted by a signal after the switch: \(release.version) runs unverified; "
+          + "run `airlock verify \(stage.name)` or `airlock rollback \(stage.name)`"
+      }
+      let record = EventRecord(
+        pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .aborted, release: release,
+        current: state.current, previous: head.state.current, sourceEnvironment: source, actor: options.actor.name,
+        startedAt: started, finishedAt: clock.now(), detail: detail)
+      let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
+      let configText = switched ? text : try head.commit.flatMap { try ledger.configText(at: $0) } ?? ""
+      try commitEvent(record, state: state, configText: configText, checks: [], stage: stage, expected: head.commit)
+      options.progress("✗ \(detail)")
+      throw AirlockError(.aborted, "\(event.rawValue) of \(release.version) to \(stage.name) \(detail)")
+    }
+  }
+
+  /// Records an event after a switch; when another runner won the race for the ledger meanwhile, switches the
+  /// target back to `back` (if it is still on disk) before reporting the conflict, so nothing stays half-switched.
+  func undoingSwitchOnConflict(_ stage: Stage, back: Release?, record: () throws -> ObjectID) throws -> ObjectID {
+    do {
+      return try record()
+    } catch let error as AirlockError where error.code == .conflict {
+      if let back, stage.target.hasRelease(back.version), (try? stage.target.activate(back.version)) != nil {
+        options.progress("! another runner recorded first: switch undone, \(stage.name) current → \(back.version)")
+      } else {
+        options.progress("! another runner recorded first, and the switch could not be undone")
+      }
+      throw error
+    }
+  }
+
+  /// A step boundary: where a signal stops the run, and where the test-only `AIRLOCK_FAULT` kills it.
+  func checkpoint(_ point: FaultPoint) throws {
+    point.trip(options.environment)
+    try Task.checkCancellation()
   }
 
   /// Records a refusal (preflight, hook, promotion rule) as a `blocked` event and reports exit 3.
@@ -480,7 +551,36 @@ public struct Orchestrator {
 
   // MARK: Parts
 
+  /// Takes `stage`'s lease for `operation`; a stale lease left by a dead or expired run is broken first and the
+  /// break recorded as a `recover` event that says what the interrupted run left behind.
+  func takeLease(_ stage: Stage, operation: String) throws -> Lease {
+    try ledger.synchronize()
+    let lease = try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
+      holder, why in
+      let head = try ledger.head(of: stage.name)
+      let onTarget = try? stage.target.currentVersion()
+      var detail =
+        "broke the stale lease of \(holder.actor) (\(holder.operation), pid \(holder.pid) on \(holder.host)): \(why)"
+      if onTarget != head.state.current?.version {
+        detail +=
+          "; the interrupted run left the target on \(onTarget ?? "nothing") while the ledger says "
+          + "\(head.state.current?.version ?? "nothing")"
+      }
+      let now = clock.now()
+      let record = EventRecord(
+        pipeline: ledger.pipeline, environment: stage.name, event: .recover, outcome: .interrupted, release: nil,
+        current: head.state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
+        finishedAt: now, detail: detail)
+      try commitEvent(
+        record, state: head.state, configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "",
+        checks: [], stage: stage, expected: head.commit)
+    }
+    FaultPoint.afterLease.trip(options.environment)
+    return lease
+  }
+
   /// Appends one event commit whose tree is the environment's state after it.
+  @discardableResult
   func commitEvent(
     _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
     expected: ObjectID?
@@ -491,7 +591,8 @@ public struct Orchestrator {
       PipelineLedger.EventFiles(
         record: record, state: state, configText: configText, checks: checks, snapshot: stage.snapshot,
         artifact: state.current?.id),
-      to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor)
+      to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor,
+      beforeReferenceUpdate: { FaultPoint.beforeReferenceUpdate.trip(options.environment) })
   }
 
   /// The one human line of an event commit, e.g. `promote web 1.4.2 staging→production: ok`.
@@ -508,8 +609,11 @@ public struct Orchestrator {
       return "\(how) \(record.pipeline) \(record.environment) \(from) → \(version): \(outcome)"
     case .deploy:
       return "deploy \(record.pipeline) \(version) → \(record.environment): \(outcome)"
+    case .verify:
+      return "verify \(record.pipeline) \(record.environment) \(version): \(outcome)"
     default:
-      return "\(record.event.rawValue) \(record.pipeline) \(record.environment) \(version): \(outcome)"
+      let what = record.release.map { " \($0.version)" } ?? ""
+      return "\(record.event.rawValue) \(record.pipeline) \(record.environment)\(what): \(outcome)"
     }
   }
 

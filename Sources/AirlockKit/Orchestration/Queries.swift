@@ -17,6 +17,10 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var quarantined: [Quarantine]
   /// Who holds the environment's lease, if anyone.
   public var lease: LeaseHolder?
+  /// Why that lease is stale (its run was interrupted), if it is.
+  public var leaseStale: String?
+  /// What an interrupted run left behind, if anything: a stale lease, or a target that disagrees with the ledger.
+  public var interrupted: String?
   public var events: Int
 }
 
@@ -81,14 +85,22 @@ extension Orchestrator {
         let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
         onTarget = try? LocalTarget(root: resolved).currentVersion()
       }
-      let lease = try ledger.ledger.reference(Lease.refName(pipeline: ledger.pipeline, environment: name)).flatMap {
-        try Lease.holder(ledger, commit: $0)
+      let lease = try Lease.current(ledger, environment: name)?.holder
+      let stale = lease?.staleness(now: clock.now(), host: HostName.current)
+      var interrupted: String?
+      if let lease, let stale {
+        interrupted = "\(lease.operation) by \(lease.actor) was interrupted (\(stale)); the next change converges it"
+      } else if targetSpec != nil, onTarget != head.state.current?.version {
+        interrupted =
+          "the target runs \(onTarget ?? "nothing") but the ledger says \(head.state.current?.version ?? "nothing"); "
+          + "the next change converges it"
       }
       return EnvironmentStatus(
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
         onTarget: onTarget, lastEvent: lastEvent, lastEventAt: lastEventAt,
         rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
-        quarantined: head.state.quarantined, lease: lease, events: head.state.sequence)
+        quarantined: head.state.quarantined, lease: lease, leaseStale: stale, interrupted: interrupted,
+        events: head.state.sequence)
     }
   }
 
@@ -173,5 +185,73 @@ extension Orchestrator {
         return nil
       }
     }
+  }
+}
+
+/// How two environments differ: the releases they run and their config (secrets by fingerprint only).
+public struct DriftReport: Sendable, Codable {
+  /// One side of the comparison.
+  public struct Side: Sendable, Codable {
+    public var environment: String
+    public var release: Release?
+    /// `recorded` (the newest ledger event's config.env) or `declared` (the pipeline, nothing deployed yet).
+    public var configSource: String
+  }
+
+  /// One key whose value differs, or that only one side has.
+  public struct KeyDifference: Sendable, Codable, Hashable {
+    public var key: String
+    public var secret: Bool
+    /// The value (or `sha256:` fingerprint) on each side; `nil` where the side lacks the key.
+    public var left: String?
+    public var right: String?
+  }
+
+  public var left: Side
+  public var right: Side
+  /// Whether both run the same artifact tree.
+  public var sameRelease: Bool
+  public var onlyLeft: [String]
+  public var onlyRight: [String]
+  public var differing: [KeyDifference]
+  /// Keys with equal values on both sides.
+  public var equal: [String]
+
+  /// Whether the key sets differ (values are expected to differ between environments).
+  public var keysDrifted: Bool { !onlyLeft.isEmpty || !onlyRight.isEmpty }
+}
+
+extension Orchestrator {
+  /// Compares two environments' releases and config; changes nothing.
+  public func drift(_ left: String, _ right: String) throws -> DriftReport {
+    let pipeline = try requirePipeline()
+    let leftSpec = try environment(left, in: pipeline)
+    let rightSpec = try environment(right, in: pipeline)
+    func side(_ spec: EnvironmentSpec) throws -> (DriftReport.Side, ResolvedConfig) {
+      let stage = try makeStage(spec, pipeline: pipeline)
+      let head = try ledger.head(of: spec.name)
+      let recorded = try head.commit.flatMap { try ledger.configText(at: $0) } != nil
+      let config = try stage.resolvedConfig(of: spec.name)
+      return (
+        DriftReport.Side(
+          environment: spec.name, release: head.state.current, configSource: recorded ? "recorded" : "declared"),
+        config
+      )
+    }
+    let (leftSide, leftConfig) = try side(leftSpec)
+    let (rightSide, rightConfig) = try side(rightSpec)
+    let shared = leftConfig.keys.intersection(rightConfig.keys).sorted()
+    let secrets = Set(leftConfig.secretFingerprints.keys).union(rightConfig.secretFingerprints.keys)
+    return DriftReport(
+      left: leftSide, right: rightSide,
+      sameRelease: leftSide.release != nil && leftSide.release?.id == rightSide.release?.id,
+      onlyLeft: leftConfig.keys.subtracting(rightConfig.keys).sorted(),
+      onlyRight: rightConfig.keys.subtracting(leftConfig.keys).sorted(),
+      differing: shared.compactMap { key in
+        let (a, b) = (leftConfig.comparable(key), rightConfig.comparable(key))
+        guard a != b else { return nil }
+        return DriftReport.KeyDifference(key: key, secret: secrets.contains(key), left: a, right: b)
+      },
+      equal: shared.filter { leftConfig.comparable($0) == rightConfig.comparable($0) })
   }
 }

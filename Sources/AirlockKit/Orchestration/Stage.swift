@@ -70,6 +70,11 @@ struct Stage {
       case .drift(let environment, let allow):
         return DriftCheck(
           name: name, subject: resolvedConfig(secrets), reference: try resolvedConfig(of: environment), allow: allow)
+      case .heartbeat(let path, let maxAge) where !path.hasPrefix("/") && !path.hasPrefix("{"):
+        // Relative paths in a pipeline resolve against the project root (DESIGN.md), like every other path.
+        return HeartbeatCheck(
+          name: name, path: snapshot.resolve(path).path, maxAge: maxAge, policy: spec.policy,
+          isDependency: spec.dependency)
       default:
         guard let check = CheckCatalog.make(spec) else {
           throw AirlockError(.invalidInput, "check '\(name)' (\(spec.kind.keyword)) has no implementation")

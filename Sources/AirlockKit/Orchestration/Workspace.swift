@@ -13,8 +13,10 @@ public struct Workspace {
   public let pipelineError: PipelineError?
   /// The pipeline's name: from the file when it loaded, else from `-p`, the file name, or the ledger.
   public let pipelineName: String
-  /// Where the ledger lives.
+  /// Where the ledger lives: the ledger itself, or the local mirror of a shared one.
   public let ledgerURL: URL
+  /// The shared ledger (`file://`, `ssh://`…) that `ledgerURL` mirrors, when the ledger is remote.
+  public let remote: String?
 
   /// How to find the workspace.
   public struct Request: Sendable {
@@ -38,9 +40,10 @@ public struct Workspace {
   /// Finds the project, loads the chosen pipeline (keeping a load failure) and resolves the ledger location.
   public static func open(_ request: Request) throws -> Workspace {
     let fileURL = request.pipelineFile.map { URL(fileURLWithPath: $0, relativeTo: request.directory).standardized }
+    // With -f the file decides the root (Project.root(forPipelineFile:)); otherwise pipelines/ is searched upward.
     let project =
-      Project.locate(from: fileURL?.deletingLastPathComponent() ?? request.directory)
-      ?? Project(root: request.directory)
+      fileURL != nil
+      ? Project(root: request.directory) : Project.locate(from: request.directory) ?? Project(root: request.directory)
     var pipeline: Pipeline?
     var failure: PipelineError?
     do {
@@ -50,18 +53,26 @@ public struct Workspace {
     }
     let root = pipeline.map { URL(fileURLWithPath: $0.root) } ?? project.root
     let ledgerURL: URL
-    if let path = request.ledgerPath, !path.isEmpty {
+    var remote: String?
+    if let path = request.ledgerPath, !path.isEmpty, !Ledger.isRemote(path) {
       ledgerURL = URL(fileURLWithPath: path, relativeTo: request.directory).standardized
     } else {
-      let path = pipeline?.ledger ?? Pipeline.defaultLedger
-      ledgerURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+      let path = request.ledgerPath.flatMap { $0.isEmpty ? nil : $0 } ?? pipeline?.ledger ?? Pipeline.defaultLedger
+      if Ledger.isRemote(path) {
+        // A shared ledger is worked on through a local mirror, fetched before and pushed after every event.
+        remote = path
+        let name = String(path.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+        ledgerURL = root.appendingPathComponent(".airlock/ledger-cache/\(name).git")
+      } else {
+        ledgerURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+      }
     }
     let name =
       pipeline?.name ?? request.pipelineName ?? fileURL?.deletingPathExtension().lastPathComponent
       ?? Self.soleRecordedPipeline(ledgerURL)
       ?? project.pipelineFiles().first.map { $0.deletingPathExtension().lastPathComponent } ?? "default"
     return Workspace(
-      root: root, pipeline: pipeline, pipelineError: failure, pipelineName: name, ledgerURL: ledgerURL)
+      root: root, pipeline: pipeline, pipelineError: failure, pipelineName: name, ledgerURL: ledgerURL, remote: remote)
   }
 
   /// The loaded pipeline, or the load failure.
@@ -71,7 +82,15 @@ public struct Workspace {
   }
 
   /// Opens the ledger; with `create` false a missing ledger is `nil` (read-only commands must not create it).
+  ///
+  /// With a shared ledger the local mirror is created and fetched whatever `create` says: it is a cache, and a
+  /// query must see what the other runners recorded.
   public func openLedger(create: Bool) throws -> Ledger? {
+    if let remote {
+      let mirror = try Ledger.open(at: ledgerURL, create: true)
+      try PipelineLedger(ledger: mirror, pipeline: pipelineName, remote: remote).synchronize()
+      return mirror
+    }
     do {
       return try Ledger.open(at: ledgerURL, create: create)
     } catch let error as LedgerError where error.code == .notFound && !create {
@@ -81,8 +100,8 @@ public struct Workspace {
 
   /// An orchestrator over this workspace's pipeline (or its snapshots) and `ledger`.
   public func orchestrator(ledger: Ledger, options: OperationOptions) -> Orchestrator {
-    if let pipeline { return Orchestrator(pipeline: pipeline, ledger: ledger, options: options) }
-    return Orchestrator(pipelineName: pipelineName, ledger: ledger, options: options)
+    if let pipeline { return Orchestrator(pipeline: pipeline, ledger: ledger, remote: remote, options: options) }
+    return Orchestrator(pipelineName: pipelineName, ledger: ledger, remote: remote, options: options)
   }
 
   /// The one pipeline the ledger has branches for, when a broken file leaves no other way to know the name.

@@ -66,6 +66,12 @@ final class PipelineDecoder {
     self.file = file
   }
 
+  /// " (did you mean 'x'?)" while few problems were found; a file with hundreds of mistakes gets no suggestions,
+  /// which keeps a hostile file with thousands of dangling names from costing quadratic time.
+  func didYouMean(_ word: String, among candidates: some Collection<String>) -> String {
+    diagnostics.count < 100 ? PipelineNames.didYouMean(word, among: candidates) : ""
+  }
+
   func report(_ message: String, at position: SourcePosition) {
     diagnostics.append(Diagnostic(file: file, line: position.line, column: position.column, message: message))
   }
@@ -190,7 +196,7 @@ final class PipelineDecoder {
     for pair in pairs {
       guard PipelineNames.isValidConfigKey(pair.name) else {
         report(
-          "invalid config key '\(pair.name)' in environment \(environment): \(PipelineNames.configKeyRule)",
+          "invalid config key '\(short(pair.name))' in environment \(environment): \(PipelineNames.configKeyRule)",
           at: pair.key.position)
         continue
       }
@@ -299,7 +305,7 @@ final class PipelineDecoder {
     if let node = ssh["path"] {
       if let path = text(node, subject: "'path'") {
         if !path.hasPrefix("/") {
-          report("'path' of an ssh target must be absolute, like /srv/web, found '\(path)'", at: node.position)
+          report("'path' of an ssh target must be absolute, like /srv/web, found '\(short(path))'", at: node.position)
         }
         spec.path = path
       }
@@ -468,7 +474,8 @@ final class PipelineDecoder {
       scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
     else {
       report(
-        "'http' must be an http:// or https:// URL like http://{host}:8080/healthz, found '\(url)'", at: node.position)
+        "'http' must be an http:// or https:// URL like http://{host}:8080/healthz, found '\(short(url))'",
+        at: node.position)
       return nil
     }
     return .http(url: url, expect: expect, contains: contains)
@@ -483,7 +490,7 @@ final class PipelineDecoder {
     if let unknown = sample.firstMatch(of: /\{[^}]*\}?/) {
       let word = String(unknown.output)
       report(
-        "unknown placeholder '\(word)' in \(subject)\(PipelineNames.didYouMean(word, among: Self.placeholders)); "
+        "unknown placeholder '\(word)' in \(subject)\(didYouMean(word, among: Self.placeholders)); "
           + "use {host}, {version} or {release}", at: position)
       return nil
     }
@@ -491,7 +498,7 @@ final class PipelineDecoder {
   }
 
   func tcpAddressIsValid(_ address: String, at position: SourcePosition) -> Bool {
-    let message = "'tcp' must be HOST:PORT like db.internal:5432 or '{host}:5432', found '\(address)'"
+    let message = "'tcp' must be HOST:PORT like db.internal:5432 or '{host}:5432', found '\(short(address))'"
     guard let sample = substitutePlaceholders(address, subject: "'tcp'", at: position) else { return false }
     guard let colon = sample.lastIndex(of: ":") else {
       report(message, at: position)
@@ -625,11 +632,16 @@ final class PipelineDecoder {
       } else {
         hadUnknownKeys = true
         report(
-          "unknown key '\(pair.name)' \(context)\(PipelineNames.didYouMean(pair.name, among: allowed))",
+          "unknown key '\(short(pair.name))' \(context)\(didYouMean(pair.name, among: allowed))",
           at: pair.key.position)
       }
     }
     return Fields(position: node.position, pairs: known, hadUnknownKeys: hadUnknownKeys)
+  }
+
+  /// `text` cut to a readable length, so a stray megabyte of text does not end up in a message.
+  func short(_ text: String) -> String {
+    text.count <= 80 ? text : text.prefix(77) + "…"
   }
 
   func describe(_ node: YAMLNode) -> String {
@@ -639,9 +651,9 @@ final class PipelineDecoder {
     case .scalar(let text, let type):
       switch type {
       case .null: return "nothing"
-      case .bool: return "the boolean \(text)"
-      case .int, .float: return "the number \(text)"
-      case .string: return "the text '\(text)'"
+      case .bool: return "the boolean \(short(text))"
+      case .int, .float: return "the number \(short(text))"
+      case .string: return "the text '\(short(text))'"
       }
     }
   }
@@ -665,7 +677,7 @@ final class PipelineDecoder {
       mismatch(node, subject: subject, expected: "text")
       return nil
     }
-    if text.isEmpty {
+    if text.allSatisfy(\.isWhitespace) {
       report("\(subject) must not be empty", at: node.position)
       return nil
     }
@@ -684,7 +696,7 @@ final class PipelineDecoder {
     let expected = choices.map { "'\($0)'" }.joined(separator: " or ")
     guard node.scalarType == .string, let word = node.scalarText, choices.contains(word) else {
       var message = "\(subject) must be \(expected), found \(describe(node))"
-      if let word = node.scalarText { message += PipelineNames.didYouMean(word, among: choices) }
+      if let word = node.scalarText { message += didYouMean(word, among: choices) }
       report(message, at: node.position)
       return nil
     }
@@ -719,9 +731,9 @@ final class PipelineDecoder {
       return nil
     }
     guard let span = TimeSpan(parsing: text) else {
-      var message = "\(subject) must be \(expected), found '\(text)'"
+      var message = "\(subject) must be \(expected), found '\(short(text))'"
       if text.hasPrefix("-") {
-        message = "\(subject) cannot be negative, found '\(text)'"
+        message = "\(subject) cannot be negative, found '\(short(text))'"
       } else if node.scalarType == .int {
         message += "; add a unit, like \(text)s"
       } else if text.contains(".") {
@@ -748,7 +760,7 @@ final class PipelineDecoder {
     }
     if node.scalarType == .string, let text = node.scalarText, text.hasSuffix("%") {
       guard let percent = Int(text.dropLast()), (1...100).contains(percent) else {
-        report("\(subject) must be a percentage from 1% to 100%, found '\(text)'", at: node.position)
+        report("\(subject) must be a percentage from 1% to 100%, found '\(short(text))'", at: node.position)
         return nil
       }
       return .percent(percent)
@@ -791,7 +803,7 @@ final class PipelineDecoder {
       if node.scalarType == .string, let text = node.scalarText {
         let words = text.split(whereSeparator: \.isWhitespace).joined(separator: ", ")
         report(
-          "\(subject) must be a list of program and arguments, found the text '\(text)'; it runs without a shell, "
+          "\(subject) must be a list of program and arguments, found the text '\(short(text))'; it runs without a shell, "
             + "so write [\(words)]", at: node.position)
       } else {
         mismatch(node, subject: subject, expected: expected)

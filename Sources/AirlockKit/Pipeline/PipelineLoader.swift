@@ -4,6 +4,21 @@ import Foundation
 ///
 /// Nothing is resolved against the file system here besides reading the file: paths stay as written (relative to
 /// `Pipeline.root`), so validating a pipeline never depends on the machine it runs on.
+///
+/// Rules where DESIGN.md is silent, chosen to catch slips early:
+/// - `requires` must name an environment listed *earlier*: the list is the promotion order. A cycle is reported
+///   once, as a path (`requires cycle: a → b → a`).
+/// - Text fields refuse numbers and booleans (`name: yes`, `start: 42`); the message says to quote them. Config
+///   values, `one_of` values and command arguments are the exceptions and keep numbers and booleans as written.
+/// - `approval` takes `required` or `none`, and also a boolean. `watch: 0s` means no watch window; a positive
+///   `watch` needs `verify` checks. `timeout` and `max_age` must be positive; `interval` may be 0s.
+/// - Argument vectors (`command` checks, command targets) must be YAML lists; a single string is refused because
+///   running it would need a shell.
+/// - Check keys that belong to another kind (`max_age` on an http check) and probe keys on `config`/`drift` checks
+///   are errors, not silently ignored. Without `pass`, the quorum is `min(2, attempts)`.
+/// - `ssh.path` must be absolute; hosts may not start with `-` (ssh would read them as options).
+/// - Anchors and aliases, YAML tags other than `!!str`, more than one document, and nesting deeper than 64 levels
+///   are refused; names, secrets, hosts and checks listed twice are errors.
 public enum PipelineLoader {
   /// The largest pipeline file accepted; a real pipeline is a few kilobytes, and the limit keeps a wrong `-f` (a log,
   /// a binary) from being read into memory.

@@ -30,10 +30,16 @@ public enum PipelineNames {
   static let configKeyRule = "use letters, digits and '_', not starting with a digit"
 
   /// The candidate closest to `word` when it is close enough to be a likely typo.
-  static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+  ///
+  /// Gives up among more than 1000 candidates: no real pipeline has that many names, and a hostile file should not
+  /// buy quadratic time.
+  static func suggestion(for word: String, among candidates: some Collection<String>) -> String? {
+    guard candidates.count <= 1000, word.count <= 200 else { return nil }
     let target = Array(word.lowercased())
     var best: (name: String, distance: Int)?
     for candidate in candidates where candidate != word {
+      // Cheap bound first: the distance is at least the difference in length.
+      guard abs(candidate.count - target.count) <= max(1, candidate.count / 3) else { continue }
       let distance = editDistance(target, Array(candidate.lowercased()))
       let limit = max(1, min(candidate.count, target.count) / 3)
       if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
@@ -42,7 +48,7 @@ public enum PipelineNames {
   }
 
   /// " (did you mean 'x'?)" or nothing.
-  static func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
+  static func didYouMean(_ word: String, among candidates: some Collection<String>) -> String {
     suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
   }
 

@@ -36,17 +36,18 @@ extension PipelineDecoder {
       } else {
         report(
           "'requires' names environment '\(requires.value)', which does not exist"
-            + PipelineNames.didYouMean(requires.value, among: environmentNames), at: requires.position)
+            + didYouMean(requires.value, among: environmentNames), at: requires.position)
       }
     }
 
     var checks: [String: CheckDraft] = [:]
     for check in draft.checks { checks[check.name.value] = checks[check.name.value] ?? check }
+    let checkNames = checks.keys.sorted()
     for check in draft.checks {
       for reference in check.differsFrom + (check.drift.map { [$0] } ?? []) where index[reference.value] == nil {
         report(
           "check '\(check.name.value)' compares with environment '\(reference.value)', which does not exist"
-            + PipelineNames.didYouMean(reference.value, among: environmentNames), at: reference.position)
+            + didYouMean(reference.value, among: environmentNames), at: reference.position)
       }
     }
     for environment in draft.environments {
@@ -57,7 +58,7 @@ extension PipelineDecoder {
           guard let check = checks[use.value] else {
             report(
               "\(list) of environment \(label) names check '\(use.value)', which is not defined under 'checks'"
-                + PipelineNames.didYouMean(use.value, among: checks.keys.sorted()), at: use.position)
+                + didYouMean(use.value, among: checkNames), at: use.position)
             continue
           }
           if list == "verify", let kind = check.kind, kind.isPreflightOnly {

@@ -7,7 +7,7 @@ public struct Project: Sendable {
 
   /// Creates a project rooted at `root`, whether or not it holds a `pipelines/` folder yet.
   public init(root: URL) {
-    // A folder URL, so pipeline files made relative to it resolve inside it even when `root` lacks the trailing slash.
+    // A directory URL, so file URLs made relative to it resolve inside it rather than beside it.
     self.root = URL(fileURLWithPath: root.standardizedFileURL.path, isDirectory: true)
   }
 

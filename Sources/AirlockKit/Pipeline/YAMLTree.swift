@@ -94,6 +94,9 @@ enum YAMLReader {
     }
     return (composer.finish(), composer.diagnostics)
   }
+
+  /// What an unquoted, untagged scalar means.
+  static func resolvePlain(_ text: String) -> ScalarType { Composer.resolve(text) }
 }
 
 extension SourcePosition {
@@ -106,9 +109,19 @@ extension SourcePosition {
 
 /// Builds the tree from libyaml events with an explicit stack, so nesting never recurses.
 private struct Composer {
-  enum Frame {
-    case sequence(SourcePosition, [YAMLNode])
-    case mapping(SourcePosition, [YAMLPair], pendingKey: YAMLNode?, seen: [String: SourcePosition])
+  /// An open collection. A class, so appending to it mutates in place instead of copying the array each time.
+  final class Frame {
+    let position: SourcePosition
+    let isMapping: Bool
+    var items: [YAMLNode] = []
+    var pairs: [YAMLPair] = []
+    var pendingKey: YAMLNode?
+    var seen: [String: SourcePosition] = [:]
+
+    init(position: SourcePosition, isMapping: Bool) {
+      self.position = position
+      self.isMapping = isMapping
+    }
   }
 
   let file: String
@@ -148,9 +161,7 @@ private struct Composer {
     case YAML_ALIAS_EVENT:
       // Stopping here is what keeps an alias bomb cheap: nothing is ever expanded.
       report(YAMLReader.aliasMessage, at: position)
-      root = nil
-      stack.removeAll()
-      documents = -1
+      abandon()
       return false
     case YAML_SCALAR_EVENT:
       let scalar = event.data.scalar
@@ -168,72 +179,73 @@ private struct Composer {
       } else {
         type = .string
       }
-      return attach(YAMLNode(content: .scalar(text: text, type: type), position: position))
+      attach(YAMLNode(content: .scalar(text: text, type: type), position: position))
+      return true
     case YAML_SEQUENCE_START_EVENT:
       noteAnchor(event.data.sequence_start.anchor, at: position)
       if let tag = string(event.data.sequence_start.tag), tag != Tag.Name.seq.rawValue {
         report(unsupportedTag(tag), at: position)
       }
-      return push(.sequence(position, []), at: position)
+      return push(Frame(position: position, isMapping: false))
     case YAML_MAPPING_START_EVENT:
       noteAnchor(event.data.mapping_start.anchor, at: position)
       if let tag = string(event.data.mapping_start.tag), tag != Tag.Name.map.rawValue {
         report(unsupportedTag(tag), at: position)
       }
-      return push(.mapping(position, [], pendingKey: nil, seen: [:]), at: position)
+      return push(Frame(position: position, isMapping: true))
     case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
       guard let frame = stack.popLast() else { return false }
-      switch frame {
-      case .sequence(let start, let items):
-        return attach(YAMLNode(content: .sequence(items), position: start))
-      case .mapping(let start, let pairs, _, _):
-        return attach(YAMLNode(content: .mapping(pairs), position: start))
-      }
+      let content: YAMLNode.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items)
+      attach(YAMLNode(content: content, position: frame.position))
+      return true
     default:
       return true
     }
   }
 
-  mutating func push(_ frame: Frame, at position: SourcePosition) -> Bool {
+  /// Drops everything read so far: the file cannot be validated further.
+  mutating func abandon() {
+    root = nil
+    stack.removeAll()
+    documents = -1
+  }
+
+  mutating func push(_ frame: Frame) -> Bool {
     guard stack.count < YAMLReader.maximumDepth else {
       report(
-        "the file nests too deeply (over \(YAMLReader.maximumDepth) levels); a pipeline needs about six", at: position)
-      root = nil
-      stack.removeAll()
-      documents = -1
+        "the file nests too deeply (over \(YAMLReader.maximumDepth) levels); a pipeline needs about six",
+        at: frame.position)
+      abandon()
       return false
     }
     stack.append(frame)
     return true
   }
 
-  mutating func attach(_ node: YAMLNode) -> Bool {
-    guard let frame = stack.popLast() else {
+  mutating func attach(_ node: YAMLNode) {
+    guard let frame = stack.last else {
       root = node
-      return true
+      return
     }
-    switch frame {
-    case .sequence(let start, var items):
-      items.append(node)
-      stack.append(.sequence(start, items))
-    case .mapping(let start, var pairs, let pendingKey, var seen):
-      guard let key = pendingKey else {
-        stack.append(.mapping(start, pairs, pendingKey: node, seen: seen))
-        return true
-      }
-      if let name = key.scalarText {
-        if let first = seen[name] {
-          report("duplicate key '\(name)' (first at \(first)); each key may appear once in a mapping", at: key.position)
-        } else {
-          seen[name] = key.position
-          pairs.append(YAMLPair(key: key, value: node))
-        }
-      } else {
-        report("a mapping key must be a plain name, not a list or a mapping", at: key.position)
-      }
-      stack.append(.mapping(start, pairs, pendingKey: nil, seen: seen))
+    guard frame.isMapping else {
+      frame.items.append(node)
+      return
     }
-    return true
+    guard let key = frame.pendingKey else {
+      frame.pendingKey = node
+      return
+    }
+    frame.pendingKey = nil
+    guard let name = key.scalarText else {
+      report("a mapping key must be a plain name, not a list or a mapping", at: key.position)
+      return
+    }
+    if let first = frame.seen[name] {
+      report("duplicate key '\(name)' (first at \(first)); each key may appear once in a mapping", at: key.position)
+    } else {
+      frame.seen[name] = key.position
+      frame.pairs.append(YAMLPair(key: key, value: node))
+    }
   }
 
   mutating func noteAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at position: SourcePosition) {
@@ -278,8 +290,7 @@ private struct Composer {
     if problem.hasPrefix("Maximum nesting level") {
       // libyaml's own limit (1000) can trip before ours; it speaks of an API the user cannot call.
       report("the file nests too deeply; a pipeline needs about six levels", at: position)
-      root = nil
-      documents = -1
+      abandon()
       return
     }
     if let context = parser.context.map({ String(cString: $0) }) {
@@ -289,8 +300,7 @@ private struct Composer {
       message += "; check the indentation, and quote values that contain ': ' or start with a YAML symbol"
     }
     report(message, at: position)
-    root = nil
-    documents = -1
+    abandon()
   }
 
   static func position(ofByte offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> SourcePosition {
@@ -307,7 +317,19 @@ private struct Composer {
     return SourcePosition(line: line, column: column)
   }
 
+  /// First characters of every plain scalar Yams' resolver reads as something other than text.
+  private static let nonTextStarts = Set("0123456789+-.~<=yYnNtTfFoO".utf8)
+
   static func resolve(_ text: String) -> ScalarType {
+    // Most scalars are names and paths; skipping the resolver's regular expressions for them keeps a large file
+    // cheap to read without changing any verdict.
+    if let first = text.utf8.first, !nonTextStarts.contains(first) { return .string }
+    // Decimal numbers without a leading zero are ints under every rule of the resolver.
+    if let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
+      text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+    {
+      return .int
+    }
     switch Resolver.default.resolveTag(of: Node(text)) {
     case .null: return .null
     case .bool: return .bool

@@ -12,6 +12,8 @@ public struct AirlockError: Error, Sendable, CustomStringConvertible {
     case blocked
     /// The environment is locked, or another change won the race (exit 6).
     case conflict
+    /// A signal stopped the run; what it did so far is recorded (exit 130 for SIGINT, 143 for SIGTERM).
+    case aborted
   }
 
   /// The kind of failure.
@@ -33,6 +35,7 @@ public struct AirlockError: Error, Sendable, CustomStringConvertible {
     case .invalidInput: return 2
     case .blocked: return 3
     case .conflict: return 6
+    case .aborted: return 130
     }
   }
 }

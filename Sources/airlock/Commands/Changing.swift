@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// `airlock deploy ENV --artifact DIR [--version LABEL]`.
-struct Deploy: AsyncParsableCommand {
+struct Deploy: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Record DIR as a new release and ship it to ENV (an environment without `requires`).")
 
@@ -28,7 +28,7 @@ struct Deploy: AsyncParsableCommand {
 }
 
 /// `airlock promote ENV [--release ID]`.
-struct Promote: AsyncParsableCommand {
+struct Promote: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Ship the newest release verified in ENV's `requires` environment (or --release) to ENV.")
 
@@ -52,7 +52,7 @@ struct Promote: AsyncParsableCommand {
 }
 
 /// `airlock rollback ENV [--to ID]`.
-struct Rollback: AsyncParsableCommand {
+struct Rollback: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Switch ENV back to the previous verified-good release (or --to), with the config it was good with.",
     discussion: "Needs only the ledger and the target: works while a check's endpoint or the pipeline file is broken.")
@@ -78,7 +78,7 @@ struct Rollback: AsyncParsableCommand {
 }
 
 /// `airlock verify ENV`.
-struct Verify: AsyncParsableCommand {
+struct Verify: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Run ENV's verify checks against what runs there now and record the verdict (never rolls back).")
 

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 /// `airlock validate`: parse and check every pipeline; nothing runs.
-struct Validate: AsyncParsableCommand {
+struct Validate: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Parse and check every pipeline in pipelines/ (or -f FILE) and report every error; nothing runs.")
 
@@ -15,7 +15,7 @@ struct Validate: AsyncParsableCommand {
       let results: [(file: URL, result: Result<Pipeline, PipelineError>)]
       if let file = global.file {
         let url = URL(fileURLWithPath: file, relativeTo: directory).standardized
-        let root = Project.locate(from: url.deletingLastPathComponent())?.root ?? directory
+        let root = Project.root(forPipelineFile: url, currentDirectory: directory)
         results = [(url, Result { () throws(PipelineError) in try PipelineLoader.load(file: url, root: root) })]
       } else {
         guard let project = Project.locate(from: directory) else {
@@ -54,7 +54,7 @@ extension Result where Success == Pipeline, Failure == PipelineError {
 }
 
 /// `airlock plan ENV [--release ID]`.
-struct Plan: AsyncParsableCommand {
+struct Plan: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
 
@@ -83,7 +83,7 @@ struct Plan: AsyncParsableCommand {
 }
 
 /// `airlock history [ENV] [--limit N]`.
-struct History: AsyncParsableCommand {
+struct History: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(abstract: "List events, newest first.")
 
   @OptionGroup var global: GlobalOptions
@@ -117,7 +117,7 @@ struct History: AsyncParsableCommand {
 }
 
 /// `airlock status`.
-struct Status: AsyncParsableCommand {
+struct Status: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(abstract: "Show what runs where, per environment.")
 
   @OptionGroup var global: GlobalOptions
@@ -144,6 +144,34 @@ struct Status: AsyncParsableCommand {
       } else {
         Printing.status(statuses)
       }
+      return .success
+    }
+  }
+}
+
+/// `airlock drift ENV OTHER`.
+struct Drift: AsyncParsableCommand, Sendable {
+  static let configuration = CommandConfiguration(
+    abstract: "Show config and release differences between two environments; nothing changes.",
+    discussion: "Secrets are compared and shown by sha256 fingerprint only. Exit 0 whatever the differences.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "One environment.") var environment: String
+  @Argument(help: "The other environment.") var other: String
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      let ledger = try workspace.openLedger(create: false)
+      let report: DriftReport
+      if let ledger {
+        report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+          .drift(environment, other)
+      } else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was deployed yet")
+      }
+      if global.json { Output.json(report) } else { Printing.drift(report) }
       return .success
     }
   }

@@ -1,0 +1,114 @@
+import Foundation
+
+/// What `lock`, `unlock` and `approve` did.
+public struct LockReport: Sendable, Codable {
+  public var command: String
+  public var environment: String
+  /// The lease holder after the command (`lock`), or the one that was removed (`unlock`).
+  public var holder: LeaseHolder?
+  public var release: Release?
+  public var summary: String
+  public var commit: ObjectID?
+}
+
+extension Orchestrator {
+  /// Holds an incident lock on `environment` until `unlock`: every changing command answers exit 6 meanwhile.
+  ///
+  /// Works from the ledger's snapshot when the pipeline file is broken, as during an incident it may be.
+  public func lock(environment name: String, reason: String) throws -> LockReport {
+    let stage = try stageForRecovery(name)
+    try ledger.synchronize()
+    let lease = try Lease.acquire(
+      ledger, environment: name, kind: .lock, operation: "lock", reason: reason, options: options)
+    let commit: ObjectID
+    do {
+      commit = try recordControlEvent(stage, event: .lock, detail: "locked: \(reason)")
+    } catch {
+      lease.release()
+      throw error
+    }
+    lease.keep()
+    return LockReport(
+      command: "lock", environment: name, holder: lease.holder, release: nil,
+      summary: "\(name) is locked by \(options.actor.name): \(reason); `airlock unlock \(name)` ends it", commit: commit
+    )
+  }
+
+  /// Ends an incident lock. Someone else's lock, or a live run's lease, needs `force`, and is recorded as broken by
+  /// this actor.
+  public func unlock(environment name: String) throws -> LockReport {
+    let stage = try stageForRecovery(name)
+    try ledger.synchronize()
+    guard let (commit, holder) = try Lease.current(ledger, environment: name) else {
+      return LockReport(
+        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
+        commit: nil)
+    }
+    let now = clock.now()
+    let mine = holder.kind == .lock && holder.actor == options.actor.name
+    let stale = holder.staleness(now: now, host: HostName.current)
+    guard mine || stale != nil || options.force else {
+      throw AirlockError(
+        .conflict,
+        "\(name) is \(holder.describe(now: now)); only \(holder.actor) unlocks it, or pass --force to break it")
+    }
+    do {
+      try ledger.ledger.deleteReference(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
+      ledger.retract(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
+    } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+      throw AirlockError(.conflict, "the lock on \(name) changed while unlocking; look again with `airlock status`")
+    }
+    let how = mine ? "unlocked" : "broke the \(holder.kind == .lock ? "lock" : "lease") of \(holder.actor)"
+    let detail =
+      "\(how) (\(holder.reason ?? holder.operation), held \(LeaseHolder.age(now.timeIntervalSince(holder.started))))"
+    let event = try recordControlEvent(stage, event: .unlock, detail: detail)
+    return LockReport(
+      command: "unlock", environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
+      commit: event)
+  }
+
+  /// Records `actor`'s approval to promote `reference` into `environment`, bound to its artifact tree id.
+  public func approve(environment name: String, release reference: String) throws -> LockReport {
+    let pipeline = try requirePipeline()
+    let spec = try environment(name, in: pipeline)
+    guard spec.approvalRequired else {
+      throw AirlockError(.invalidInput, "\(name) does not require approval (`approval: required`); nothing to approve")
+    }
+    let stage = try makeStage(spec, pipeline: pipeline)
+    let upstream = try spec.requires.map { try ledger.head(of: $0).state }
+    guard
+      let release = try ledger.findRelease(
+        reference, among: (upstream?.good.map(\.release) ?? []) + (upstream?.quarantined.map(\.release) ?? []))
+    else {
+      throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+    }
+    let lease = try takeLease(stage, operation: "approve \(release.version)")
+    defer { lease.release() }
+    let head = try ledger.head(of: name)
+    var state = head.state
+    state.approvals.removeAll { $0.release.id == release.id }
+    state.approvals.append(Approval(release: release, actor: options.actor.name, at: clock.now()))
+    let commit = try recordControlEvent(
+      stage, event: .approve, release: release, state: state, detail: "approved \(release) for \(name)")
+    return LockReport(
+      command: "approve", environment: name, holder: nil, release: release,
+      summary: "\(options.actor.name) approved \(release.version) (\(release.id.short)) for \(name)", commit: commit)
+  }
+
+  /// Appends an event that changes no release: a lock, an unlock, an approval.
+  @discardableResult
+  func recordControlEvent(
+    _ stage: Stage, event: EventKind, release: Release? = nil, state: EnvironmentState? = nil, detail: String
+  ) throws -> ObjectID {
+    let head = try ledger.head(of: stage.name)
+    let now = clock.now()
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .ok, release: release,
+      current: head.state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
+      finishedAt: now, detail: detail)
+    return try commitEvent(
+      record, state: state ?? head.state,
+      configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "", checks: [], stage: stage,
+      expected: head.commit)
+  }
+}

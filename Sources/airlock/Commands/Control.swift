@@ -1,0 +1,76 @@
+import AirlockKit
+import ArgumentParser
+import Foundation
+
+/// `airlock lock ENV --reason TEXT`.
+struct Lock: AsyncParsableCommand, Sendable {
+  static let configuration = CommandConfiguration(
+    abstract: "Hold an incident lock on ENV until `airlock unlock ENV`: every change to ENV answers exit 6 meanwhile.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to lock.") var environment: String
+  @Option(help: "Why (shown to everyone the lock stops).") var reason: String
+
+  func validate() throws {
+    guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why") }
+  }
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
+      let report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
+        .lock(environment: environment, reason: reason)
+      if global.json { Output.json(report) } else { print(report.summary) }
+      return .success
+    }
+  }
+}
+
+/// `airlock unlock ENV [--force]`.
+struct Unlock: AsyncParsableCommand, Sendable {
+  static let configuration = CommandConfiguration(
+    abstract: "End an incident lock on ENV; --force breaks someone else's lock or a stuck run's lease (recorded).")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment to unlock.") var environment: String
+  @Flag(help: "Break a lock or lease held by someone else.") var force = false
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      guard let ledger = try workspace.openLedger(create: false) else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing is locked")
+      }
+      let report = try workspace.orchestrator(
+        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
+      ).unlock(environment: environment)
+      if global.json { Output.json(report) } else { print(report.summary) }
+      return .success
+    }
+  }
+}
+
+/// `airlock approve ENV --release ID`.
+struct Approve: AsyncParsableCommand, Sendable {
+  static let configuration = CommandConfiguration(
+    abstract: "Approve a release for an environment with `approval: required`; binds to its artifact tree id.")
+
+  @OptionGroup var global: GlobalOptions
+  @Argument(help: "The environment.") var environment: String
+  @Option(help: "A release label or tree id prefix.") var release: String
+
+  func run() async throws {
+    try await perform(json: global.json) {
+      let workspace = try global.workspace()
+      _ = try workspace.requirePipeline()
+      guard let ledger = try workspace.openLedger(create: false) else {
+        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing to approve yet")
+      }
+      let report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
+        .approve(environment: environment, release: release)
+      if global.json { Output.json(report) } else { print(report.summary) }
+      return .success
+    }
+  }
+}
