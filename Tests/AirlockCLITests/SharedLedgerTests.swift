@@ -93,7 +93,9 @@ import Testing
 
   @Test func aRejectedPushMeansAnotherRunnerWonAndTheSwitchIsUndone() async throws {
     let pair = try await Pair(start: "bin/start")
-    #expect(try await pair.first.airlock("deploy", "staging", "--artifact", pair.first.artifact("1"), "--version", "1").code == 0)
+    #expect(
+      try await pair.first.airlock("deploy", "staging", "--artifact", pair.first.artifact("1"), "--version", "1").code
+        == 0)
     // While the second runner's release starts, another writer moves the shared branch behind Airlock's back.
     let sneaky = try pair.second.artifact("2")
     try pair.second.write(
