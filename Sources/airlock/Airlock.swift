@@ -16,12 +16,14 @@ struct Airlock: AsyncParsableCommand {
       """,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
-      Drift.self, Lock.self, Unlock.self, Approve.self,
+      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self,
     ]
   )
 
   /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as DESIGN.md documents.
   static func main() async {
+    // Opt-in durability: every ledger write fsynced (slower; for ledgers on machines that may lose power).
+    if ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"] == "1" { Ledger.setFsync(true) }
     do {
       var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
       if var asyncCommand = command as? AsyncParsableCommand {

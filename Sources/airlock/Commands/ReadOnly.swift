@@ -138,7 +138,9 @@ struct Status: AsyncParsableCommand, Sendable {
         }
         return .success
       }
-      let statuses = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil)).status()
+      let orchestrator = workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+      let statuses = try orchestrator.status()
+      for lock in orchestrator.staleLedgerLocks() { Output.progress("warning: \(lock)") }
       if global.json {
         Output.json(statuses)
       } else {
