@@ -132,4 +132,19 @@ import Testing
     #expect(
       try await box.git("log", "-1", "--format=%s", "web/staging").stdout == "deploy web 1.1.0 → staging: blocked\n")
   }
+
+  @Test func aRefusedChangeKeepsTheSnapshotOfWhatRuns() async throws {
+    let box = try Sandbox()
+    try box.pipeline(keep: 5)
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    // The pipeline changes (keep 9), but the change that would use it is refused: the ledger's snapshot, which a
+    // rollback with a broken pipeline file relies on, must still describe what runs.
+    try box.pipeline(keep: 9)
+    try box.write("#!/bin/sh\nexit 1\n", to: "hooks/pre-deploy", executable: true)
+    let blocked = try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.1.0"), "--version", "1.1.0")
+    #expect(blocked.code == 3)
+    #expect(try await box.git("diff", "--quiet", "web/staging~1", "web/staging", "--", "environment.json").code == 0)
+    #expect(try await box.git("show", "web/staging:environment.json").stdout.contains("\"keep\" : 5"))
+  }
 }

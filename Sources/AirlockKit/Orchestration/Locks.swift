@@ -109,6 +109,6 @@ extension Orchestrator {
     return try commitEvent(
       record, state: state ?? head.state,
       configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "", checks: [], stage: stage,
-      expected: head.commit)
+      expected: head.commit, carrySnapshot: true)
   }
 }

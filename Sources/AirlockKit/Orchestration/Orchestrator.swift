@@ -540,7 +540,8 @@ public struct Orchestrator {
     var state = head.state
     state.sequence = head.state.sequence
     let commit = try commitEvent(
-      record, state: state, configText: configText, checks: checks, stage: stage, expected: head.commit)
+      record, state: state, configText: configText, checks: checks, stage: stage, expected: head.commit,
+      carrySnapshot: true)
     options.progress("✗ \(reason)")
     return OperationReport(
       command: event.rawValue, pipeline: ledger.pipeline, environment: stage.name, outcome: .blocked, exitCode: 3,
@@ -573,7 +574,7 @@ public struct Orchestrator {
         finishedAt: now, detail: detail)
       try commitEvent(
         record, state: head.state, configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "",
-        checks: [], stage: stage, expected: head.commit)
+        checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
     }
     FaultPoint.afterLease.trip(options.environment)
     return lease
@@ -581,15 +582,20 @@ public struct Orchestrator {
 
   /// Appends one event commit whose tree is the environment's state after it.
   @discardableResult
+  ///
+  /// An event that changes nothing on the target (`carrySnapshot`) keeps the environment snapshot of the event
+  /// before it, so a rollback from snapshots never picks up a definition that was refused or never used.
   func commitEvent(
     _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
-    expected: ObjectID?
+    expected: ObjectID?, carrySnapshot: Bool = false
   ) throws -> ObjectID {
     var state = state
     state.sequence += 1
+    let snapshot =
+      try carrySnapshot ? expected.flatMap { try ledger.snapshot(at: $0) } ?? stage.snapshot : stage.snapshot
     return try ledger.append(
       PipelineLedger.EventFiles(
-        record: record, state: state, configText: configText, checks: checks, snapshot: stage.snapshot,
+        record: record, state: state, configText: configText, checks: checks, snapshot: snapshot,
         artifact: state.current?.id),
       to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor,
       beforeReferenceUpdate: { FaultPoint.beforeReferenceUpdate.trip(options.environment) })

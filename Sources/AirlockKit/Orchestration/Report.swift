@@ -15,7 +15,8 @@ public struct OperationReport: Sendable, Codable {
   public var current: Release?
   /// One human line: what happened and, on failure, what to do next.
   public var summary: String
-  /// Every check run, in order (verify results after a rollback included).
+  /// The checks run, in order: preflight, the first verify, the failing round of a watch window (passing rounds are
+  /// only counted on the progress stream), and verify after an automatic rollback.
   public var checks: [CheckResult]
   public var hooks: [HookRun]
   /// Ledger commits written, oldest first.
