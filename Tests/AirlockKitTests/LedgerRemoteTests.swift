@@ -17,9 +17,10 @@ final class SharedLedger {
     var testDescription: String { rawValue }
   }
 
-  init(_ form: Form) throws {
+  /// `folder` has a space by default, so `file://` URLs must be percent-decoded to be found.
+  init(_ form: Form, folder: String = "shared ledger.git") throws {
     scratch = try ScratchLedger()
-    remoteFolder = scratch.path("shared ledger.git")
+    remoteFolder = scratch.path(folder)
     let initialised = try GitRun(["init", "--bare", "--quiet", remoteFolder.path])
     #expect(initialised.status == 0, "\(initialised.errors)")
     switch form {
@@ -288,4 +289,52 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
 
 extension Ledger.PushRoute: CustomTestStringConvertible {
   public var testDescription: String { self == .automatic ? "compare-and-swap" : "libgit2 transport" }
+}
+
+/// The same races over ssh, against an sshd on this machine (opt-in: it needs sshd and ssh-agent).
+///
+/// Run with `AIRLOCK_TEST_SSH_HOST=user@127.0.0.1:2222` (a login on this machine that accepts a key held by the
+/// ssh-agent at `SSH_AUTH_SOCK`, with the host key in `~/.ssh/known_hosts`); the shared ledger is created in a local temporary folder and reached as
+/// `ssh://user@127.0.0.1:2222/<folder>`, so the push goes through libgit2's ssh transport and `git receive-pack`.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["AIRLOCK_TEST_SSH_HOST"] != nil))
+struct LedgerSSHRemoteTests {
+  let branch = "refs/heads/web/staging"
+
+  @Test func racesTagsAndLeasesOverSSH() throws {
+    // libgit2 does not percent-decode the path of an ssh:// URL, so this folder name has no space.
+    let shared = try SharedLedger(.path, folder: "shared-ledger.git")
+    let host = ProcessInfo.processInfo.environment["AIRLOCK_TEST_SSH_HOST"] ?? ""
+    let remote = "ssh://\(host)\(shared.remoteFolder.path)"
+    let runnerA = try shared.mirror("a")
+    let runnerB = try shared.mirror("b")
+    try runnerA.fetch(from: remote)
+    let first = try runnerA.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok")
+    #expect(try runnerA.push([branch], to: remote) == [])
+    try runnerB.fetch(from: remote)
+    #expect(try runnerB.reference(branch) == first)
+    let second = try runnerA.appendTestEvent(branch: "web/staging", message: "deploy web 1.1 staging: ok")
+    #expect(try runnerA.push([branch], to: remote) == [])
+    try runnerB.appendTestEvent(branch: "web/staging", message: "deploy web 1.2 staging: ok")
+    #expect(try runnerB.push([branch], to: remote) == [branch])
+    #expect(try shared.remoteReference(branch) == second.hex)
+    try runnerB.fetch(from: remote)
+    #expect(try runnerB.reference(branch) == second)
+
+    let tag = "refs/tags/web/1.0"
+    let ours = try standaloneCommit(runnerA, "release web 1.0 from A")
+    try runnerA.updateReference(tag, to: ours, expected: nil, logMessage: "bind")
+    let theirs = try standaloneCommit(runnerB, "release web 1.0 from B")
+    try runnerB.updateReference(tag, to: theirs, expected: nil, logMessage: "bind")
+    #expect(try runnerA.push([tag], to: remote) == [])
+    #expect(try runnerB.push([tag], to: remote) == [tag])
+    #expect(try shared.remoteReference(tag) == ours.hex)
+
+    let lease = "refs/airlock/leases/web/staging"
+    try runnerA.updateReference(lease, to: ours, expected: nil, logMessage: "lease")
+    #expect(try runnerA.push([lease], to: remote) == [])
+    #expect(try !runnerA.deleteRemoteReference(lease, expected: theirs, on: remote))
+    #expect(try runnerA.deleteRemoteReference(lease, expected: ours, on: remote))
+    #expect(try shared.remoteReference(lease) == nil)
+    try shared.expectRemoteIsClean()
+  }
 }

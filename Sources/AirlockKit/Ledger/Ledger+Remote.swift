@@ -347,8 +347,8 @@ private final class TransferSession {
       session.note = "the remote asked for a password or token; Airlock authenticates only with ssh-agent keys"
       return GIT_PASSTHROUGH.rawValue
     }
-    // Defer to libgit2's own host-key verdict. Note: libgit2 1.5 does not read ~/.ssh/known_hosts itself (1.6 and
-    // later do), so with 1.5 an ssh host key is accepted unchecked.
+    // Defer to libgit2's own host-key verdict: it checks the key against ~/.ssh/known_hosts and refuses an unknown
+    // or changed one ("invalid or unknown remote ssh hostkey"), so add the ledger host there first (ssh-keyscan).
     callbacks.certificate_check = { _, _, _, _ in GIT_PASSTHROUGH.rawValue }
     return callbacks
   }
