@@ -32,7 +32,15 @@ final class Sandbox: Sendable {
     var code: Int32
     var stdout: String
     var stderr: String
+    /// The signal that ended the process, when one did (then `code` is that signal's number).
+    var signal: Int32? = nil
     var output: String { stdout + stderr }
+  }
+
+  /// A run of a program started in the background: its pid, to signal it, and its outcome.
+  struct Started: Sendable {
+    var pid: Int32
+    var run: Task<Run, any Error>
   }
 
   /// The `airlock` binary built beside the test bundle.
@@ -47,9 +55,22 @@ final class Sandbox: Sendable {
     try await run(Self.binary.path, arguments, environment: extra)
   }
 
+  /// Runs `airlock ARGS` in `directory` (the sandbox when `nil`) and waits for it.
+  @discardableResult
+  func airlock(
+    _ arguments: [String], environment extra: [String: String] = [:], in directory: URL? = nil
+  ) async throws -> Run {
+    try await run(Self.binary.path, arguments, environment: extra, directory: directory)
+  }
+
   /// Starts `airlock ARGS` in a task of its own; await its `value` for the run.
   func launch(_ arguments: [String]) -> Task<Run, any Error> {
     Task { try await run(Self.binary.path, arguments, environment: [:]) }
+  }
+
+  /// Starts `airlock ARGS` and returns at once with its pid, so a test can signal it while it runs.
+  func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Started {
+    try spawn(Self.binary.path, arguments, environment: extra, directory: nil, input: nil)
   }
 
   /// Runs stock git against the sandbox's ledger.
@@ -58,40 +79,77 @@ final class Sandbox: Sendable {
     try await run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:])
   }
 
+  /// Runs stock git against the ledger with `input` on its standard input (for `mktree`, `hash-object --stdin`).
+  @discardableResult
+  func git(input: String, _ arguments: String...) async throws -> Run {
+    try await run("/usr/bin/git", ["--git-dir", ledger.path] + arguments, environment: [:], input: input)
+  }
+
+  /// How many commits `branch` of the ledger has (0 when it does not exist).
+  func commitCount(_ branch: String) async throws -> Int {
+    let run = try await git("rev-list", "--count", branch, "--")
+    return run.code == 0 ? Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 : 0
+  }
+
+  /// The one-line messages of `branch`'s newest `count` commits, newest first.
+  func messages(_ branch: String, count: Int) async throws -> [String] {
+    try await git("log", "--format=%s", "-\(count)", branch, "--").stdout.split(separator: "\n").map(String.init)
+  }
+
+  /// Runs `program ARGS` in `directory` (the sandbox when `nil`) and awaits its exit.
   ///
   /// Awaits the exit without blocking a thread: Swift's cooperative pool has one thread per core, and a test that
   /// blocked one would starve every other test's tasks.
-  func run(_ program: String, _ arguments: [String], environment extra: [String: String]) async throws -> Run {
+  func run(
+    _ program: String, _ arguments: [String], environment extra: [String: String], directory: URL? = nil,
+    input: String? = nil
+  ) async throws -> Run {
+    try await spawn(program, arguments, environment: extra, directory: directory, input: input).run.value
+  }
+
+  /// Starts `program ARGS`; the returned task ends with the process and never blocks a thread meanwhile.
+  func spawn(
+    _ program: String, _ arguments: [String], environment extra: [String: String], directory: URL?, input: String?
+  ) throws -> Started {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
-    process.currentDirectoryURL = root
+    process.currentDirectoryURL = directory ?? root
     process.environment = environment.merging(extra) { $1 }
     // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
-    let outFile = root.appendingPathComponent(".run-\(UUID().uuidString).out")
-    let errFile = root.appendingPathComponent(".run-\(UUID().uuidString).err")
+    let scratch = root.appendingPathComponent(".run-\(UUID().uuidString)")
+    let (outFile, errFile, inFile) = (
+      scratch.appendingPathExtension("out"), scratch.appendingPathExtension("err"), scratch.appendingPathExtension("in")
+    )
     _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
     _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-    defer {
-      try? FileManager.default.removeItem(at: outFile)
-      try? FileManager.default.removeItem(at: errFile)
+    _ = FileManager.default.createFile(atPath: inFile.path, contents: Data((input ?? "").utf8))
+    let cleanUp = {
+      for file in [outFile, errFile, inFile] { try? FileManager.default.removeItem(at: file) }
     }
     process.standardOutput = try FileHandle(forWritingTo: outFile)
     process.standardError = try FileHandle(forWritingTo: errFile)
-    process.standardInput = FileHandle.nullDevice
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-      process.terminationHandler = { _ in continuation.resume() }
-      do {
-        try process.run()
-      } catch {
-        process.terminationHandler = nil
-        continuation.resume(throwing: error)
-      }
+    process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inFile)
+    let (exits, exited) = AsyncStream<Void>.makeStream()
+    process.terminationHandler = { _ in exited.finish() }
+    do {
+      try process.run()
+    } catch {
+      cleanUp()
+      throw error
     }
-    return Run(
-      code: process.terminationStatus,
-      stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
-      stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
+    let pid = process.processIdentifier
+    let outcome = Task { () async throws -> Run in
+      for await _ in exits {}
+      defer { cleanUp() }
+      let signaled = process.terminationReason == .uncaughtSignal
+      return Run(
+        code: process.terminationStatus,
+        stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
+        stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self),
+        signal: signaled ? process.terminationStatus : nil)
+    }
+    return Started(pid: pid, run: outcome)
   }
 
   var ledger: URL { root.appendingPathComponent(".airlock/ledger.git") }
@@ -134,7 +192,7 @@ final class Sandbox: Sendable {
   /// The standard two-environment pipeline used by most tests, with knobs for what each test varies.
   func pipeline(
     keep: Int = 5, stagingVerify: String = "[health]", productionOnFailure: String = "rollback",
-    extraChecks: String = "", secrets: Bool = true
+    extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false
   ) throws {
     try write(
       """
@@ -159,6 +217,7 @@ final class Sandbox: Sendable {
           start: bin/start
           verify: [health]
           on_failure: \(productionOnFailure)
+          \(productionApproval ? "approval: required" : "")
       checks:
         health:
           command: [bin/healthcheck]
@@ -175,5 +234,57 @@ final class Sandbox: Sendable {
   func ledgerRefs() async throws -> String {
     guard FileManager.default.fileExists(atPath: ledger.path) else { return "<no ledger>" }
     return try await git("for-each-ref", "--format=%(refname) %(objectname)").stdout
+  }
+
+  /// An artifact like `artifact(_:)` whose `start` and health check pause while the sandbox holds `slow-start` or
+  /// `slow-verify`: each writes its pid to `in-start` / `in-verify`, then waits (at most 30 s) for `gate`.
+  ///
+  /// The pid is the process group too (the runner starts every program in a group of its own), so a test can end
+  /// everything the script started.
+  func gatedArtifact(_ name: String) throws -> String {
+    let path = try artifact(name)
+    func pause(_ phase: String) -> String {
+      let flag = root.appendingPathComponent("slow-\(phase)").path
+      let marker = root.appendingPathComponent("in-\(phase)").path
+      let gate = root.appendingPathComponent("gate").path
+      return """
+        if [ -f "\(flag)" ]; then
+          echo $$ > "\(marker).tmp" && mv "\(marker).tmp" "\(marker)"
+          i=0; while [ ! -f "\(gate)" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
+        fi
+        """
+    }
+    try write(
+      "#!/bin/sh\nmkdir -p .airlock && echo \"$AIRLOCK_VERSION $DATABASE_URL\" > .airlock/started\n"
+        + pause("start") + "\n", to: "\(path)/bin/start", executable: true)
+    try write(
+      "#!/bin/sh\n" + pause("verify") + "\n[ -f .airlock/started ] && [ -f healthy ]\n", to: "\(path)/bin/healthcheck",
+      executable: true)
+    return path
+  }
+
+  /// Waits (at most `seconds`) for a file in the sandbox and returns its text, or nil if it never came.
+  func waitFor(_ path: String, seconds: Double = 30) async throws -> String? {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+      if let text = read(path) { return text }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    return nil
+  }
+
+  /// Pids of the processes still alive (zombies excluded) in process group `group`, read from /proc.
+  static func livingProcesses(inGroup group: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+      guard let pid = Int32(entry),
+        let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return nil }
+      // After "(comm)": state, ppid, pgrp, ...
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      guard fields.count > 2, fields[0] != "Z", Int32(fields[2]) == group else { return nil }
+      return pid
+    }
   }
 }

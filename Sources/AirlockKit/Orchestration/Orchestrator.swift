@@ -114,6 +114,14 @@ public struct Orchestrator {
         throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
       }
       if release.id == current?.id {
+        // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
+        if let current, state.currentStatus == .verified, try stage.target.currentVersion() == release.version {
+          return OperationReport(
+            command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
+            release: release, previous: current, current: current,
+            summary: "\(name) already runs \(release.version), verified; nothing to do", checks: [], hooks: [],
+            commits: [], warnings: [])
+        }
         throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
       }
       if let entry = state.good.first(where: { $0.release.id == release.id }) {
