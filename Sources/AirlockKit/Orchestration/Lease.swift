@@ -140,13 +140,14 @@ final class Lease {
         guard let why = current.staleness(now: now, host: HostName.current) else {
           throw AirlockError(.conflict, "\(environment) is \(current.describe(now: now))")
         }
-        options.progress(
-          "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
         do {
           try ledger.ledger.deleteReference(name, expected: existing)
         } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+          // The holder released it (and exited) between our read and now: it was never stale, only finished.
           continue
         }
+        options.progress(
+          "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
         try broke(current, why)
         continue
       }
