@@ -192,7 +192,7 @@ final class Sandbox: Sendable {
   /// The standard two-environment pipeline used by most tests, with knobs for what each test varies.
   func pipeline(
     keep: Int = 5, stagingVerify: String = "[health]", productionOnFailure: String = "rollback",
-    extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false
+    extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false, stagingPreflight: String? = nil
   ) throws {
     try write(
       """
@@ -207,6 +207,7 @@ final class Sandbox: Sendable {
           \(secrets ? "secrets: [API_TOKEN]" : "")
           start: bin/start
           verify: \(stagingVerify)
+          \(stagingPreflight.map { "preflight: \($0)" } ?? "")
         - name: production
           requires: staging
           target:
