@@ -62,7 +62,6 @@ public struct HTTPCheck: ProbingCheck {
     configuration.httpCookieStorage = nil
     configuration.httpShouldSetCookies = false
     let session = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-    defer { session.invalidateAndCancel() }
 
     var request = URLRequest(url: target)
     request.httpMethod = "GET"
@@ -70,6 +69,10 @@ public struct HTTPCheck: ProbingCheck {
     request.setValue("no-cache", forHTTPHeaderField: "Cache-Control")
 
     let fetched = await withDeadline(policy.timeout.duration) { [request] () -> Fetch in
+      // The fetch invalidates the session itself, once it is over: the deadline (or a signal's cancellation) may
+      // abandon it before it even starts, and corelibs traps ("Session invalidated") when a request starts on a
+      // session invalidated under it. An abandoned request ends by the backstop timeouts above.
+      defer { session.finishTasksAndInvalidate() }
       do {
         let (body, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { return .failure(.failed, "not an HTTP response") }
