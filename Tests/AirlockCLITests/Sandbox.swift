@@ -2,6 +2,10 @@ import Foundation
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A throwaway project folder for end-to-end tests of the built `airlock` binary: pipelines/, hooks/, artifacts,
 /// local targets and the ledger all live inside it, and it is deleted when the test ends.
 final class Sandbox: Sendable {
@@ -64,8 +68,10 @@ final class Sandbox: Sendable {
   }
 
   /// Starts `airlock ARGS` in a task of its own; await its `value` for the run.
+  ///
+  /// Not bounded by `ProcessSlots`: a race needs every run in flight at once.
   func launch(_ arguments: [String]) -> Task<Run, any Error> {
-    Task { try await run(Self.binary.path, arguments, environment: [:]) }
+    Task { try await spawn(Self.binary.path, arguments, environment: [:], directory: nil, input: nil).run.value }
   }
 
   /// Starts `airlock ARGS` and returns at once with its pid, so a test can signal it while it runs.
@@ -104,50 +110,52 @@ final class Sandbox: Sendable {
     _ program: String, _ arguments: [String], environment extra: [String: String], directory: URL? = nil,
     input: String? = nil
   ) async throws -> Run {
-    try await spawn(program, arguments, environment: extra, directory: directory, input: input).run.value
+    await ProcessSlots.shared.acquire()
+    do {
+      let run = try await spawn(program, arguments, environment: extra, directory: directory, input: input).run.value
+      await ProcessSlots.shared.release()
+      return run
+    } catch {
+      await ProcessSlots.shared.release()
+      throw error
+    }
   }
 
-  /// Starts `program ARGS`; the returned task ends with the process and never blocks a thread meanwhile.
+  /// Starts `program ARGS`; the returned task ends with the process and never blocks a thread of the pool.
+  ///
+  /// posix_spawn rather than Foundation's `Process`: `Process` closes only the descriptors open when it lists them,
+  /// so a socket a unit test opens meanwhile leaks into the child and outlives the test's server; it also crashed
+  /// under dozens of concurrent launches. Here the child gets only 0, 1 and 2, an empty signal mask and default
+  /// signal dispositions (a pool thread blocks every signal, and a child would inherit that).
   func spawn(
     _ program: String, _ arguments: [String], environment extra: [String: String], directory: URL?, input: String?
   ) throws -> Started {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    process.currentDirectoryURL = directory ?? root
-    process.environment = environment.merging(extra) { $1 }
     // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
     let scratch = root.appendingPathComponent(".run-\(UUID().uuidString)")
     let (outFile, errFile, inFile) = (
       scratch.appendingPathExtension("out"), scratch.appendingPathExtension("err"), scratch.appendingPathExtension("in")
     )
-    _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
     _ = FileManager.default.createFile(atPath: inFile.path, contents: Data((input ?? "").utf8))
     let cleanUp = {
       for file in [outFile, errFile, inFile] { try? FileManager.default.removeItem(at: file) }
     }
-    process.standardOutput = try FileHandle(forWritingTo: outFile)
-    process.standardError = try FileHandle(forWritingTo: errFile)
-    process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inFile)
-    let (exits, exited) = AsyncStream<Void>.makeStream()
-    process.terminationHandler = { _ in exited.finish() }
+    let pid: pid_t
     do {
-      try process.run()
+      pid = try ChildProcess.spawn(
+        [program] + arguments, environment: environment.merging(extra) { $1 }, directory: directory ?? root,
+        stdin: input == nil ? "/dev/null" : inFile.path, stdout: outFile.path, stderr: errFile.path)
     } catch {
       cleanUp()
       throw error
     }
-    let pid = process.processIdentifier
     let outcome = Task { () async throws -> Run in
-      for await _ in exits {}
+      let status = await ChildProcess.exit(of: pid)
       defer { cleanUp() }
-      let signaled = process.terminationReason == .uncaughtSignal
       return Run(
-        code: process.terminationStatus,
+        code: status.code,
         stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
         stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self),
-        signal: signaled ? process.terminationStatus : nil)
+        signal: status.signal)
     }
     return Started(pid: pid, run: outcome)
   }
@@ -287,5 +295,115 @@ final class Sandbox: Sendable {
       guard fields.count > 2, fields[0] != "Z", Int32(fields[2]) == group else { return nil }
       return pid
     }
+  }
+}
+
+/// Bounds how many programs the sandboxes of all tests run to completion at once.
+///
+/// Dozens of end-to-end tests run in parallel, each starting process after process; unbounded, they bury the unit
+/// tests' real-time probes (HTTP, TCP, command checks with second-scale timeouts) under their load. Runs started in
+/// the background (`start`, `launch`) are not counted: a test that signals or races them needs them all in flight.
+actor ProcessSlots {
+  static let shared = ProcessSlots(limit: max(2, ProcessInfo.processInfo.activeProcessorCount))
+
+  private var free: Int
+  private var waiting: [CheckedContinuation<Void, Never>] = []
+
+  init(limit: Int) {
+    free = limit
+  }
+
+  func acquire() async {
+    if free > 0 {
+      free -= 1
+      return
+    }
+    await withCheckedContinuation { waiting.append($0) }
+  }
+
+  func release() {
+    if waiting.isEmpty {
+      free += 1
+    } else {
+      waiting.removeFirst().resume()
+    }
+  }
+}
+
+/// Starting and awaiting child processes for the sandboxes, with posix_spawn.
+enum ChildProcess {
+  struct SpawnError: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  /// Starts `arguments[0]` (a path) with the standard streams opened on the given files; returns its pid.
+  static func spawn(
+    _ arguments: [String], environment: [String: String], directory: URL, stdin: String, stdout: String,
+    stderr: String
+  ) throws -> pid_t {
+    guard let addChdir = addChdir, let addCloseFrom = addCloseFrom else {
+      throw SpawnError(description: "posix_spawn_file_actions_addchdir_np/addclosefrom_np are missing")
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = addCloseFrom(&actions, 3)
+    _ = addChdir(&actions, directory.path)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var all = sigset_t()
+    sigfillset(&all)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      argv.forEach { free($0) }
+      envp.forEach { free($0) }
+    }
+    var pid: pid_t = 0
+    var status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+    // ETXTBSY: a script just written by this process is still open in another thread's child between fork and exec.
+    for attempt in 1...20 where status == ETXTBSY {
+      usleep(useconds_t(attempt * 2_000))
+      status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+    }
+    guard status == 0 else {
+      throw SpawnError(description: "cannot run \(arguments[0]): \(String(cString: strerror(status)))")
+    }
+    return pid
+  }
+
+  /// Waits for `pid` on a thread of its own (never one of the pool's) and returns how it ended.
+  static func exit(of pid: pid_t) async -> (code: Int32, signal: Int32?) {
+    await withCheckedContinuation { continuation in
+      let thread = Thread {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // The W* macros are not imported into Swift; these follow their glibc definitions.
+        let signal = status & 0x7f
+        continuation.resume(returning: signal == 0 ? ((status >> 8) & 0xff, nil) : (signal, signal))
+      }
+      thread.start()
+    }
+  }
+
+  private typealias AddChdir =
+    @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+  private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+  private static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
+  private static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
+
+  private static func symbol<T>(_ name: String) -> T? {
+    guard let handle = dlopen(nil, RTLD_NOW), let address = dlsym(handle, name) else { return nil }
+    return unsafeBitCast(address, to: T.self)
   }
 }
