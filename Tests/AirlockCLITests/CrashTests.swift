@@ -121,6 +121,12 @@ import Testing
     #expect(again.stderr.contains("breaking the stale lease"), "\(again.output)", sourceLocation: sourceLocation)
     #expect(box.current(environment) == scenario.intended, sourceLocation: sourceLocation)
     expectCompleteRelease(box, environment, sourceLocation: sourceLocation)
+    if !recordedByDeadRun {
+      // Retention, which runs after a change, clears what interrupted installs left.
+      #expect(
+        !box.exists("targets/\(environment)/releases/.incoming-\(scenario.intended)-99999"),
+        sourceLocation: sourceLocation)
+    }
 
     // Exactly two new events: the dead run's own (when it got that far) or the rerun's, and the recovery.
     #expect(
