@@ -117,6 +117,14 @@ public struct Orchestrator {
         throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
       }
       if release.id == current?.id {
+        // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
+        if let current, state.currentStatus == .verified, try stage.target.currentVersion() == release.version {
+          return OperationReport(
+            command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
+            release: release, previous: current, current: current,
+            summary: "\(name) already runs \(release.version), verified; nothing to do", checks: [], hooks: [],
+            commits: [], warnings: [])
+        }
         throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
       }
       if let entry = state.good.first(where: { $0.release.id == release.id }) {
@@ -232,7 +240,8 @@ public struct Orchestrator {
       options.progress("→ preflight \(name): \(stage.spec.preflight.joined(separator: ", "))")
       checks = try await stage.runChecks(stage.spec.preflight, release: release, config: config, secrets: secrets)
       let failed = checks.filter { $0.verdict != .pass }
-      if !failed.isEmpty {
+      // A check cut short by a signal is no refusal: switchAndVerify's first checkpoint records the abort.
+      if !failed.isEmpty && !Task.isCancelled {
         let reasons = failed.map { $0.dependency ? "dependency \($0.summary)" : $0.summary }
         return try await refuse(
           release, in: stage, event: event, source: source,
@@ -243,7 +252,7 @@ public struct Orchestrator {
     let pre: HookPoint = event == .promote ? .prePromote : .preDeploy
     if let run = await stage.runHook(pre, event: event, release: release, previous: previous) {
       hooks.append(run)
-      if !run.succeeded {
+      if !run.succeeded && !Task.isCancelled {
         return try await refuse(
           release, in: stage, event: event, source: source, because: "hook \(run.hook) refused: \(run.reason)",
           secrets: secrets, checks: checks, hooks: hooks)
@@ -376,8 +385,9 @@ public struct Orchestrator {
     var hooks: [HookRun] = []
     if let run = await stage.runHook(.preRollback, event: .rollback, release: release, previous: leaving) {
       hooks.append(run)
-      // An automatic rollback is the safety net; a hook may veto an operator's rollback, never that one.
-      if !run.succeeded && !automatic {
+      // An automatic rollback is the safety net; a hook may veto an operator's rollback, never that one. A hook
+      // cut short by a signal vetoes nothing: switchAndVerify's first checkpoint records the abort.
+      if !run.succeeded && !automatic && !Task.isCancelled {
         throw AirlockError(.blocked, "hook pre-rollback refused the rollback of \(name): \(run.reason)")
       }
     }

@@ -79,9 +79,12 @@ extension Orchestrator {
         lastEvent = info.message
         lastEventAt = info.time
       }
-      let targetSpec = try spec?.target ?? head.commit.flatMap { try ledger.snapshot(at: $0) }?.environment.target
+      // Without the pipeline, the snapshot says where the target is: relative to the project it was recorded in,
+      // not to the folder `status` runs from.
+      let snapshot = try spec == nil ? head.commit.flatMap { try ledger.snapshot(at: $0) } : nil
+      let targetSpec = spec?.target ?? snapshot?.environment.target
       if case .local(let path) = targetSpec {
-        let root = pipeline.map { URL(fileURLWithPath: $0.root) } ?? URL(fileURLWithPath: ".")
+        let root = URL(fileURLWithPath: snapshot?.root ?? pipeline?.root ?? ".")
         let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
         onTarget = try? LocalTarget(root: resolved).currentVersion()
       }

@@ -287,9 +287,18 @@ private final class SpawnedProcess: Sendable {
     thread.start()
   }
 
-  /// Asks the supervising thread to terminate the process group; used when the calling task is cancelled.
+  /// Terminates the process group and tells the supervising thread; used when the calling task is cancelled.
+  ///
+  /// `SIGTERM` goes out here, not only from the supervising thread: a caller that abandons the run on cancellation
+  /// (a probe under `withDeadline`) may let this process exit before that thread wakes, and the group must not
+  /// outlive it. Under the wake lock, so the child is not reaped yet and its group id is still ours.
   func requestTermination() {
-    wake(Self.cancelByte)
+    wakeWriter.withLock { fd in
+      guard let fd else { return }
+      kill(-pid, SIGTERM)
+      var byte = Self.cancelByte
+      _ = write(fd, &byte, 1)
+    }
   }
 
   private func wake(_ byte: UInt8) {
@@ -351,12 +360,13 @@ private final class SpawnedProcess: Sendable {
       kill(-pid, SIGKILL)
     }
 
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // Closed before reaping: `requestTermination` signals the group only while the writer is open.
     wakeWriter.withLock { fd in
       if let writer = fd { close(writer) }
       fd = nil
     }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     close(wakeFD)
     close(outputFD)
 
