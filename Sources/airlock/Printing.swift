@@ -27,7 +27,9 @@ enum Printing {
       let record = entry.record
       print(
         "\(Timestamp.format(record.finishedAt))  \(entry.commit.short)  \(entry.message)  [\(record.actor)]")
-      if record.outcome != .ok && !record.detail.isEmpty { print("    \(record.detail)") }
+      // Failures say why; rollbacks, locks and recoveries say what they quarantined, held or repaired.
+      let explains = record.outcome != .ok || [.rollback, .lock, .unlock, .recover].contains(record.event)
+      if explains && !record.detail.isEmpty { print("    \(record.detail)") }
     }
   }
 
