@@ -73,6 +73,13 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     let counts = try scratch.objectCounts()
     #expect(counts["count"] == 0)
     #expect(counts["packs"] == 1)
+    // Emptied loose-object folders are replaced by fresh ones instead of keeping the blocks they grew to.
+    let objects = scratch.ledgerURL.appendingPathComponent("objects")
+    for folder in try FileManager.default.contentsOfDirectory(atPath: objects.path) where folder.count == 2 {
+      var info = stat()
+      #expect(lstat(objects.appendingPathComponent(folder).path, &info) == 0 && info.st_blocks * 512 <= 4096)
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: objects.path).allSatisfy { !$0.hasPrefix("tmp-") })
     try scratch.expectClean()
     #expect(try scratch.git("rev-list", "--count", "web/staging").trimmed == "2000")
     let history = try ledger.history(branch: "web/staging", limit: nil)

@@ -61,6 +61,7 @@ extension Ledger {
     for object in loose where packed.contains(object.raw) || isExpired(object.file, cutoff: cutoff) {
       unlink(object.file.path)
     }
+    shrinkEmptyFolders(Set(loose.map { $0.file.deletingLastPathComponent() }))
     for pack in replaceable where pack.index != newIndex {
       guard try packIndex(pack.index).allSatisfy(packed.contains) || isExpired(pack.data, cutoff: cutoff) else {
         continue
@@ -133,6 +134,24 @@ extension Ledger {
     try check(git_repository_odb(&odb, repository), "opening the object database", ledger: path)
     defer { git_odb_free(odb) }
     try check(git_odb_refresh(odb), "rescanning the object database", ledger: path)
+  }
+
+  /// Replaces each empty loose-object folder that has grown (a folder keeps the blocks of the entries it once held:
+  /// about 100 KB for 1,500 objects, 25 MB across the 256 folders of a ledger of 100,000 events) by a fresh one.
+  ///
+  /// rename(2) replaces an empty directory atomically and fails if it is not empty, so a writer always finds the
+  /// folder it just created or found: a file renamed into the old folder first makes the swap fail and stay as it is.
+  private func shrinkEmptyFolders(_ folders: Set<URL>) {
+    var info = stat()
+    for folder in folders where lstat(folder.path, &info) == 0 && Int64(info.st_blocks) * 512 > 4096 {
+      guard (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true else { continue }
+      let fresh = folder.deletingLastPathComponent()
+        .appendingPathComponent(
+          "tmp-airlock-\(folder.lastPathComponent)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+      guard mkdir(fresh.path, info.st_mode & 0o7777) == 0 else { continue }
+      _ = chmod(fresh.path, info.st_mode & 0o7777)
+      if rename(fresh.path, folder.path) != 0 { rmdir(fresh.path) }
+    }
   }
 
   /// Loose object files (`objects/ab/cdef…`) with their ids and modification times.
