@@ -34,3 +34,20 @@ struct GlobalOptions: ParsableArguments, Sendable {
       environment: environment, progress: { Output.progress($0) }, force: force)
   }
 }
+
+extension GlobalOptions {
+  /// The orchestrator for one changing command, or the documented refusal when what it needs is missing.
+  ///
+  /// - Parameters:
+  ///   - pipeline: whether the pipeline must load; without it, rollback, lock and unlock work from the ledger's
+  ///     snapshots when the pipeline file is broken.
+  ///   - createLedger: whether the ledger is created on first use; otherwise a missing ledger is exit 2.
+  func orchestrator(pipeline: Bool, createLedger: Bool, force: Bool = false) throws -> Orchestrator {
+    let workspace = try workspace()
+    if pipeline { _ = try workspace.requirePipeline() }
+    guard let ledger = try workspace.openLedger(create: createLedger) else {
+      throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
+    }
+    return workspace.orchestrator(ledger: ledger, options: operationOptions(ledger: ledger, force: force))
+  }
+}

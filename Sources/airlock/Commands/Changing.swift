@@ -15,13 +15,8 @@ struct Deploy: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      _ = try workspace.requirePipeline()
-      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
-      let report = try await workspace.orchestrator(
-        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
-      )
-      .deploy(environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
+      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force).deploy(
+        environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
       return Output.report(report, json: global.json)
     }
   }
@@ -39,13 +34,8 @@ struct Promote: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      _ = try workspace.requirePipeline()
-      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
-      let report = try await workspace.orchestrator(
-        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
-      )
-      .promote(environment: environment, release: release)
+      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force).promote(
+        environment: environment, release: release)
       return Output.report(report, json: global.json)
     }
   }
@@ -64,14 +54,8 @@ struct Rollback: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      guard let ledger = try workspace.openLedger(create: false) else {
-        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
-      }
-      let report = try await workspace.orchestrator(
-        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
-      )
-      .rollback(environment: environment, to: to)
+      let report = try await global.orchestrator(pipeline: false, createLedger: false, force: force).rollback(
+        environment: environment, to: to)
       return Output.report(report, json: global.json)
     }
   }
@@ -87,13 +71,7 @@ struct Verify: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      _ = try workspace.requirePipeline()
-      guard let ledger = try workspace.openLedger(create: false) else {
-        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
-      }
-      let orchestrator = workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
-      let report = try await orchestrator.verify(environment: environment)
+      let report = try await global.orchestrator(pipeline: true, createLedger: false).verify(environment: environment)
       if !global.json { Printing.checkTable(report.checks) }
       return Output.report(report, json: global.json)
     }

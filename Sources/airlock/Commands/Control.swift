@@ -17,10 +17,8 @@ struct Lock: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      guard let ledger = try workspace.openLedger(create: true) else { throw ExitCode(1) }
-      let report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
-        .lock(environment: environment, reason: reason)
+      let report = try global.orchestrator(pipeline: false, createLedger: true).lock(
+        environment: environment, reason: reason)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
     }
@@ -38,13 +36,8 @@ struct Unlock: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      guard let ledger = try workspace.openLedger(create: false) else {
-        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing is locked")
-      }
-      let report = try workspace.orchestrator(
-        ledger: ledger, options: global.operationOptions(ledger: ledger, force: force)
-      ).unlock(environment: environment)
+      let report = try global.orchestrator(pipeline: false, createLedger: false, force: force).unlock(
+        environment: environment)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
     }
@@ -62,13 +55,8 @@ struct Approve: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let workspace = try global.workspace()
-      _ = try workspace.requirePipeline()
-      guard let ledger = try workspace.openLedger(create: false) else {
-        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing to approve yet")
-      }
-      let report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: ledger))
-        .approve(environment: environment, release: release)
+      let report = try global.orchestrator(pipeline: true, createLedger: false).approve(
+        environment: environment, release: release)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
     }
