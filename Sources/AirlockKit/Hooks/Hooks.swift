@@ -30,12 +30,17 @@ public struct HookRun: Sendable, Codable, Hashable {
 public struct Hooks: Sendable {
   /// The hooks folder; hooks that are absent are skipped.
   public let directory: URL
+  /// Where hooks run: the project root.
+  public let workingDirectory: URL
   /// Bound on each hook's run.
   public let timeout: Duration
   let runner: ProcessRunner
 
-  public init(directory: URL, timeout: Duration = .seconds(300), runner: ProcessRunner = ProcessRunner()) {
+  public init(
+    directory: URL, workingDirectory: URL, timeout: Duration = .seconds(300), runner: ProcessRunner = ProcessRunner()
+  ) {
     self.directory = directory
+    self.workingDirectory = workingDirectory
     self.timeout = timeout
     self.runner = runner
   }
@@ -67,7 +72,7 @@ public struct Hooks: Sendable {
     environment["AIRLOCK_EVENT"] = event.event.rawValue
     environment["AIRLOCK_ACTOR"] = event.actor
     let result = await runner.run(
-      [file.path], in: directory.deletingLastPathComponent(), environment: environment, timeout: timeout)
+      [file.path], in: workingDirectory, environment: environment, timeout: timeout)
     return HookRun(
       hook: point.rawValue, succeeded: result.succeeded, reason: result.termination.reason, output: result.output)
   }

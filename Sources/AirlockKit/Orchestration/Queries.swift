@@ -75,9 +75,8 @@ extension Orchestrator {
       var lastEvent: String?
       var lastEventAt: Date?
       if let commit = head.commit {
-        let info = try ledger.ledger.commit(commit)
-        lastEvent = info.message
-        lastEventAt = info.time
+        lastEvent = try ledger.ledger.commit(commit).message
+        lastEventAt = try ledger.record(at: commit).finishedAt
       }
       // Without the pipeline, the snapshot says where the target is: relative to the project it was recorded in,
       // not to the folder `status` runs from.

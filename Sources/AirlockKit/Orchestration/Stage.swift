@@ -33,7 +33,9 @@ struct Stage {
         .invalidInput,
         "\(snapshot.environment.name): only local targets are supported in this version of Airlock")
     }
-    hooks = Hooks(directory: snapshot.resolve(snapshot.hooks), runner: options.runner)
+    hooks = Hooks(
+      directory: snapshot.resolve(snapshot.hooks), workingDirectory: URL(fileURLWithPath: snapshot.root),
+      runner: options.runner)
   }
 
   /// The environment's secrets as the process environment holds them now.
