@@ -46,7 +46,7 @@ extension Ledger {
   /// the remote's. `remote` is a URL or a path to a bare repository. A transport failure (unreachable host, no
   /// repository there, refused key) throws `.io` naming the URL. For `ssh://` the keys come from ssh-agent.
   public func fetch(from remote: String, refspecs: [String]? = nil) throws {
-    let session = TransferSession(remote: remote)
+    let session = TransferSession()
     try withAnonymousRemote(remote) { handle in
       var options = git_fetch_options()
       try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "preparing a fetch", ledger: path)
@@ -68,7 +68,8 @@ extension Ledger {
   /// A ref is rejected when the remote holds it at a commit that the local value does not descend from (another
   /// runner's event, or a tag or lease with another value), or when another push moved it first. Each ref is
   /// accepted or rejected on its own. A ref that already matches counts as accepted. A transport failure throws
-  /// `.io` naming the URL; a ref missing here throws `.notFound`.
+  /// `.io` naming the URL; a ref missing here throws `.notFound`. The objects of a rejected ref may stay in the
+  /// remote unreferenced; `pack()` there drops them once they are older than its grace period.
   public func push(_ refs: [String], to remote: String) throws -> [String] {
     try push(refs, to: remote, route: .automatic)
   }
@@ -226,7 +227,7 @@ extension Ledger {
   private func pushThroughTransport(_ refs: [String], to remote: String) throws -> (
     rejected: Set<String>, nonFastForward: Bool
   ) {
-    let session = TransferSession(remote: remote)
+    let session = TransferSession()
     return try withAnonymousRemote(remote) { handle in
       var options = git_push_options()
       try check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "preparing a push", ledger: path)
@@ -245,7 +246,7 @@ extension Ledger {
 
   /// Connects once, compares the advertised value with `expected`, and deletes over the same connection.
   private func deleteThroughTransport(_ name: String, expected: ObjectID, on remote: String) throws -> Bool {
-    let session = TransferSession(remote: remote)
+    let session = TransferSession()
     return try withAnonymousRemote(remote) { handle in
       var callbacks = try session.callbacks(ledger: path)
       let connected = withExtendedLifetime(session) {
@@ -294,7 +295,6 @@ extension Ledger {
 /// libgit2 calls back synchronously on the calling thread, inside `git_remote_fetch` / `git_remote_push`, so the
 /// session is only ever touched by one thread; `withExtendedLifetime` keeps it alive across those calls.
 private final class TransferSession {
-  let remote: String
   /// Refs the remote refused, with its reason (`push_update_reference` with a non-nil status).
   var rejections: [String: String] = [:]
   /// Why authentication failed, when it did: libgit2's own message says little.
@@ -302,8 +302,7 @@ private final class TransferSession {
   var keyAttempts = 0
   let defaultUser: String
 
-  init(remote: String) {
-    self.remote = remote
+  init() {
     let environment = ProcessInfo.processInfo.environment
     defaultUser =
       environment["USER"] ?? environment["LOGNAME"] ?? getpwuid(getuid()).flatMap {
