@@ -109,7 +109,12 @@ public struct Orchestrator {
     defer { lease.release() }
     let head = try ledger.head(of: name)
     let state = head.state
-    let current = state.current
+    // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
+    // the target on a release never verified here; then that one is left (and quarantined). A target left on a
+    // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
+    let running = try runningRelease(stage, state: state)
+    let current =
+      running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
     let good: GoodRelease
     if let reference {
       let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
@@ -166,6 +171,12 @@ public struct Orchestrator {
     guard let release = head.state.current, let commit = head.commit else {
       throw AirlockError(.invalidInput, "nothing runs in \(name) yet: deploy or promote a release first")
     }
+    if let running = try runningRelease(stage, state: head.state), running.id != release.id {
+      throw AirlockError(
+        .blocked,
+        "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
+          + "interrupted; converge with deploy, promote or rollback before verifying")
+    }
     let configText = try ledger.configText(at: commit) ?? ""
     let config = ConfigFile.parse(configText).config
     options.progress("→ verify \(name) \(release.version)")
@@ -181,9 +192,14 @@ public struct Orchestrator {
       state.markGood(release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
     case .inconclusive:
       outcome = .inconclusive
-    case .fail, .dependencyDown:
+    case .dependencyDown:
       outcome = .failed
       state.currentStatus = .failed
+    case .fail:
+      // No longer promotable from here, nor a rollback target, until a verify passes again; it keeps running.
+      outcome = .failed
+      state.currentStatus = .failed
+      state.good.removeAll { $0.release.id == release.id }
     }
     let record = EventRecord(
       pipeline: ledger.pipeline, environment: name, event: .verify, outcome: outcome, release: release,
@@ -227,7 +243,7 @@ public struct Orchestrator {
         secrets: secrets)
     }
 
-    if event == .promote && stage.spec.approvalRequired && head.state.approval(of: release.id) == nil {
+    if stage.spec.approvalRequired && head.state.approval(of: release.id) == nil {
       return try await refuse(
         release, in: stage, event: event, source: source,
         because:
@@ -322,21 +338,34 @@ public struct Orchestrator {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
     }
+    var rollbackFailure: String?
     if let rollbackTarget {
       options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")
-      var report = try await restore(
-        stage, to: rollbackTarget, leaving: release, automatic: true,
-        head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
-      report.command = event.rawValue
-      report.release = release
-      report.previous = previous
-      report.hooks = hooks + report.hooks
-      report.commits.insert(commit, at: 0)
-      report.warnings = warnings + report.warnings
-      return report
+      do {
+        var report = try await restore(
+          stage, to: rollbackTarget, leaving: release, automatic: true,
+          head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
+        report.command = event.rawValue
+        report.release = release
+        report.previous = previous
+        report.hooks = hooks + report.hooks
+        report.commits.insert(commit, at: 0)
+        report.warnings = warnings + report.warnings
+        return report
+      } catch let error as AirlockError where error.code == .conflict || error.code == .aborted {
+        throw error
+      } catch {
+        // The failure is recorded; a rollback that cannot run (a secret gone since, a full disk) leaves the failed
+        // release in place and says so, with the documented exit 5 rather than an unrelated code.
+        rollbackFailure = "the automatic rollback to \(rollbackTarget.release.version) could not run: \(error)"
+        options.progress("✗ \(rollbackFailure!)")
+        warnings.append(rollbackFailure!)
+      }
     }
     let why: String
     switch judgement {
+    case _ where rollbackFailure != nil:
+      why = "left as it is: \(rollbackFailure!); run `airlock rollback \(name)` once that is fixed"
     case .inconclusive:
       why = "left as it is: a check is broken, fix the check and run `airlock verify \(name)`"
     case .dependencyDown:
@@ -524,6 +553,13 @@ public struct Orchestrator {
     }
   }
 
+  /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
+  /// pointing elsewhere, the release bound to that label.
+  func runningRelease(_ stage: Stage, state: EnvironmentState) throws -> Release? {
+    guard let label = try stage.target.currentVersion(), label != state.current?.version else { return state.current }
+    return try ledger.release(labelled: label) ?? state.current
+  }
+
   /// A step boundary: where a signal stops the run, and where the test-only `AIRLOCK_FAULT` kills it.
   func checkpoint(_ point: FaultPoint) throws {
     point.trip(options.environment)
@@ -569,6 +605,7 @@ public struct Orchestrator {
     let lease = try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
       holder, why in
       let head = try ledger.head(of: stage.name)
+      let state = head.state
       let onTarget = try? stage.target.currentVersion()
       var detail =
         "broke the stale lease of \(holder.actor) (\(holder.operation), pid \(holder.pid) on \(holder.host)): \(why)"
@@ -580,10 +617,10 @@ public struct Orchestrator {
       let now = clock.now()
       let record = EventRecord(
         pipeline: ledger.pipeline, environment: stage.name, event: .recover, outcome: .interrupted, release: nil,
-        current: head.state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
+        current: state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
         finishedAt: now, detail: detail)
       try commitEvent(
-        record, state: head.state, configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "",
+        record, state: state, configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "",
         checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
     }
     FaultPoint.afterLease.trip(options.environment)
@@ -591,10 +628,10 @@ public struct Orchestrator {
   }
 
   /// Appends one event commit whose tree is the environment's state after it.
-  @discardableResult
   ///
   /// An event that changes nothing on the target (`carrySnapshot`) keeps the environment snapshot of the event
   /// before it, so a rollback from snapshots never picks up a definition that was refused or never used.
+  @discardableResult
   func commitEvent(
     _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
     expected: ObjectID?, carrySnapshot: Bool = false

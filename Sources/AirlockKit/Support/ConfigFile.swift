@@ -19,19 +19,44 @@ public enum ConfigFile {
   }
 
   /// Parses what `render` wrote back into plain config and the secrets section.
+  ///
+  /// Reads values the way `sh` does: a single-quoted part may span lines (a certificate in config), and `'\''`
+  /// stands for a quote inside one.
   public static func parse(_ text: String) -> (config: [String: String], secrets: [String: String]) {
     var config: [String: String] = [:]
     var secrets: [String: String] = [:]
     var inSecrets = false
-    for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-      if line == secretsHeader {
-        inSecrets = true
+    var index = text.startIndex
+    while index < text.endIndex {
+      let lineEnd = text[index...].firstIndex(of: "\n") ?? text.endIndex
+      let line = text[index..<lineEnd]
+      guard line != secretsHeader, !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else {
+        if line == secretsHeader { inSecrets = true }
+        index = lineEnd < text.endIndex ? text.index(after: lineEnd) : text.endIndex
         continue
       }
-      guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
-      let key = String(line[..<equals])
-      let value = unquote(String(line[line.index(after: equals)...]))
+      var value = ""
+      var quoted = false
+      var cursor = text.index(after: equals)
+      while cursor < text.endIndex {
+        let character = text[cursor]
+        if quoted {
+          if character == "'" { quoted = false } else { value.append(character) }
+        } else if character == "'" {
+          quoted = true
+        } else if character == "\\", text.index(after: cursor) < text.endIndex {
+          cursor = text.index(after: cursor)
+          value.append(text[cursor])
+        } else if character == "\n" {
+          break
+        } else {
+          value.append(character)
+        }
+        cursor = text.index(after: cursor)
+      }
+      let key = String(text[index..<equals])
       if inSecrets { secrets[key] = value } else { config[key] = value }
+      index = cursor < text.endIndex ? text.index(after: cursor) : text.endIndex
     }
     return (config, secrets)
   }
@@ -44,23 +69,4 @@ public enum ConfigFile {
     return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  static func unquote(_ text: String) -> String {
-    guard text.hasPrefix("'") else { return text }
-    var result = ""
-    var index = text.startIndex
-    var quoted = false
-    while index < text.endIndex {
-      let character = text[index]
-      if character == "'" {
-        quoted.toggle()
-      } else if character == "\\" && !quoted, text.index(after: index) < text.endIndex {
-        index = text.index(after: index)
-        result.append(text[index])
-      } else {
-        result.append(character)
-      }
-      index = text.index(after: index)
-    }
-    return result
-  }
 }
