@@ -95,6 +95,12 @@ public final class PipelineLedger {
     try ledger.readFile("config.env", inCommit: commit).map { String(decoding: $0, as: UTF8.self) }
   }
 
+  /// The `config.env` text of an environment's newest event, or empty when it has none: what an event that
+  /// changes no release records again.
+  public func recordedConfigText(_ head: Head) throws -> String {
+    try head.commit.flatMap { try configText(at: $0) } ?? ""
+  }
+
   /// The check results (`checks.json`) of a commit.
   public func checkResults(at commit: ObjectID) throws -> [CheckResult] {
     guard let data = try ledger.readFile("checks.json", inCommit: commit) else { return [] }

@@ -108,7 +108,7 @@ extension Orchestrator {
       finishedAt: now, detail: detail)
     return try commitEvent(
       record, state: state ?? head.state,
-      configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "", checks: [], stage: stage,
+      configText: try ledger.recordedConfigText(head), checks: [], stage: stage,
       expected: head.commit, carrySnapshot: true)
   }
 }

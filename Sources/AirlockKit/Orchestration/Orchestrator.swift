@@ -177,7 +177,7 @@ public struct Orchestrator {
         "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
           + "interrupted; converge with deploy, promote or rollback before verifying")
     }
-    let configText = try ledger.configText(at: commit) ?? ""
+    let configText = try ledger.recordedConfigText(head)
     let config = ConfigFile.parse(configText).config
     options.progress("→ verify \(name) \(release.version)")
     let results = try await stage.runChecks(
@@ -531,7 +531,7 @@ public struct Orchestrator {
         current: state.current, previous: head.state.current, sourceEnvironment: source, actor: options.actor.name,
         startedAt: started, finishedAt: clock.now(), detail: detail)
       let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
-      let configText = switched ? text : try head.commit.flatMap { try ledger.configText(at: $0) } ?? ""
+      let configText = switched ? text : try ledger.recordedConfigText(head)
       try commitEvent(record, state: state, configText: configText, checks: [], stage: stage, expected: head.commit)
       options.progress("✗ \(detail)")
       throw AirlockError(.aborted, "\(event.rawValue) of \(release.version) to \(stage.name) \(detail)")
@@ -573,12 +573,7 @@ public struct Orchestrator {
   ) async throws -> OperationReport {
     let head = try ledger.head(of: stage.name)
     let now = clock.now()
-    let configText: String
-    if let commit = head.commit {
-      configText = try ledger.configText(at: commit) ?? ""
-    } else {
-      configText = ""
-    }
+    let configText = try ledger.recordedConfigText(head)
     let record = EventRecord(
       pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .blocked, release: release,
       current: head.state.current, previous: head.state.current, sourceEnvironment: source,
@@ -620,7 +615,7 @@ public struct Orchestrator {
         current: state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
         finishedAt: now, detail: detail)
       try commitEvent(
-        record, state: state, configText: try head.commit.flatMap { try ledger.configText(at: $0) } ?? "",
+        record, state: state, configText: try ledger.recordedConfigText(head),
         checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
     }
     FaultPoint.afterLease.trip(options.environment)

@@ -105,6 +105,19 @@ struct Stage {
     return ResolvedConfig(environment: environment, values: declared.config, secretFingerprints: secrets.fingerprints)
   }
 
+  /// The environment of a process Airlock runs for `release` (`start`, command checks): the inherited basics, the
+  /// config, `secrets` when given, and the `AIRLOCK_*` variables.
+  func releaseEnvironment(
+    _ release: Release, config: [String: String], secrets: [String: String] = [:]
+  ) -> [String: String] {
+    var environment = baseEnvironment().merging(config) { $1 }.merging(secrets) { $1 }
+    environment["AIRLOCK_PIPELINE"] = pipeline
+    environment["AIRLOCK_ENVIRONMENT"] = name
+    environment["AIRLOCK_VERSION"] = release.version
+    environment["AIRLOCK_RELEASE"] = release.id.hex
+    return environment
+  }
+
   /// Runs `names` against `release` as it runs on the target, reporting each result as it arrives.
   func runChecks(
     _ names: [String], release: Release, config: [String: String], secrets: SecretSet
@@ -113,11 +126,7 @@ struct Stage {
     let installed = target.releaseDirectory(release.version)
     let directory =
       FileManager.default.fileExists(atPath: installed.path) ? installed : URL(fileURLWithPath: snapshot.root)
-    var environment = baseEnvironment().merging(config) { $1 }
-    environment["AIRLOCK_PIPELINE"] = pipeline
-    environment["AIRLOCK_ENVIRONMENT"] = name
-    environment["AIRLOCK_VERSION"] = release.version
-    environment["AIRLOCK_RELEASE"] = release.id.hex
+    let environment = releaseEnvironment(release, config: config)
     let context = CheckContext(
       pipeline: pipeline, environment: name, hosts: target.hosts, version: release.version,
       release: release.id.hex, releaseDirectory: directory, processEnvironment: environment, clock: options.clock,
@@ -161,11 +170,7 @@ struct Stage {
   func start(_ release: Release, config: [String: String], secrets: SecretSet) async -> ProcessResult? {
     guard let command = spec.start?.split(separator: " ").map(String.init), !command.isEmpty else { return nil }
     let directory = target.releaseDirectory(release.version)
-    var environment = baseEnvironment().merging(config) { $1 }.merging(secrets.values) { $1 }
-    environment["AIRLOCK_PIPELINE"] = pipeline
-    environment["AIRLOCK_ENVIRONMENT"] = name
-    environment["AIRLOCK_VERSION"] = release.version
-    environment["AIRLOCK_RELEASE"] = release.id.hex
+    let environment = releaseEnvironment(release, config: config, secrets: secrets.values)
     var arguments = command
     if arguments[0].contains("/") && !arguments[0].hasPrefix("/") {
       arguments[0] = directory.appendingPathComponent(arguments[0]).path
