@@ -39,7 +39,12 @@ struct Airlock: AsyncParsableCommand {
         print(fullMessage(for: error))
         Foundation.exit(0)
       }
-      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      let message = fullMessage(for: error)
+      // `--json` promises one JSON document on stdout, argument errors included.
+      if CommandLine.arguments.dropFirst().contains("--json") {
+        Output.jsonFailure(message.split(separator: "\n").map(String.init), exitCode: 2)
+      }
+      FileHandle.standardError.write(Data((message + "\n").utf8))
       Foundation.exit(2)
     }
   }

@@ -35,16 +35,19 @@ enum Output {
     default:
       (code, lines) = (1, ["\(error)"])
     }
-    if json {
-      struct Failure: Encodable {
-        var error: String
-        var details: [String]
-        var exitCode: Int32
-      }
-      Output.json(Failure(error: lines.first ?? "", details: lines, exitCode: code))
-    }
+    if json { jsonFailure(lines, exitCode: code) }
     for line in lines { progress(line.hasPrefix("error") || line.contains(": error: ") ? line : "error: \(line)") }
     return ExitCode(code)
+  }
+
+  /// The JSON document of a failure: its first line, every line, and the exit code.
+  static func jsonFailure(_ lines: [String], exitCode: Int32) {
+    struct Failure: Encodable {
+      var error: String
+      var details: [String]
+      var exitCode: Int32
+    }
+    json(Failure(error: lines.first ?? "", details: lines, exitCode: exitCode))
   }
 
   /// Prints an operation's report and returns its exit code.

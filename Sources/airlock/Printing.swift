@@ -14,6 +14,8 @@ enum Printing {
         print("  last: \(event) at \(Timestamp.format(at))")
       }
       if let interrupted = status.interrupted { print("  ! interrupted: \(interrupted)") }
+      if let problem = status.targetProblem { print("  ! target: \(problem)") }
+      if let problem = status.leaseProblem { print("  ! held by \(problem)") }
       if let target = status.rollbackTarget { print("  rollback → \(target.version)") }
       for quarantine in status.quarantined {
         print("  quarantined: \(quarantine.release.version) (\(quarantine.reason))")

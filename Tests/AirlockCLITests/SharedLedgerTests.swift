@@ -93,9 +93,11 @@ import Testing
 
   @Test func aRejectedPushMeansAnotherRunnerWonAndTheSwitchIsUndone() async throws {
     let pair = try await Pair(start: "bin/start")
-    #expect(
-      try await pair.first.airlock("deploy", "staging", "--artifact", pair.first.artifact("1"), "--version", "1").code
-        == 0)
+    let one = try pair.second.artifact("1")
+    let starts = pair.second.root.appendingPathComponent("starts.log").path
+    try pair.second.write(
+      "#!/bin/sh\necho \"$AIRLOCK_VERSION\" >> \"\(starts)\"\n", to: "\(one)/bin/start", executable: true)
+    #expect(try await pair.second.airlock("deploy", "staging", "--artifact", one, "--version", "1").code == 0)
     // While the second runner's release starts, another writer moves the shared branch behind Airlock's back.
     let sneaky = try pair.second.artifact("2")
     try pair.second.write(
@@ -108,8 +110,10 @@ import Testing
       """, to: "\(sneaky)/bin/start", executable: true)
     let lost = try await pair.second.airlock("deploy", "staging", "--artifact", sneaky, "--version", "2")
     #expect(lost.code == 6, "\(lost.output)")
-    #expect(lost.stderr.contains("switch undone"))
+    #expect(lost.stderr.contains("the switch was undone: staging runs 1 again"), "\(lost.output)")
     #expect(pair.current == "1")
+    // The restored release is started again, not only pointed at.
+    #expect(pair.second.read("starts.log") == "1\n1\n")
     #expect(try await pair.sharedGit("log", "-1", "--format=%s", "web/staging").stdout == "out-of-band event\n")
   }
 }

@@ -138,8 +138,10 @@ final class Lease {
     let commit = try write(holder, to: ledger.ledger)
     for _ in 0..<3 {
       if let existing = try ledger.ledger.reference(name) {
-        guard let current = try Self.holder(ledger, commit: existing) else {
-          throw AirlockError(.conflict, "\(environment) is locked by an unreadable lease (\(name))")
+        let found = try read(ledger, commit: existing)
+        guard let current = found.holder else {
+          throw AirlockError(
+            .conflict, "\(environment) is held by \(found.describe(now: now, environment: environment))")
         }
         guard let why = current.staleness(now: now, host: HostName.current) else {
           throw AirlockError(.conflict, "\(environment) is \(current.describe(now: now))")
@@ -177,19 +179,45 @@ final class Lease {
     throw AirlockError(.conflict, "\(environment) is being changed by another runner; try again when it is done")
   }
 
-  /// The holder of `environment`'s lease, if anyone holds it.
-  static func current(_ ledger: PipelineLedger, environment: String) throws -> (commit: ObjectID, holder: LeaseHolder)?
-  {
-    guard let commit = try ledger.ledger.reference(refName(pipeline: ledger.pipeline, environment: environment)),
-      let holder = try holder(ledger, commit: commit)
-    else { return nil }
-    return (commit, holder)
+  /// What `environment`'s lease ref points at, if anyone holds it; an unreadable lease is returned too, with
+  /// why it cannot be read, so nobody mistakes it for a free environment.
+  static func current(_ ledger: PipelineLedger, environment: String) throws -> Found? {
+    guard let commit = try ledger.ledger.reference(refName(pipeline: ledger.pipeline, environment: environment)) else {
+      return nil
+    }
+    return try read(ledger, commit: commit)
   }
 
-  /// The holder recorded in a lease commit.
-  static func holder(_ ledger: PipelineLedger, commit: ObjectID) throws -> LeaseHolder? {
-    guard let data = try ledger.ledger.readFile("lease.json", inCommit: commit) else { return nil }
-    return try? LedgerCoding.decode(LeaseHolder.self, from: data)
+  /// The lease recorded in a lease commit.
+  static func read(_ ledger: PipelineLedger, commit: ObjectID) throws -> Found {
+    let data: Data?
+    do {
+      data = try ledger.ledger.readFile("lease.json", inCommit: commit)
+    } catch let error as LedgerError {
+      return Found(commit: commit, holder: nil, problem: "\(error)")
+    }
+    guard let data else { return Found(commit: commit, holder: nil, problem: "the commit has no lease.json") }
+    do {
+      return Found(commit: commit, holder: try LedgerCoding.decode(LeaseHolder.self, from: data), problem: nil)
+    } catch {
+      return Found(commit: commit, holder: nil, problem: "its lease.json cannot be read (\(error))")
+    }
+  }
+
+  /// A lease ref's commit and its holder, or why the holder cannot be read (garbage, or another Airlock
+  /// version's format on a shared ledger).
+  struct Found {
+    var commit: ObjectID
+    var holder: LeaseHolder?
+    var problem: String?
+
+    /// One line for a refusal or `status`: the holder, or the unreadable lease and how to break it.
+    func describe(now: Date, environment: String) -> String {
+      if let holder { return holder.describe(now: now) }
+      return
+        "an unreadable lease (commit \(commit.short): \(problem ?? "unknown")); if no run is in progress, break it "
+        + "with `airlock unlock \(environment) --force`"
+    }
   }
 
   private static func write(_ holder: LeaseHolder, to ledger: Ledger, parent: ObjectID? = nil) throws -> ObjectID {

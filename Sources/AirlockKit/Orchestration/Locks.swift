@@ -39,12 +39,24 @@ extension Orchestrator {
   public func unlock(environment name: String) throws -> LockReport {
     let stage = try stageForRecovery(name)
     try ledger.synchronize()
-    guard let (commit, holder) = try Lease.current(ledger, environment: name) else {
+    guard let found = try Lease.current(ledger, environment: name) else {
       return LockReport(
         command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
         commit: nil)
     }
+    let commit = found.commit
     let now = clock.now()
+    guard let holder = found.holder else {
+      // Nobody can say whose it is, so only --force breaks it; the event records what the ref held.
+      guard options.force else {
+        throw AirlockError(.conflict, "\(name) is held by \(found.describe(now: now, environment: name))")
+      }
+      try deleteLease(of: name, expected: commit)
+      let detail = "broke an unreadable lease (commit \(commit.short): \(found.problem ?? "unknown"))"
+      let event = try recordControlEvent(stage, event: .unlock, detail: detail)
+      return LockReport(
+        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)
+    }
     let mine = holder.kind == .lock && holder.actor == options.actor.name
     let stale = holder.staleness(now: now, host: HostName.current)
     guard mine || stale != nil || options.force else {
@@ -52,12 +64,7 @@ extension Orchestrator {
         .conflict,
         "\(name) is \(holder.describe(now: now)); only \(holder.actor) unlocks it, or pass --force to break it")
     }
-    do {
-      try ledger.ledger.deleteReference(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
-      ledger.retract(Lease.refName(pipeline: ledger.pipeline, environment: name), expected: commit)
-    } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
-      throw AirlockError(.conflict, "the lock on \(name) changed while unlocking; look again with `airlock status`")
-    }
+    try deleteLease(of: name, expected: commit)
     let how = mine ? "unlocked" : "broke the \(holder.kind == .lock ? "lock" : "lease") of \(holder.actor)"
     let detail =
       "\(how) (\(holder.reason ?? holder.operation), held \(LeaseHolder.age(now.timeIntervalSince(holder.started))))"
@@ -65,6 +72,18 @@ extension Orchestrator {
     return LockReport(
       command: "unlock", environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
       commit: event)
+  }
+
+  /// Deletes `environment`'s lease ref if it still points at `commit`, here and in a shared ledger.
+  private func deleteLease(of environment: String, expected commit: ObjectID) throws {
+    let name = Lease.refName(pipeline: ledger.pipeline, environment: environment)
+    do {
+      try ledger.ledger.deleteReference(name, expected: commit)
+      ledger.retract(name, expected: commit)
+    } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+      throw AirlockError(
+        .conflict, "the lock on \(environment) changed while unlocking; look again with `airlock status`")
+    }
   }
 
   /// Records `actor`'s approval to promote `reference` into `environment`, bound to its artifact tree id.

@@ -123,7 +123,7 @@ public struct Orchestrator {
       }
       if release.id == current?.id {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
-        if let current, state.currentStatus == .verified, try stage.target.currentVersion() == release.version {
+        if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
           return OperationReport(
             command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
             release: release, previous: current, current: current,
@@ -228,7 +228,7 @@ public struct Orchestrator {
     let config = stage.spec.config
     let ledgerConfig = ConfigFile.render(config: config, secrets: secrets.fingerprints)
     if previous?.id == release.id, head.state.currentStatus == .verified, let commit = head.commit,
-      try ledger.configText(at: commit) == ledgerConfig, try stage.target.currentVersion() == release.version
+      try ledger.configText(at: commit) == ledgerConfig, try onTarget(stage) == release.version
     {
       return OperationReport(
         command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
@@ -275,13 +275,14 @@ public struct Orchestrator {
       }
     }
 
+    // Written before the switch: what can fail once the release runs is only the event itself.
+    let configBlob = try ledger.ledger.writeBlob(Data(ledgerConfig.utf8))
     let (verifyResults, judgement) = try await switchAndVerify(
       release, on: stage, config: config, secrets: secrets, watch: stage.spec.watch, head: head, event: event,
       source: source, started: started)
     checks += verifyResults
     var state = head.state
     state.current = release
-    let configBlob = try ledger.ledger.writeBlob(Data(ledgerConfig.utf8))
     let outcome: EventOutcome
     switch judgement {
     case .pass:
@@ -309,7 +310,7 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
       current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
       startedAt: started, finishedAt: clock.now(), detail: judgement.detail)
-    let commit = try undoingSwitchOnConflict(stage, back: previous) {
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
       try commitEvent(
         record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
     }
@@ -452,7 +453,7 @@ public struct Orchestrator {
       pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
       current: release, previous: leaving, automatic: automatic, actor: options.actor.name, startedAt: started,
       finishedAt: clock.now(), detail: detail)
-    let commit = try undoingSwitchOnConflict(stage, back: leaving) {
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
       try commitEvent(
         record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
     }
@@ -488,9 +489,15 @@ public struct Orchestrator {
     do {
       try checkpoint(.beforeExport)
       options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
-      try stage.target.install(
-        version: release.version, configText: ConfigFile.render(config: config, secrets: secrets.values),
-        export: { try ledger.ledger.exportTree(release.id, to: $0) })
+      do {
+        try stage.target.install(
+          release, configText: ConfigFile.render(config: config, secrets: secrets.values),
+          export: { try ledger.ledger.exportTree(release.id, to: $0) })
+      } catch let error where !(error is CancellationError) {
+        throw try recordInstallFailure(
+          error, release: release, on: stage, head: head, event: event, source: source,
+          started: started)
+      }
       try checkpoint(.afterExport)
       try stage.target.activate(release.version)
       switched = true
@@ -538,26 +545,92 @@ public struct Orchestrator {
     }
   }
 
-  /// Records an event after a switch; when another runner won the race for the ledger meanwhile, switches the
-  /// target back to `back` (if it is still on disk) before reporting the conflict, so nothing stays half-switched.
-  func undoingSwitchOnConflict(_ stage: Stage, back: Release?, record: () throws -> ObjectID) throws -> ObjectID {
+  /// Records a failed install (a full or read-only target) as a `failed` event that changed nothing, and returns
+  /// the error to report (exit 1); when even that record cannot be written, the error says so too.
+  func recordInstallFailure(
+    _ error: any Error, release: Release, on stage: Stage, head: PipelineLedger.Head, event: EventKind,
+    source: String?, started: Date
+  ) throws -> AirlockError {
+    let running = head.state.current.map { "\(stage.name) still runs \($0.version)" } ?? "nothing runs there yet"
+    let detail = "installing \(release.version) failed: \(error); nothing was switched, \(running)"
+    let record = EventRecord(
+      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .failed, release: release,
+      current: head.state.current, previous: head.state.current, sourceEnvironment: source,
+      actor: options.actor.name, startedAt: started, finishedAt: clock.now(), detail: detail)
+    do {
+      try commitEvent(
+        record, state: head.state, configText: try ledger.recordedConfigText(head), checks: [], stage: stage,
+        expected: head.commit, carrySnapshot: true)
+    } catch {
+      return AirlockError(.unexpected, "\(detail); recording the failure failed too: \(error)")
+    }
+    options.progress("✗ \(detail)")
+    return AirlockError(.unexpected, "\(event.rawValue) of \(release.version) to \(stage.name): \(detail)")
+  }
+
+  /// Records an event after a switch. When recording fails (another runner won the race for the ledger, or the
+  /// ledger cannot be written: a full disk, a locked branch), switches the target back to `back`, with the config
+  /// `head` recorded for it, and runs its `start` again, so the target runs what the ledger says; then reports the
+  /// failure and whether the switch was undone. Nothing stays half-switched.
+  func recordingOrUndoing(
+    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head,
+    record: () throws -> ObjectID
+  ) async throws -> ObjectID {
     do {
       return try record()
-    } catch let error as AirlockError where error.code == .conflict {
-      if let back, stage.target.hasRelease(back.version), (try? stage.target.activate(back.version)) != nil {
-        options.progress("! another runner recorded first: switch undone, \(stage.name) current → \(back.version)")
-      } else {
-        options.progress("! another runner recorded first, and the switch could not be undone")
+    } catch {
+      let undone = await undoSwitch(stage, back: back, head: head)
+      let conflict = (error as? AirlockError)?.code == .conflict
+      let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
+      let outcome =
+        undone.map { _ in "the switch was undone: \(stage.name) runs \(back?.version ?? "-") again" }
+        ?? "the switch could not be undone: \(stage.name) runs \(release.version) while the ledger says "
+        + "\(back?.version ?? "nothing runs"); fix the ledger, then run `airlock rollback \(stage.name)` or deploy "
+        + "again to converge"
+      options.progress("! \(what): \(outcome)")
+      if let undone, !undone.isEmpty { options.progress("! \(undone)") }
+      if conflict, let error = error as? AirlockError { throw AirlockError(error.code, error.message + "; " + outcome) }
+      throw AirlockError(.unexpected, "\(what); \(outcome)")
+    }
+  }
+
+  /// Puts `back` on the target again with its recorded config and runs its `start`; nil when it could not, else
+  /// a warning (empty when there is none).
+  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> String? {
+    guard let back else { return nil }
+    do {
+      let parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
+      let secrets = SecretSet(
+        names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
+      try stage.target.install(
+        back, configText: ConfigFile.render(config: parsed.config, secrets: secrets.values),
+        export: { try ledger.ledger.exportTree(back.id, to: $0) })
+      try stage.target.activate(back.version)
+      guard let started = await stage.start(back, config: parsed.config, secrets: secrets), !started.succeeded else {
+        return ""
       }
-      throw error
+      return "start of \(back.version) failed after the switch back: \(started.termination.reason)"
+    } catch {
+      options.progress("! switching back to \(back.version) failed: \(error)")
+      return nil
     }
   }
 
   /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
   /// pointing elsewhere, the release bound to that label.
   func runningRelease(_ stage: Stage, state: EnvironmentState) throws -> Release? {
-    guard let label = try stage.target.currentVersion(), label != state.current?.version else { return state.current }
+    guard let label = try onTarget(stage), label != state.current?.version else { return state.current }
     return try ledger.release(labelled: label) ?? state.current
+  }
+
+  /// The label the target's `current` names; a target in a state Airlock did not make refuses the command
+  /// (exit 3) before anything changes, rather than being reported as some release or overwritten.
+  func onTarget(_ stage: Stage) throws -> String? {
+    do {
+      return try stage.target.currentVersion()
+    } catch let error as TargetError where error.isUnmanaged {
+      throw AirlockError(.blocked, "\(stage.name): \(error.message); nothing changed")
+    }
   }
 
   /// A step boundary: where a signal stops the run, and where the test-only `AIRLOCK_FAULT` kills it.
@@ -681,10 +754,10 @@ public struct Orchestrator {
 
   /// A warning when the target's `current` disagrees with the ledger: an earlier run stopped between switch and record.
   func interruptedRunWarning(_ stage: Stage, head: PipelineLedger.Head) throws -> String? {
-    let onTarget = try stage.target.currentVersion()
-    guard onTarget != head.state.current?.version else { return nil }
+    let running = try onTarget(stage)
+    guard running != head.state.current?.version else { return nil }
     let message =
-      "\(stage.name): the target runs \(onTarget ?? "nothing") but the ledger last recorded "
+      "\(stage.name): the target runs \(running ?? "nothing") but the ledger last recorded "
       + "\(head.state.current?.version ?? "nothing"): an earlier run was interrupted; this run converges it"
     options.progress("! \(message)")
     return message

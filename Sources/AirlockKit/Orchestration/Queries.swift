@@ -19,8 +19,12 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var lease: LeaseHolder?
   /// Why that lease is stale (its run was interrupted), if it is.
   public var leaseStale: String?
+  /// A lease that cannot be read (garbage, or another version's), which blocks every change until broken.
+  public var leaseProblem: String?
   /// What an interrupted run left behind, if anything: a stale lease, or a target that disagrees with the ledger.
   public var interrupted: String?
+  /// A target in a state Airlock did not make (a `current` that is not its link into `releases/`), if it is.
+  public var targetProblem: String?
   public var events: Int
 }
 
@@ -72,6 +76,7 @@ extension Orchestrator {
       let head = try ledger.head(of: name)
       let spec = pipeline?.environment(named: name)
       var onTarget: String?
+      var targetProblem: String?
       var lastEvent: String?
       var lastEventAt: Date?
       if let commit = head.commit {
@@ -85,14 +90,20 @@ extension Orchestrator {
       if case .local(let path) = targetSpec {
         let root = URL(fileURLWithPath: snapshot?.root ?? pipeline?.root ?? ".")
         let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
-        onTarget = try? LocalTarget(root: resolved).currentVersion()
+        do {
+          onTarget = try LocalTarget(root: resolved, pipeline: ledger.pipeline).currentVersion()
+        } catch {
+          targetProblem = "\(error)"
+        }
       }
-      let lease = try Lease.current(ledger, environment: name)?.holder
+      let found = try Lease.current(ledger, environment: name)
+      let lease = found?.holder
+      let leaseProblem = found.flatMap { $0.holder == nil ? $0.describe(now: clock.now(), environment: name) : nil }
       let stale = lease?.staleness(now: clock.now(), host: HostName.current)
       var interrupted: String?
       if let lease, let stale {
         interrupted = "\(lease.operation) by \(lease.actor) was interrupted (\(stale)); the next change converges it"
-      } else if targetSpec != nil, onTarget != head.state.current?.version {
+      } else if targetSpec != nil, targetProblem == nil, onTarget != head.state.current?.version {
         interrupted =
           "the target runs \(onTarget ?? "nothing") but the ledger says \(head.state.current?.version ?? "nothing"); "
           + "the next change converges it"
@@ -101,14 +112,24 @@ extension Orchestrator {
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
         onTarget: onTarget, lastEvent: lastEvent, lastEventAt: lastEventAt,
         rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
-        quarantined: head.state.quarantined, lease: lease, leaseStale: stale, interrupted: interrupted,
-        events: head.state.sequence)
+        quarantined: head.state.quarantined, lease: lease, leaseStale: stale, leaseProblem: leaseProblem,
+        interrupted: interrupted,
+        targetProblem: targetProblem, events: head.state.sequence)
     }
   }
 
   /// Events newest first, of one environment or of all of them merged by time.
   public func history(environment: String?, limit: Int) throws -> [HistoryEntry] {
-    let names = try environment.map { [$0] } ?? ledger.recordedEnvironments()
+    let recorded = try ledger.recordedEnvironments()
+    if let environment, !recorded.contains(environment), pipeline?.environment(named: environment) == nil {
+      let known =
+        (pipeline?.environments.map(\.name) ?? []) + recorded.filter { pipeline?.environment(named: $0) == nil }
+      throw AirlockError(
+        .invalidInput,
+        "pipeline \(ledger.pipeline) has no environment '\(environment)'"
+          + (known.isEmpty ? "" : " (it has: \(known.joined(separator: ", ")))"))
+    }
+    let names = environment.map { [$0] } ?? recorded
     var entries: [HistoryEntry] = []
     for name in names {
       for (commit, record) in try ledger.history(of: name, limit: limit) {
@@ -232,7 +253,7 @@ extension Orchestrator {
     func side(_ spec: EnvironmentSpec) throws -> (DriftReport.Side, ResolvedConfig) {
       let stage = try makeStage(spec, pipeline: pipeline)
       let head = try ledger.head(of: spec.name)
-      let recorded = try head.commit.flatMap { try ledger.configText(at: $0) } != nil
+      let recorded = try ledger.runningConfigText(of: spec.name) != nil
       let config = try stage.resolvedConfig(of: spec.name)
       return (
         DriftReport.Side(

@@ -27,7 +27,7 @@ struct Stage {
     self.siblings = siblings
     switch snapshot.environment.target {
     case .local(let path):
-      target = LocalTarget(root: snapshot.resolve(path))
+      target = LocalTarget(root: snapshot.resolve(path), pipeline: snapshot.pipeline)
     case .ssh, .command:
       throw AirlockError(
         .invalidInput,
@@ -94,7 +94,7 @@ struct Stage {
 
   /// Another environment's config: what its newest ledger event recorded, else what the pipeline declares.
   func resolvedConfig(of environment: String) throws -> ResolvedConfig {
-    if let commit = try ledger.head(of: environment).commit, let text = try ledger.configText(at: commit) {
+    if let text = try ledger.runningConfigText(of: environment) {
       let parsed = ConfigFile.parse(text)
       return ResolvedConfig(environment: environment, values: parsed.config, secretFingerprints: parsed.secrets)
     }
@@ -198,5 +198,17 @@ struct Stage {
       }
     }
     return run
+  }
+}
+
+extension PipelineLedger {
+  /// The config the release running in `environment` was recorded with, or `nil` when nothing runs there yet.
+  ///
+  /// Events that ran nothing (a refused or aborted first deploy) carry an empty config; counting them would make
+  /// the environment's declared config look empty to `drift` and `differs_from`.
+  func runningConfigText(of environment: String) throws -> String? {
+    let head = try head(of: environment)
+    guard head.state.current != nil, let commit = head.commit else { return nil }
+    return try configText(at: commit)
   }
 }

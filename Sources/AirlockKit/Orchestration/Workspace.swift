@@ -39,6 +39,12 @@ public struct Workspace {
 
   /// Finds the project, loads the chosen pipeline (keeping a load failure) and resolves the ledger location.
   public static func open(_ request: Request) throws -> Workspace {
+    if let name = request.pipelineName, !PipelineNames.isValidName(name) {
+      throw AirlockError(
+        .invalidInput,
+        "-p '\(name)' is not a pipeline name: names are [a-z0-9][a-z0-9._-]*, at most "
+          + "\(PipelineNames.maximumLength) characters")
+    }
     let fileURL = request.pipelineFile.map { URL(fileURLWithPath: $0, relativeTo: request.directory).standardized }
     // With -f the file decides the root (Project.root(forPipelineFile:)); otherwise pipelines/ is searched upward.
     let project =
@@ -98,6 +104,15 @@ public struct Workspace {
     }
   }
 
+  /// The ledger for a read-only query: the real one, or, before the first deploy created it, an empty one in a
+  /// temporary folder (deleted when the returned value goes away), so `plan`, `drift` and `history` answer from the
+  /// pipeline exactly as they would against a ledger that has no events yet, and create nothing in the project.
+  public func ledgerForReading() throws -> ReadingLedger {
+    if let ledger = try openLedger(create: false) { return ReadingLedger(ledger: ledger, scratch: nil) }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-empty-\(UUID().uuidString)")
+    return ReadingLedger(ledger: try Ledger.open(at: scratch, create: true), scratch: scratch)
+  }
+
   /// An orchestrator over this workspace's pipeline (or its snapshots) and `ledger`.
   public func orchestrator(ledger: Ledger, options: OperationOptions) -> Orchestrator {
     if let pipeline { return Orchestrator(pipeline: pipeline, ledger: ledger, remote: remote, options: options) }
@@ -112,5 +127,25 @@ public struct Workspace {
     let names = Set(
       refs.compactMap { $0.name.dropFirst("refs/heads/".count).split(separator: "/").first.map(String.init) })
     return names.count == 1 ? names.first : nil
+  }
+}
+
+/// A ledger opened for a read-only query; see `Workspace.ledgerForReading()`.
+public final class ReadingLedger {
+  /// The ledger to query.
+  public let ledger: Ledger
+  /// The temporary folder of the empty stand-in, removed on deinit; nil for the real ledger.
+  let scratch: URL?
+
+  init(ledger: Ledger, scratch: URL?) {
+    self.ledger = ledger
+    self.scratch = scratch
+  }
+
+  /// Whether this is the empty stand-in for a ledger that does not exist yet.
+  public var isEmptyStandIn: Bool { scratch != nil }
+
+  deinit {
+    if let scratch { try? FileManager.default.removeItem(at: scratch) }
   }
 }

@@ -5,12 +5,19 @@ import Foundation
 #endif
 
 /// A directory on this machine: `PATH/releases/<label>/` plus a `current` symlink.
+///
+/// Every release folder Airlock makes carries a mark, `.airlock/release.json`, naming the pipeline, the label and
+/// the artifact's tree id. Install reuses a folder only when its mark shows the same tree, and retention deletes
+/// only folders whose mark shows this pipeline made them, so a stray or foreign folder is never run nor deleted.
 public struct LocalTarget: Target {
   /// The target's root directory.
   public let root: URL
+  /// The pipeline whose releases this target holds; retention deletes only folders marked with it.
+  public let pipeline: String
 
-  public init(root: URL) {
+  public init(root: URL, pipeline: String) {
     self.root = root
+    self.pipeline = pipeline
   }
 
   public var hosts: [String] { ["localhost"] }
@@ -20,14 +27,29 @@ public struct LocalTarget: Target {
 
   public func releaseDirectory(_ version: String) -> URL { releases.appendingPathComponent(version) }
 
+  /// The label `current` points at; throws an unmanaged `TargetError` when `current` is not a symlink Airlock
+  /// made: a directory or file, or a link to anything but a folder directly under `releases/`.
   public func currentVersion() throws -> String? {
     guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: currentLink.path) else {
-      if FileManager.default.fileExists(atPath: currentLink.path) {
-        throw TargetError("\(currentLink.path) exists but is not a symlink; move it away so Airlock can manage it")
+      var info = stat()
+      if lstat(currentLink.path, &info) == 0 {
+        throw TargetError(
+          "\(currentLink.path) is not a symlink, so Airlock did not make it; move it away (or replace it with "
+            + "`ln -sfn releases/LABEL \(currentLink.path)`), then run the command again", unmanaged: true)
       }
       return nil
     }
-    return URL(fileURLWithPath: destination).lastPathComponent
+    let label = URL(fileURLWithPath: destination).lastPathComponent
+    let inReleases =
+      destination == "releases/\(label)" || destination == releases.path + "/" + label
+      || destination == releases.standardizedFileURL.path + "/" + label
+    guard inReleases, !label.hasPrefix("."), hasRelease(label) else {
+      throw TargetError(
+        "\(currentLink.path) points at \(destination), which is not a release folder under \(releases.path): "
+          + "a state Airlock did not make; point it back (`ln -sfn releases/LABEL \(currentLink.path)`) or move "
+          + "it away, then run the command again", unmanaged: true)
+    }
+    return label
   }
 
   public func hasRelease(_ version: String) -> Bool {
@@ -36,25 +58,34 @@ public struct LocalTarget: Target {
       && isDirectory.boolValue
   }
 
-  public func install(version: String, configText: String, export: (URL) throws -> Void) throws {
+  public func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws {
     let fileManager = FileManager.default
     do {
       try fileManager.createDirectory(at: releases, withIntermediateDirectories: true)
     } catch {
       throw TargetError("cannot create \(releases.path): \(error.localizedDescription)")
     }
-    let final = releaseDirectory(version)
-    if hasRelease(version) {
+    let final = releaseDirectory(release.version)
+    let existing = hasRelease(release.version) ? mark(of: release.version) : nil
+    if let existing, existing.tree == release.id {
       try writeConfig(configText, into: final)
       return
     }
     // Build beside the final name and rename into place, so a release directory is either complete or absent.
-    let staging = releases.appendingPathComponent(".incoming-\(version)-\(getpid())")
+    let staging = releases.appendingPathComponent(".incoming-\(release.version)-\(getpid())")
     try? fileManager.removeItem(at: staging)
     do {
       try export(staging)
+      try writeMark(ReleaseMark(pipeline: pipeline, version: release.version, tree: release.id), into: staging)
       try writeConfig(configText, into: staging)
-      try rename(staging, to: final)
+      if hasRelease(release.version) {
+        // A folder of that name holds other files (no mark, or another tree): swap the fresh export in, so the
+        // name never stops naming a complete release, then delete what it held.
+        try exchange(staging, final)
+        try? fileManager.removeItem(at: staging)
+      } else {
+        try rename(staging, to: final)
+      }
     } catch {
       try? fileManager.removeItem(at: staging)
       throw error
@@ -82,14 +113,16 @@ public struct LocalTarget: Target {
     let fileManager = FileManager.default
     guard let names = try? fileManager.contentsOfDirectory(atPath: releases.path) else { return [] }
     var deleted: [String] = []
-    for name in names where name.hasPrefix(".incoming-") {
+    for name in names where name.hasPrefix(".incoming-") || name.hasPrefix(".stale-") {
       // Leftovers of an interrupted install; the caller holds the environment's lease, so none is in use.
       try? fileManager.removeItem(at: releases.appendingPathComponent(name))
     }
-    let current = try currentVersion()
+    let current = try? currentVersion()
+    // Only folders whose mark shows this pipeline made them: a ledger or anyone's files placed under releases/
+    // are never Airlock's to delete.
     let ordered =
       names
-      .filter { !$0.hasPrefix(".") }
+      .filter { !$0.hasPrefix(".") && mark(of: $0)?.pipeline == pipeline }
       .map { (name: $0, modified: modificationTime(releases.appendingPathComponent($0))) }
       .sorted { $0.modified > $1.modified }
     for (index, entry) in ordered.enumerated()
@@ -102,6 +135,27 @@ public struct LocalTarget: Target {
       }
     }
     return deleted
+  }
+
+  /// The mark of the release folder `version`, or nil when it has none or it cannot be read.
+  func mark(of version: String) -> ReleaseMark? {
+    let file = releaseDirectory(version).appendingPathComponent(ReleaseMark.path)
+    guard let data = FileManager.default.contents(atPath: file.path),
+      let mark = try? JSONDecoder().decode(ReleaseMark.self, from: data), mark.version == version
+    else { return nil }
+    return mark
+  }
+
+  private func writeMark(_ mark: ReleaseMark, into directory: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let file = directory.appendingPathComponent(ReleaseMark.path)
+    try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    do {
+      try (encoder.encode(mark) + Data("\n".utf8)).write(to: file)
+    } catch {
+      throw TargetError("cannot write \(file.path): \(error.localizedDescription)")
+    }
   }
 
   private func writeConfig(_ text: String, into directory: URL) throws {
@@ -129,9 +183,31 @@ public struct LocalTarget: Target {
     }
   }
 
+  /// Swaps two folders in one atomic step (renameat2 with RENAME_EXCHANGE), falling back to two renames where the
+  /// kernel or file system cannot.
+  private func exchange(_ fresh: URL, _ final: URL) throws {
+    typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") {
+      let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+      if renameat2(AT_FDCWD, fresh.path, AT_FDCWD, final.path, 1 << 1) == 0 { return }  // RENAME_EXCHANGE
+    }
+    let aside = releases.appendingPathComponent(".stale-\(final.lastPathComponent)-\(getpid())")
+    try rename(final, to: aside)
+    try rename(fresh, to: final)
+    try rename(aside, to: fresh)
+  }
+
   private func modificationTime(_ url: URL) -> Double {
     var info = stat()
     guard lstat(url.path, &info) == 0 else { return 0 }
     return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
   }
+}
+
+/// What `releases/<label>/.airlock/release.json` records: who made the folder and which artifact tree it holds.
+struct ReleaseMark: Codable, Equatable {
+  static let path = ".airlock/release.json"
+  var pipeline: String
+  var version: String
+  var tree: ObjectID
 }

@@ -66,18 +66,16 @@ struct Plan: AsyncParsableCommand, Sendable {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
-      guard let ledger = try workspace.openLedger(create: false) else {
-        print("no ledger yet at \(workspace.ledgerURL.path): the first deploy creates it")
-        return .success
-      }
-      let plan = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
+      let reading = try workspace.ledgerForReading()
+      let plan = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
         .plan(environment: environment, release: release)
       if global.json {
         Output.json(plan)
       } else {
         Printing.plan(plan)
       }
-      return .success
+      // What it plans would be refused: CI can gate on it.
+      return plan.refusal == nil ? .success : ExitCode(3)
     }
   }
 }
@@ -97,13 +95,9 @@ struct History: AsyncParsableCommand, Sendable {
   func run() async throws {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
-      let entries: [HistoryEntry]
-      if let ledger = try workspace.openLedger(create: false) {
-        entries = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
-          .history(environment: environment, limit: limit)
-      } else {
-        entries = []
-      }
+      let reading = try workspace.ledgerForReading()
+      let entries = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
+        .history(environment: environment, limit: limit)
       if global.json {
         Output.json(entries)
       } else if entries.isEmpty {
@@ -165,14 +159,9 @@ struct Drift: AsyncParsableCommand, Sendable {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
-      let ledger = try workspace.openLedger(create: false)
-      let report: DriftReport
-      if let ledger {
-        report = try workspace.orchestrator(ledger: ledger, options: global.operationOptions(ledger: nil))
-          .drift(environment, other)
-      } else {
-        throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was deployed yet")
-      }
+      let reading = try workspace.ledgerForReading()
+      let report = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
+        .drift(environment, other)
       if global.json { Output.json(report) } else { Printing.drift(report) }
       return .success
     }
