@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -89,12 +90,12 @@ import Testing
     let (box, artifact) = try await deployed()
     let name: [UInt8] = Array("caf".utf8) + [0xe9, 0xff] + Array(".txt".utf8)  // Latin-1 é and a stray byte
     let content: [UInt8] = [0x00, 0xff, 0x0a, 0x41]
-    try writeFile(Array(box.root.appendingPathComponent(artifact).path.utf8) + [0x2f] + name, content)
+    try RawFiles.write(Array(box.root.appendingPathComponent(artifact).path.utf8) + [0x2f] + name, content)
     let run = try await box.airlock("deploy", "staging", "--artifact", artifact, "--version", "1.1.0")
     #expect(run.code == 0, "\(run.output)")
     #expect(box.current("staging") == "1.1.0")
     let deployed = Array(box.target("staging").appendingPathComponent("current").path.utf8) + [0x2f] + name
-    #expect(try readFile(deployed) == content)
+    #expect(try RawFiles.read(deployed) == content)
     let listing = try await box.git("-c", "core.quotePath=true", "ls-tree", "--name-only", "web/staging:artifact")
     #expect(listing.stdout.contains(#""caf\351\377.txt""#), "\(listing.output)")
     let fsck = try await box.git("fsck", "--strict", "--no-dangling")
@@ -105,24 +106,6 @@ import Testing
     try FileManager.default.removeItem(at: box.target("staging").appendingPathComponent("releases/1.1.0"))
     let again = try await box.airlock("rollback", "staging", "--to", "1.1.0", "--force")
     #expect(again.code == 0, "\(again.output)")
-    #expect(try readFile(deployed) == content)
-  }
-
-  private func cPath(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
-
-  private func writeFile(_ path: [UInt8], _ content: [UInt8]) throws {
-    let descriptor = open(cPath(path), O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    try #require(descriptor >= 0)
-    defer { close(descriptor) }
-    #expect(content.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == content.count)
-  }
-
-  private func readFile(_ path: [UInt8]) throws -> [UInt8] {
-    let descriptor = open(cPath(path), O_RDONLY)
-    try #require(descriptor >= 0, "the file is not there")
-    defer { close(descriptor) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let count = read(descriptor, &buffer, buffer.count)
-    return Array(buffer.prefix(max(count, 0)))
+    #expect(try RawFiles.read(deployed) == content)
   }
 }

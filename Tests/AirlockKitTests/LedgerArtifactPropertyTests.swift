@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -110,14 +111,14 @@ struct GeneratedArtifact {
   }
 
   private static func write(_ entries: [[UInt8]: Node], to path: [UInt8]) throws {
-    try #require(mkdir(rawPath(path), 0o755) == 0, "mkdir \(escaped(path)): errno \(errno)")
+    try #require(mkdir(RawFiles.path(path), 0o755) == 0, "mkdir \(escaped(path)): errno \(errno)")
     for (name, node) in entries {
       let full = path + [0x2f] + name
       switch node {
       case .file(let executable, let content):
-        try writeRawFile(rawPath(full), content)
-        try #require(chmod(rawPath(full), executable ? 0o755 : 0o644) == 0)
-      case .symlink(let target): try #require(symlink(rawPath(target), rawPath(full)) == 0)
+        try RawFiles.write(full, content)
+        try #require(chmod(RawFiles.path(full), executable ? 0o755 : 0o644) == 0)
+      case .symlink(let target): try #require(symlink(RawFiles.path(target), RawFiles.path(full)) == 0)
       case .folder(let children): try write(children, to: full)
       }
     }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -200,15 +201,15 @@ struct ShapeCase: CustomTestStringConvertible, Sendable {
   /// Writes the entry into a fresh artifact folder `folder`.
   func write(into folder: URL) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let path = rawPath(Array(folder.path.utf8) + [0x2f] + name)
+    let path = RawFiles.path(Array(folder.path.utf8) + [0x2f] + name)
     switch kind {
     case .file:
-      try writeRawFile(path, content)
+      try RawFiles.write(Array(folder.path.utf8) + [0x2f] + name, content)
     case .symlink:
-      #expect(symlink(rawPath(content), path) == 0)
+      #expect(symlink(RawFiles.path(content), path) == 0)
     case .folder:
       #expect(mkdir(path, 0o755) == 0)
-      try writeRawFile(rawPath(Array(folder.path.utf8) + [0x2f] + name + Array("/inner".utf8)), content)
+      try RawFiles.write(Array(folder.path.utf8) + [0x2f] + name + Array("/inner".utf8), content)
     }
   }
 
@@ -227,36 +228,6 @@ struct ShapeCase: CustomTestStringConvertible, Sendable {
     #expect(tree.status == 0, "\(tree.errors)")
     let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
     return fsck.status != 0 || fsck.errors.split(separator: "\n").contains { !$0.hasPrefix("notice:") }
-  }
-}
-
-/// `bytes` as a NUL-terminated C path: file names are bytes, so they never pass through a Swift `String`.
-func rawPath(_ bytes: [UInt8]) -> [CChar] {
-  bytes.map { CChar(bitPattern: $0) } + [0]
-}
-
-/// Creates the file at the raw path `path` with `content`, mode 0644.
-func writeRawFile(_ path: [CChar], _ content: [UInt8], mode: mode_t = 0o644) throws {
-  let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)
-  try #require(
-    descriptor >= 0, "cannot create \(escaped(path.dropLast().map { UInt8(bitPattern: $0) })): errno \(errno)")
-  defer { close(descriptor) }
-  let written = content.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-  #expect(written == content.count)
-}
-
-/// The content of the file at the raw path `path`.
-func readRawFile(_ path: [CChar]) throws -> [UInt8] {
-  let descriptor = open(path, O_RDONLY)
-  try #require(descriptor >= 0, "cannot open \(escaped(path.dropLast().map { UInt8(bitPattern: $0) }))")
-  defer { close(descriptor) }
-  var content: [UInt8] = []
-  var chunk = [UInt8](repeating: 0, count: 65536)
-  while true {
-    let count = read(descriptor, &chunk, chunk.count)
-    try #require(count >= 0)
-    if count == 0 { return content }
-    content += chunk.prefix(count)
   }
 }
 
@@ -365,7 +336,7 @@ func readRawFile(_ path: [CChar]) throws -> [UInt8] {
     #expect(names.trimmed == #""r\351sum\351""#)
     #expect(escaped(name) == #"r\xe9sum\xe9"#)
     try scratch.ledger.exportTree(tree, to: scratch.path("export"))
-    #expect(try readRawFile(rawPath(Array(scratch.path("export").path.utf8) + [0x2f] + name)) == Array("cv\n".utf8))
+    #expect(try RawFiles.read(Array(scratch.path("export").path.utf8) + [0x2f] + name) == Array("cv\n".utf8))
   }
 }
 
@@ -385,13 +356,13 @@ struct ArtifactSnapshot: Equatable, CustomStringConvertible {
   }
 
   private mutating func read(_ folder: [UInt8], relative: [UInt8]) throws {
-    let stream = try #require(opendir(rawPath(folder)))
+    let stream = try #require(opendir(RawFiles.path(folder)))
     defer { closedir(stream) }
     while let entry = readdir(stream) {
       let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
       if name == [0x2e] || name == [0x2e, 0x2e] || (relative.isEmpty && name == Array(".airlock".utf8)) { continue }
       let full = folder + [0x2f] + name
-      let fullPath = rawPath(full)
+      let fullPath = RawFiles.path(full)
       var info = stat()
       #expect(lstat(fullPath, &info) == 0)
       switch info.st_mode & S_IFMT {
@@ -401,7 +372,7 @@ struct ArtifactSnapshot: Equatable, CustomStringConvertible {
         let count = readlink(fullPath, &buffer, buffer.count)
         entries[relative + name] = .symlink(target: buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) })
       default:
-        entries[relative + name] = .file(executable: info.st_mode & S_IXUSR != 0, content: try readRawFile(fullPath))
+        entries[relative + name] = .file(executable: info.st_mode & S_IXUSR != 0, content: try RawFiles.read(full))
       }
     }
   }
