@@ -31,7 +31,7 @@ enum Output {
         2, error.diagnostics.isEmpty ? ["the pipeline could not be loaded"] : error.diagnostics.map(\.description)
       )
     case let error as LedgerError:
-      (code, lines) = (error.code == .concurrentUpdate ? 6 : 1, [error.description])
+      (code, lines) = (error.exitCode, [error.description])
     default:
       (code, lines) = (1, ["\(error)"])
     }

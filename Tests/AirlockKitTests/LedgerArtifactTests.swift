@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -175,5 +176,208 @@ import Testing
     let hostile = try craftTree(scratch, [("120000", "a", link), ("40000", "a", inner)])
     #expect(throws: LedgerError.self) { try scratch.ledger.exportTree(hostile, to: scratch.path("out")) }
     #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+  }
+}
+
+/// One artifact entry as bytes, to compare Airlock's verdict with stock `git fsck --strict`.
+struct ShapeCase: CustomTestStringConvertible, Sendable {
+  enum Kind: Sendable { case file, symlink, folder }
+  let name: [UInt8]
+  let kind: Kind
+  let content: [UInt8]
+
+  init(_ name: String, _ kind: Kind = .file, _ content: String = "x\n") {
+    self.init(raw: Array(name.utf8), kind, content: Array(content.utf8))
+  }
+
+  init(raw name: [UInt8], _ kind: Kind = .file, content: [UInt8]) {
+    self.name = name
+    self.kind = kind
+    self.content = content
+  }
+
+  var testDescription: String { "\(kind) \(String(decoding: name, as: UTF8.self).debugDescription)" }
+
+  /// Writes the entry into a fresh artifact folder `folder`.
+  func write(into folder: URL) throws {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let path = RawFiles.path(Array(folder.path.utf8) + [0x2f] + name)
+    switch kind {
+    case .file:
+      try RawFiles.write(Array(folder.path.utf8) + [0x2f] + name, content)
+    case .symlink:
+      #expect(symlink(RawFiles.path(content), path) == 0)
+    case .folder:
+      #expect(mkdir(path, 0o755) == 0)
+      try RawFiles.write(Array(folder.path.utf8) + [0x2f] + name + Array("/inner".utf8), content)
+    }
+  }
+
+  /// Whether stock `git fsck --strict` says anything about a tree holding this one entry, in a repository of its own.
+  func flaggedByGit() throws -> Bool {
+    let scratch = try ScratchLedger()
+    let blob = try scratch.ledger.writeBlob(Data(content))
+    let (mode, id): (String, ObjectID) =
+      switch kind {
+      case .file: ("100644", blob)
+      case .symlink: ("120000", blob)
+      case .folder: ("40000", try scratch.ledger.writeTree(files: ["inner": Data(content)], subtrees: [:]))
+      }
+    let raw = Data(mode.utf8) + Data([0x20]) + Data(name) + Data([0]) + Data(rawID: id)
+    let tree = try scratch.git("hash-object", "-t", "tree", "-w", "--literally", "--stdin", input: raw)
+    #expect(tree.status == 0, "\(tree.errors)")
+    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
+    return fsck.status != 0 || fsck.errors.split(separator: "\n").contains { !$0.hasPrefix("notice:") }
+  }
+}
+
+@Suite struct LedgerArtifactShapeTests {
+  static let gitmodulesGood = "[submodule \"lib\"]\n\tpath = lib\n\turl = https://example.com/lib.git\n"
+
+  /// Entries stock `git fsck --strict` flags: Airlock must refuse every one.
+  static let flagged: [ShapeCase] = [
+    ShapeCase(".git", .folder), ShapeCase(".GIT", .folder), ShapeCase(".Git"), ShapeCase("git~1"),
+    ShapeCase("GIT~1", .folder), ShapeCase(".git."), ShapeCase(".git "), ShapeCase(".git::$INDEX_ALLOCATION"),
+    ShapeCase("\u{200C}.git"), ShapeCase(".g\u{200D}it", .folder), ShapeCase("\u{FEFF}.git"), ShapeCase(#"a\.git"#),
+    ShapeCase(raw: Array(".git".utf8) + [0xed, 0xa0, 0x80], content: [0x78]),
+    ShapeCase(".gitmodules", .symlink, "elsewhere"), ShapeCase(".GITMODULES", .symlink, "x"),
+    ShapeCase("gitmod~1", .symlink, "x"), ShapeCase("GI7EBA~1", .symlink, "x"), ShapeCase(".gitmodules.", .symlink),
+    ShapeCase(".gitmodules ", .symlink), ShapeCase(".gitmodules::$DATA", .symlink),
+    ShapeCase("\u{200C}.gitmodules", .symlink), ShapeCase(#"a\.gitmodules"#, .symlink),
+    ShapeCase(".gitattributes", .symlink), ShapeCase("gitatt~1", .symlink), ShapeCase(".GitIgnore", .symlink),
+    ShapeCase(".mailmap", .symlink), ShapeCase("mailma~2", .symlink), ShapeCase(".gitmodules", .folder),
+    ShapeCase(".gitattributes", .folder), ShapeCase("~1234567", .file, "[broken\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"../escape\"]\n\tpath = x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"a/../..\"]\n\tpath = x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"\"]\n\tpath = x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule.]\n\tpath = x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = --upload-pack=touch /tmp/owned\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = ../:x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = ./..//x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = https://example.com/%0a/x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = \"https://exa\\nmple.com/x\"\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = ./x%0Ay\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = http::example.com/x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = https:///x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\tpath = -x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\tupdate = !rm -rf ~\n"),
+    ShapeCase(".GITMODULES", .file, "[submodule \"x\"\n"), ShapeCase(".gitmodules", .file, "[core]\n\tx = a\\q\n"),
+    ShapeCase(".gitmodules", .file, "[core]\n\tx = \"unterminated\n"),
+    ShapeCase(raw: Array(".gitmodules".utf8), content: [0xef, 0xbb, 0x5b]),
+    ShapeCase(".gitmodules", .file, "\u{FEFF}# git reads a blob's byte order mark as an error\n[core]\n"),
+    ShapeCase(".gitattributes", .file, String(repeating: "a", count: 2048) + "\n"),
+  ]
+
+  /// Near misses `git fsck --strict` accepts: Airlock must store them faithfully.
+  static let accepted: [ShapeCase] = [
+    ShapeCase(".gitmodules", .file, gitmodulesGood), ShapeCase(".gitmodules", .file, ""),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = ../lib.git\n\tupdate = rebase\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = git@example.com:team/lib.git\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"x\"]\n\turl = https://user@example.com/%20x\n"),
+    ShapeCase(".gitmodules", .file, "[submodule \"..x\"]\n\turl = ssh://host/x ; comment\n"),
+    ShapeCase(".gitignore", .file, "*.o\n"), ShapeCase(".gitignore", .folder), ShapeCase(".mailmap", .folder),
+    ShapeCase(".gitattributes", .file, String(repeating: "a", count: 2047) + "\n"),
+    ShapeCase(".gitattributes", .file, "*.png binary\n"), ShapeCase(".gitmodulesx", .symlink),
+    ShapeCase("gitmod~5", .symlink), ShapeCase(".git~1"), ShapeCase("git~2"), ShapeCase("x.git"), ShapeCase(".gitx"),
+    ShapeCase(".github", .folder), ShapeCase("-rf"), ShapeCase("a b"), ShapeCase("日本語"),
+    ShapeCase(raw: [0x66, 0xff, 0xfe, 0x0a], content: [1, 2, 3]),
+  ]
+
+  @Test(arguments: flagged)
+  func everyShapeGitFlagsIsRefusedAndNoTreeIsWritten(shape: ShapeCase) throws {
+    #expect(try shape.flaggedByGit(), "stock git accepts this shape, so Airlock need not refuse it")
+    let scratch = try ScratchLedger()
+    let folder = scratch.path("build")
+    try shape.write(into: folder)
+    #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent("index.html").path, contents: nil))
+    let checked = try #require(throws: LedgerError.self) { try Ledger.checkArtifact(directory: folder) }
+    #expect(checked.code == .invalidArtifact)
+    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    #expect(error.code == .invalidArtifact)
+    #expect(error.exitCode == 2)
+    #expect(error.description == checked.description)
+    #expect(error.description.contains("fsck --strict"))
+    #expect(error.description.contains(folder.path))
+    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.status == 0 && !fsck.errors.contains("warning"), "\(fsck.errors)")
+  }
+
+  @Test(arguments: accepted)
+  func nearMissesGitAcceptsAreStoredAndExportedFaithfully(shape: ShapeCase) throws {
+    #expect(try !shape.flaggedByGit(), "stock git flags this shape, so Airlock must refuse it")
+    let scratch = try ScratchLedger()
+    let folder = scratch.path("build")
+    try shape.write(into: folder)
+    try Ledger.checkArtifact(directory: folder)
+    let tree = try scratch.ledger.storeArtifact(directory: folder)
+    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.status == 0 && !fsck.errors.contains("warning"), "\(fsck.errors)")
+    let export = scratch.path("export")
+    try scratch.ledger.exportTree(tree, to: export)
+    #expect(try ArtifactSnapshot(export) == ArtifactSnapshot(folder))
+    #expect(try scratch.ledger.storeArtifact(directory: export) == tree)
+  }
+
+  @Test func refusalsNameThePathAndTheFsckCheck() throws {
+    let scratch = try ScratchLedger()
+    let folder = try scratch.makeFolder("build", files: ["lib/vendor/.gitmodules": "[submodule \"x\"]\n\turl = -x\n"])
+    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    #expect(error.description.contains("lib/vendor/.gitmodules"))
+    #expect(error.description.contains("gitmodulesUrl"))
+    #expect(error.description.contains("\"-x\""))
+  }
+
+  @Test func aNameThatIsNotUTF8IsStoredAsItsBytesAndShownEscaped() throws {
+    let scratch = try ScratchLedger()
+    let name: [UInt8] = [0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]  // "résumé" in Latin-1
+    try ShapeCase(raw: name, content: Array("cv\n".utf8)).write(into: scratch.path("build"))
+    let tree = try scratch.ledger.storeArtifact(directory: scratch.path("build"))
+    let names = try scratch.git("-c", "core.quotePath=true", "ls-tree", "--name-only", tree.hex)
+    #expect(names.trimmed == #""r\351sum\351""#)
+    #expect(escaped(name) == #"r\xe9sum\xe9"#)
+    try scratch.ledger.exportTree(tree, to: scratch.path("export"))
+    #expect(try RawFiles.read(Array(scratch.path("export").path.utf8) + [0x2f] + name) == Array("cv\n".utf8))
+  }
+}
+
+/// Everything a release round trip must keep, read by raw names: per path, the kind, the exec bit, and the
+/// content or symlink target. Empty folders are left out (git cannot hold them).
+struct ArtifactSnapshot: Equatable, CustomStringConvertible {
+  enum Entry: Equatable {
+    case file(executable: Bool, content: [UInt8])
+    case symlink(target: [UInt8])
+  }
+
+  var entries: [[UInt8]: Entry] = [:]
+
+  /// Reads `root`, skipping a top-level `.airlock` folder as the ledger does.
+  init(_ root: URL) throws {
+    try read(Array(root.path.utf8), relative: [])
+  }
+
+  private mutating func read(_ folder: [UInt8], relative: [UInt8]) throws {
+    let stream = try #require(opendir(RawFiles.path(folder)))
+    defer { closedir(stream) }
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+      if name == [0x2e] || name == [0x2e, 0x2e] || (relative.isEmpty && name == Array(".airlock".utf8)) { continue }
+      let full = folder + [0x2f] + name
+      let fullPath = RawFiles.path(full)
+      var info = stat()
+      #expect(lstat(fullPath, &info) == 0)
+      switch info.st_mode & S_IFMT {
+      case S_IFDIR: try read(full, relative: relative + name + [0x2f])
+      case S_IFLNK:
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(fullPath, &buffer, buffer.count)
+        entries[relative + name] = .symlink(target: buffer.prefix(max(count, 0)).map { UInt8(bitPattern: $0) })
+      default:
+        entries[relative + name] = .file(executable: info.st_mode & S_IXUSR != 0, content: try RawFiles.read(full))
+      }
+    }
+  }
+
+  var description: String {
+    entries.keys.map { escaped($0) }.sorted().joined(separator: ", ")
   }
 }

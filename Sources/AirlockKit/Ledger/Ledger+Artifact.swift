@@ -5,71 +5,177 @@ extension Ledger {
   /// Stores a directory tree as git objects and returns the tree id.
   ///
   /// Regular files get mode 100755 when any execute bit is set, else 100644; symlinks get mode 120000 with the
-  /// link's target as content and are never followed; subdirectories are stored recursively. A top-level
-  /// `.airlock` folder is skipped (Airlock writes config there). Sockets, FIFOs and devices, and names git refuses
-  /// (such as `.git`), throw `.invalidArtifact` naming the path. Identical content gives the identical tree id;
-  /// that is what "same release" means. Empty directories cannot be stored in git and are skipped.
+  /// link's target as content and are never followed; subdirectories are stored recursively. File names are
+  /// stored as the bytes the file system holds (they need not be UTF-8). A top-level `.airlock` folder is
+  /// skipped (Airlock writes config there). Empty directories cannot be stored in git and are skipped.
+  /// Identical content gives the identical tree id; that is what "same release" means.
+  ///
+  /// Everything `Ledger.checkArtifact(directory:)` refuses throws `.invalidArtifact` naming the path, before the
+  /// tree holding it is written: the ledger stays `git fsck --strict` clean.
   public func storeArtifact(directory: URL) throws -> ObjectID {
-    let root = directory.standardizedFileURL.path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw LedgerError(.invalidArtifact, "artifact \(root) is not a directory; pass the folder that holds the release")
-    }
-    if let tree = try storeFolder(root, relativePath: "", artifact: root) { return tree }
+    let walk = try ArtifactWalk(directory)
+    if let tree = try walk.folder(walk.root, relativePath: [], storingIn: self) { return tree }
     return try TreeBuilder(self).write()
   }
 
-  /// Returns nil for a folder with nothing storable in it, so that empty folders vanish as they do in git.
-  private func storeFolder(_ folder: String, relativePath: String, artifact: String) throws -> ObjectID? {
-    let names: [String]
-    do {
-      names = try FileManager.default.contentsOfDirectory(atPath: folder)
-    } catch {
+  /// Checks that `directory` can be stored as an artifact, writing nothing.
+  ///
+  /// Refuses (`.invalidArtifact`, naming the path and why) sockets, FIFOs and devices, and every entry stock
+  /// `git fsck --strict` flags: a name git, Windows or macOS reads as `.git`; a symlink read as `.gitmodules`,
+  /// `.gitattributes`, `.gitignore` or `.mailmap`; a folder read as `.gitmodules` or `.gitattributes`; a
+  /// `.gitmodules` git cannot parse or whose submodule names, URLs, paths or update commands fsck rejects; a
+  /// `.gitattributes` over 100 MiB or with a line of 2048 bytes or more. Unreadable entries throw `.io`.
+  public static func checkArtifact(directory: URL) throws {
+    let walk = try ArtifactWalk(directory)
+    _ = try walk.folder(walk.root, relativePath: [], storingIn: nil)
+  }
+}
+
+/// One pass over an artifact folder by raw names (`readdir`, never decoded), checking and optionally storing.
+private struct ArtifactWalk {
+  let root: [UInt8]
+  let artifact: String
+
+  init(_ directory: URL) throws {
+    artifact = directory.standardizedFileURL.path
+    root = Array(artifact.utf8)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: artifact, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw LedgerError(
-        .io, "cannot list \(folder) in artifact \(artifact): \(error.localizedDescription); check its permissions")
+        .invalidArtifact, "artifact \(artifact) is not a directory; pass the folder that holds the release")
     }
-    let builder = try TreeBuilder(self)
-    for name in names where !(relativePath.isEmpty && name == ".airlock") {
-      let full = folder + "/" + name
-      let shown = relativePath + name
+  }
+
+  /// Checks (and with a ledger, stores) one folder; nil for a folder with nothing storable in it, so that empty
+  /// folders vanish as they do in git.
+  func folder(_ folder: [UInt8], relativePath: [UInt8], storingIn ledger: Ledger?) throws -> ObjectID? {
+    let builder = try ledger.map { try TreeBuilder($0) }
+    for name in try names(in: folder, relativePath: relativePath)
+    where !(relativePath.isEmpty && name == Array(".airlock".utf8)) {
+      let full = folder + [UInt8(ascii: "/")] + name
+      let relative = relativePath + name
       var info = stat()
-      guard lstat(full, &info) == 0 else {
-        throw LedgerError(.io, "cannot read \(shown) in artifact \(artifact): \(errnoText()); check its permissions")
+      guard withCPath(full, { lstat($0, &info) }) == 0 else {
+        throw LedgerError(
+          .io, "cannot read \(escaped(relative)) in artifact \(artifact): \(errnoText()); check its permissions")
       }
+      let kind: ArtifactRules.EntryKind
       switch info.st_mode & S_IFMT {
-      case S_IFREG:
-        var oid = git_oid()
-        try check(git_blob_create_from_disk(&oid, repository, full), "storing \(shown) from \(artifact)", ledger: path)
-        let executable = info.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0
-        try builder.insert(
-          name, ObjectID(oid), mode: executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB, shownAs: shown)
-      case S_IFLNK:
-        let target = try linkTarget(full, size: Int(info.st_size), shownAs: shown, artifact: artifact)
-        try builder.insert(name, try writeBlob(target), mode: GIT_FILEMODE_LINK, shownAs: shown)
-      case S_IFDIR:
-        if let tree = try storeFolder(full, relativePath: shown + "/", artifact: artifact) {
-          try builder.insert(name, tree, mode: GIT_FILEMODE_TREE, shownAs: shown)
-        }
+      case S_IFREG: kind = .file
+      case S_IFLNK: kind = .symlink
+      case S_IFDIR: kind = .folder
       default:
         throw LedgerError(
           .invalidArtifact,
-          "\(shown) in artifact \(artifact) is a socket, FIFO or device, which a release cannot contain; "
+          "\(escaped(relative)) in artifact \(artifact) is a socket, FIFO or device, which a release cannot contain; "
             + "remove it from the artifact (or create it at start-up instead)")
       }
+      if let refusal = ArtifactRules.problem(name: name, kind: kind) { throw refused(relative, refusal) }
+      switch kind {
+      case .file:
+        let executable = info.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0
+        let blob = try file(full, name: name, relative: relative, storingIn: ledger)
+        if let builder, let blob {
+          try builder.insert(
+            rawName: name, blob, mode: executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB,
+            shownAs: escaped(relative))
+        }
+      case .symlink:
+        let target = try linkTarget(full, size: Int(info.st_size), relative: relative)
+        if let ledger, let builder {
+          try builder.insert(
+            rawName: name, try ledger.writeBlob(target), mode: GIT_FILEMODE_LINK, shownAs: escaped(relative))
+        }
+      case .folder:
+        let tree = try self.folder(full, relativePath: relative + [UInt8(ascii: "/")], storingIn: ledger)
+        if let builder, let tree {
+          try builder.insert(rawName: name, tree, mode: GIT_FILEMODE_TREE, shownAs: escaped(relative))
+        }
+      }
     }
-    return builder.isEmpty ? nil : try builder.write()
+    guard let builder, !builder.isEmpty else { return nil }
+    return try builder.write()
+  }
+
+  /// The raw names in `folder`, without `.` and `..`.
+  private func names(in folder: [UInt8], relativePath: [UInt8]) throws -> [[UInt8]] {
+    guard let stream = withCPath(folder, { opendir($0) }) else {
+      throw LedgerError(
+        .io,
+        "cannot list \(relativePath.isEmpty ? "the top folder" : escaped(relativePath)) of artifact \(artifact): "
+          + "\(errnoText()); check its permissions")
+    }
+    defer { closedir(stream) }
+    var names: [[UInt8]] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+      if name != [UInt8(ascii: ".")] && name != Array("..".utf8) { names.append(name) }
+    }
+    return names
+  }
+
+  /// Stores one regular file; the content of a file fsck parses is read once, checked, and stored as checked.
+  private func file(_ full: [UInt8], name: [UInt8], relative: [UInt8], storingIn ledger: Ledger?) throws -> ObjectID? {
+    if ArtifactRules.needsContentCheck(name) {
+      let content = try contents(full, relative: relative)
+      if let refusal = ArtifactRules.contentProblem(name: name, content: content) { throw refused(relative, refusal) }
+      return try ledger?.writeBlob(Data(content))
+    }
+    guard let ledger else { return nil }
+    var oid = git_oid()
+    try check(
+      withCPath(full) { git_blob_create_from_disk(&oid, ledger.repository, $0) },
+      "storing \(escaped(relative)) from \(artifact)", ledger: ledger.path)
+    return ObjectID(oid)
+  }
+
+  private func contents(_ full: [UInt8], relative: [UInt8]) throws -> [UInt8] {
+    let descriptor = withCPath(full) { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+    guard descriptor >= 0 else { throw unreadable(relative) }
+    defer { close(descriptor) }
+    var content: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while content.count <= ArtifactRules.maximumSpecialFileSize {
+      let count = read(descriptor, &chunk, chunk.count)
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw unreadable(relative) }
+      if count == 0 { break }
+      content += chunk.prefix(count)
+    }
+    return content
   }
 
   /// The raw bytes of a symlink's target: git stores them as they are, without following the link.
-  private func linkTarget(_ link: String, size: Int, shownAs shown: String, artifact: String) throws -> Data {
+  private func linkTarget(_ link: [UInt8], size: Int, relative: [UInt8]) throws -> Data {
     var buffer = [CChar](repeating: 0, count: max(size, Int(PATH_MAX)) + 1)
-    let count = readlink(link, &buffer, buffer.count)
+    let count = withCPath(link) { readlink($0, &buffer, buffer.count) }
     guard count >= 0 else {
-      throw LedgerError(.io, "cannot read the symlink \(shown) in artifact \(artifact): \(errnoText())")
+      throw LedgerError(
+        .io, "cannot read the symlink \(escaped(relative)) in artifact \(artifact): \(errnoText())")
     }
     return buffer.withUnsafeBytes { Data($0.prefix(count)) }
   }
 
+  private func unreadable(_ relative: [UInt8]) -> LedgerError {
+    LedgerError(.io, "cannot read \(escaped(relative)) in artifact \(artifact): \(errnoText()); check its permissions")
+  }
+
+  private func refused(_ relative: [UInt8], _ refusal: ArtifactRules.Refusal) -> LedgerError {
+    LedgerError(
+      .invalidArtifact,
+      "\(escaped(relative)) in artifact \(artifact) \(refusal.reason); `git fsck --strict` would flag the ledger "
+        + "(\(refusal.fsckMessage)), so nothing was stored or deployed: rename, replace or remove it and try again")
+  }
+}
+
+/// Calls `body` with `bytes` as a NUL-terminated C path (file names are bytes, not necessarily UTF-8).
+func withCPath<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+  try (bytes + [0]).withUnsafeBufferPointer { buffer in
+    try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+  }
+}
+
+extension Ledger {
   /// Writes the files of tree `tree` into `directory`, restoring exec bits and symlinks.
   ///
   /// `directory` is created; if it exists it must be an empty folder.
@@ -98,7 +204,7 @@ extension Ledger {
         throw LedgerError(.io, "cannot create \(root) to export release \(tree.short): \(error.localizedDescription)")
       }
     }
-    try export(treeObject, into: root, relativePath: "", release: tree)
+    try export(treeObject, into: Array(root.utf8), relativePath: [], release: tree)
   }
 
   private func lookupTree(_ id: ObjectID) throws -> OpaquePointer? {
@@ -108,11 +214,15 @@ extension Ledger {
     return tree
   }
 
-  private func export(_ tree: OpaquePointer?, into folder: String, relativePath: String, release: ObjectID) throws {
+  private func export(_ tree: OpaquePointer?, into folder: [UInt8], relativePath: [UInt8], release: ObjectID) throws {
     for index in 0..<git_tree_entrycount(tree) {
       let entry = git_tree_entry_byindex(tree, index)
-      let name = String(cString: git_tree_entry_name(entry))
-      let shown = relativePath + name
+      // Names are bytes: a name that is not UTF-8 is written back exactly as it was stored.
+      let namePointer = git_tree_entry_name(entry)!
+      let name = namePointer.withMemoryRebound(to: UInt8.self, capacity: strlen(namePointer)) {
+        Array(UnsafeBufferPointer(start: $0, count: strlen(namePointer)))
+      }
+      let shown = escaped(relativePath + name)
       guard Self.isSafeEntryName(name) else {
         throw LedgerError(
           .corrupt,
@@ -120,15 +230,15 @@ extension Ledger {
             + "folder or into git's metadata; refusing to export it. Run `git -C \(path) fsck --strict` and check "
             + "who wrote this ledger")
       }
-      let target = folder + "/" + name
+      let target = folder + [UInt8(ascii: "/")] + name
       switch git_tree_entry_filemode(entry) {
       case GIT_FILEMODE_TREE:
-        guard mkdir(target, 0o777) == 0 else { throw exportFailure(shown, release: release) }
+        guard withCPath(target, { mkdir($0, 0o777) }) == 0 else { throw exportFailure(shown, release: release) }
         var subtree: OpaquePointer?
         try check(
           git_tree_lookup(&subtree, repository, git_tree_entry_id(entry)), "reading folder \(shown)", ledger: path)
         defer { git_tree_free(subtree) }
-        try export(subtree, into: target, relativePath: shown + "/", release: release)
+        try export(subtree, into: target, relativePath: relativePath + name + [UInt8(ascii: "/")], release: release)
       case GIT_FILEMODE_BLOB:
         try writeFile(target, blob: git_tree_entry_id(entry), mode: 0o666, shownAs: shown, release: release)
       case GIT_FILEMODE_BLOB_EXECUTABLE:
@@ -140,7 +250,9 @@ extension Ledger {
         }
         // Link targets are bytes, not necessarily UTF-8, so they go to symlink(2) unchanged.
         let linkTarget = destination.map { CChar(bitPattern: $0) } + [0]
-        guard symlink(linkTarget, target) == 0 else { throw exportFailure(shown, release: release) }
+        guard withCPath(target, { symlink(linkTarget, $0) }) == 0 else {
+          throw exportFailure(shown, release: release)
+        }
       default:
         throw LedgerError(
           .invalidArtifact,
@@ -151,19 +263,19 @@ extension Ledger {
   }
 
   /// Names a hostile ledger could use to escape the export folder or plant git metadata in it.
-  static func isSafeEntryName(_ name: String) -> Bool {
-    !name.isEmpty && name != "." && name != ".." && name.lowercased() != ".git" && !name.contains("/")
-      && !name.contains("\0")
+  static func isSafeEntryName(_ name: [UInt8]) -> Bool {
+    !name.isEmpty && name != [UInt8(ascii: ".")] && name != Array("..".utf8)
+      && name.map(asciiLower) != Array(".git".utf8) && !name.contains(UInt8(ascii: "/")) && !name.contains(0)
   }
 
   /// O_EXCL and O_NOFOLLOW make sure a file never lands on, or through, something already there.
   private func writeFile(
-    _ target: String, blob id: UnsafePointer<git_oid>?, mode: mode_t, shownAs shown: String, release: ObjectID
+    _ target: [UInt8], blob id: UnsafePointer<git_oid>?, mode: mode_t, shownAs shown: String, release: ObjectID
   ) throws {
     var blob: OpaquePointer?
     try check(git_blob_lookup(&blob, repository, id), "reading \(shown) of release \(release.short)", ledger: path)
     defer { git_blob_free(blob) }
-    let descriptor = createExclusively(target, mode: mode)
+    let descriptor = withCPath(target) { createExclusively($0, mode: mode) }
     guard descriptor >= 0 else { throw exportFailure(shown, release: release) }
     defer { close(descriptor) }
     var remaining = Int(git_blob_rawsize(blob))
@@ -190,7 +302,7 @@ extension Ledger {
 }
 
 /// A new file, refusing to reuse or follow anything already at `path`; a file descriptor, or -1 with `errno` set.
-private func createExclusively(_ path: String, mode: mode_t) -> Int32 {
+private func createExclusively(_ path: UnsafePointer<CChar>, mode: mode_t) -> Int32 {
   open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
 }
 

@@ -207,10 +207,15 @@ final class TreeBuilder {
 
   /// Adds one entry; libgit2 refuses unsafe names (`..`, `.git`, names with `/`), which is the artifact's fault.
   func insert(_ name: String, _ id: ObjectID, mode: git_filemode_t, shownAs shown: String) throws {
+    try insert(rawName: Array(name.utf8), id, mode: mode, shownAs: shown)
+  }
+
+  /// Adds one entry named by raw bytes: file names need not be UTF-8, and git stores them as they are.
+  func insert(rawName name: [UInt8], _ id: ObjectID, mode: git_filemode_t, shownAs shown: String) throws {
     var oid = id.oid
     try check(
-      git_treebuilder_insert(nil, builder, name, &oid, mode), "storing \"\(shown)\"", ledger: ledger.path,
-      as: .invalidArtifact)
+      withCPath(name) { git_treebuilder_insert(nil, builder, $0, &oid, mode) }, "storing \"\(shown)\"",
+      ledger: ledger.path, as: .invalidArtifact)
   }
 
   func write() throws -> ObjectID {

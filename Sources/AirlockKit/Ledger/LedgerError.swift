@@ -36,6 +36,15 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
 
   /// The same as `message`.
   public var description: String { message }
+
+  /// The documented exit code: 2 for an artifact that cannot be stored (bad input), 6 for a lost race, else 1.
+  public var exitCode: Int32 {
+    switch code {
+    case .invalidArtifact: return 2
+    case .concurrentUpdate: return 6
+    default: return 1
+    }
+  }
 }
 
 extension LedgerError.Code {

@@ -806,6 +806,8 @@ public struct Orchestrator {
     guard isDirectory.boolValue else {
       throw AirlockError(.invalidInput, "artifact \(artifact.path) is a file; pass the directory holding the release")
     }
+    // Before the lease is taken: an entry `git fsck --strict` would flag is refused (exit 2) with nothing changed.
+    try Ledger.checkArtifact(directory: artifact)
   }
 }
 
