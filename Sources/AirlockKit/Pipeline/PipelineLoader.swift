@@ -119,6 +119,23 @@ public enum PipelineLoader {
     return try parse(text(of: bytes, shown: file), file: file, root: root)
   }
 
+  /// What is wrong when the loader breaks its contract for `bytes`: they must give a pipeline, or diagnostics that
+  /// each carry a position, a message and the file name given. `nil` when the contract holds. The fuzz target and
+  /// the regression tests of its findings both ask this.
+  @_spi(Fuzzing) public static func contractViolation(bytes: Data) -> String? {
+    let file = "pipelines/fuzz.yml"
+    do throws(PipelineError) {
+      _ = try parse(bytes: bytes, file: file, root: URL(fileURLWithPath: "/nonexistent/airlock-fuzz-project"))
+      return nil
+    } catch {
+      if error.diagnostics.isEmpty { return "a PipelineError without diagnostics" }
+      let broken = error.diagnostics.first {
+        $0.line < 1 || $0.column < 1 || $0.message.isEmpty || $0.file != file
+      }
+      return broken.map { "a diagnostic without a position, message or file: \($0)" }
+    }
+  }
+
   /// The file's bytes as text, or the position of the first byte that is not UTF-8.
   static func text(of data: Data, shown: String) throws(PipelineError) -> String {
     guard let text = String(validating: data, as: UTF8.self) else {
