@@ -41,6 +41,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The pipeline loader's fuzz target; scripts/fuzz builds it with libFuzzer, a plain build makes a replayer.
+    .executableTarget(
+      name: "airlock-fuzz",
+      dependencies: ["AirlockKit"]
+    ),
     .target(
       name: "AirlockTestSupport",
       dependencies: ["AirlockKit"],

@@ -11,13 +11,19 @@ import Testing
     return box
   }
 
-  @Test(arguments: ["../x", "-rf", "a b", String(repeating: "v", count: 300), ".hidden", "x/y", "1.0\n"])
+  @Test(arguments: [
+    "../x", "-rf", "a b", String(repeating: "v", count: 300), ".hidden", "x/y", "1.0\n", "v1.lock", "1..2", "1.0.",
+  ])
   func invalidVersionLabelsAreRefused(label: String) async throws {
     let box = try await deployed()
     let refs = try await box.ledgerRefs()
     let run = try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.1.0"), "--version=\(label)")
     #expect(run.code == 2, "\(run.output)")
     #expect(run.stderr.contains("invalid version label"))
+    #expect(
+      run.stderr.contains(
+        "use 1-64 characters of [A-Za-z0-9._+-], starting with a letter or digit, without '..' and not ending in "
+          + "'.' or '.lock'"), "\(run.stderr)")
     #expect(try await box.ledgerRefs() == refs)
     #expect(box.current("staging") == "1.0.0")
   }

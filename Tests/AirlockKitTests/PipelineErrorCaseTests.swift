@@ -155,6 +155,29 @@ private let cases: [PipelineErrorCase] = [
     label: "secret name", yaml: base + "    secrets: [api-token]\n", line: 5, column: 15,
     fragment: "invalid secret name 'api-token'"),
   .init(
+    label: "secret name with '='", yaml: base + "    secrets: [API_TOKEN, 'A=B']\n", line: 5, column: 26,
+    fragment: "invalid secret name 'A=B': it must be an environment variable name"),
+  .init(
+    label: "secret with Airlock's prefix", yaml: base + "    secrets: [AIRLOCK_ACTOR]\n", line: 5, column: 15,
+    fragment: "secret 'AIRLOCK_ACTOR' in environment 'staging' starts with 'AIRLOCK_'"),
+  .init(
+    label: "config key with Airlock's prefix", yaml: base + "    config:\n      AIRLOCK_VERSION: '2'\n", line: 6,
+    column: 7, fragment: "config key 'AIRLOCK_VERSION' in environment 'staging' starts with 'AIRLOCK_'"),
+  .init(
+    label: "pipeline name ending in .lock",
+    yaml: "pipeline: web.lock\n" + base.split(separator: "\n", maxSplits: 1)[1], line: 1, column: 11,
+    fragment: "invalid pipeline name 'web.lock': use lowercase letters"),
+  .init(
+    label: "pipeline name ending in a dot", yaml: "pipeline: web.\n" + base.split(separator: "\n", maxSplits: 1)[1],
+    line: 1, column: 11, fragment: "without '..' and not ending in '.' or '.lock'"),
+  .init(
+    label: "environment name with two dots",
+    yaml: base.replacingOccurrences(of: "name: staging", with: "name: stag..ing"), line: 3, column: 11,
+    fragment: "invalid environment name 'stag..ing'"),
+  .init(
+    label: "check name ending in .lock", yaml: base + "checks:\n  h.lock:\n    command: [x]\n", line: 6, column: 3,
+    fragment: "invalid check name 'h.lock'"),
+  .init(
     label: "secret listed twice", yaml: base + "    secrets: [A, A]\n", line: 5, column: 18,
     fragment: "'A' is listed twice in 'secrets' (first at 5:15)"),
   .init(
@@ -398,8 +421,16 @@ private let cases: [PipelineErrorCase] = [
     column: 17, fragment: "'one_of' is empty; list the allowed values"),
 ]
 
+/// A secret named like each variable Airlock passes through from its own environment.
+private let passedThroughSecretCases = PipelineNames.passedThroughVariables.map { name in
+  PipelineErrorCase(
+    label: "secret named \(name)", yaml: base + "    secrets: [API_TOKEN, \(name)]\n", line: 5, column: 26,
+    fragment: "secret '\(name)' in environment 'staging' has the name of a variable Airlock passes through to start, "
+      + "checks and hooks (PATH, HOME, LANG, USER, TZ, TMPDIR), so its value would reach them unmasked")
+}
+
 @Suite struct PipelineErrorCaseTests {
-  @Test(arguments: cases)
+  @Test(arguments: cases + passedThroughSecretCases)
   func reportsPositionAndMessage(_ errorCase: PipelineErrorCase) {
     let diagnostics = PipelineTestSupport.diagnostics(errorCase.yaml)
     let match = diagnostics.first { $0.message.contains(errorCase.fragment) }

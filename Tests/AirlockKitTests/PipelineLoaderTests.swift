@@ -326,6 +326,28 @@ import Yams
     }
   }
 
+  @Test func acceptsAByteOrderMarkAndKeepsPositions() throws {
+    let text = "\u{FEFF}" + PipelineTestSupport.minimalPipeline("web")
+    #expect(try PipelineLoader.parse(text, file: "web.yml", root: root).name == "web")
+    let diagnostics = PipelineTestSupport.diagnostics("\u{FEFF}pipeline: Web\nenvironments: []\n")
+    #expect(diagnostics.map { "\($0.line):\($0.column)" } == ["1:11", "2:15"], "\(diagnostics)")
+    try PipelineTestSupport.withTemporaryDirectory { folder in
+      let file = folder.appendingPathComponent("web.yml")
+      try (Data([0xEF, 0xBB, 0xBF]) + Data(PipelineTestSupport.minimalPipeline("web").utf8)).write(to: file)
+      #expect(try PipelineLoader.load(file: file, root: folder).environments.map(\.name) == ["staging"])
+      try Data([0xEF, 0xBB, 0xBF, 0x61, 0xFF]).write(to: file)
+      let error = #expect(throws: PipelineError.self) { try PipelineLoader.load(file: file, root: folder) }
+      #expect(error?.diagnostics.map { "\($0.line):\($0.column)" } == ["1:2"])
+    }
+  }
+
+  @Test func configMayOverrideAPassedThroughVariable() throws {
+    // Config is not secret, and TZ or LANG for the service is a fair use; only secrets must not take these names.
+    let text = PipelineTestSupport.minimalPipeline("web") + "    config: {TZ: UTC, PATH: /opt/web/bin}\n"
+    let pipeline = try PipelineLoader.parse(text, file: "web.yml", root: root)
+    #expect(pipeline.environments[0].config == ["TZ": "UTC", "PATH": "/opt/web/bin"])
+  }
+
   @Test func reportsAMissingFileAndAFolder() throws {
     try PipelineTestSupport.withTemporaryDirectory { folder in
       for (path, fragment) in [("missing.yml", "no such pipeline file"), (".", "is a folder")] {

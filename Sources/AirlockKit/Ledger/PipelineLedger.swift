@@ -179,9 +179,7 @@ public final class PipelineLedger {
   /// A label already bound to a different tree is refused; the same tree under the same label is the same release.
   public func storeRelease(directory: URL, version: String?, actor: Signature, time: Date) throws -> Release {
     if let version, !Release.isValidLabel(version) {
-      throw AirlockError(
-        .invalidInput,
-        "invalid version label '\(version)': use 1-64 characters of [A-Za-z0-9._+-], starting with a letter or digit")
+      throw AirlockError(.invalidInput, PipelineNames.invalidLabel(version))
     }
     let tree = try ledger.storeArtifact(directory: directory)
     let label = version ?? tree.short

@@ -16,14 +16,9 @@ public struct Release: Sendable, Codable, Hashable, CustomStringConvertible {
 
   public var description: String { "\(version) (\(id.short))" }
 
-  /// Whether `label` is a valid version label: `[A-Za-z0-9][A-Za-z0-9._+-]{0,63}`.
+  /// Whether `label` is a valid version label: see `PipelineNames.isValidLabel(_:)`.
   public static func isValidLabel(_ label: String) -> Bool {
-    let scalars = Array(label.unicodeScalars)
-    guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first)
-    else { return false }
-    return scalars.allSatisfy {
-      $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._+-".unicodeScalars.contains($0))
-    }
+    PipelineNames.isValidLabel(label)
   }
 }
 

@@ -45,9 +45,7 @@ public struct Orchestrator {
     }
     try checkArtifact(artifact)
     if let version, !Release.isValidLabel(version) {
-      throw AirlockError(
-        .invalidInput,
-        "invalid version label '\(version)': use 1-64 characters of [A-Za-z0-9._+-], starting with a letter or digit")
+      throw AirlockError(.invalidInput, PipelineNames.invalidLabel(version))
     }
     let stage = try makeStage(spec, pipeline: pipeline)
     let secrets = stage.secrets()

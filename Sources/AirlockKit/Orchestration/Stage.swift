@@ -55,7 +55,7 @@ struct Stage {
 
   /// The variables every process Airlock starts for this environment may inherit from ours.
   func baseEnvironment() -> [String: String] {
-    options.environment.filter { ["PATH", "HOME", "LANG", "USER", "TZ", "TMPDIR"].contains($0.key) }
+    options.environment.filter { PipelineNames.passedThroughVariables.contains($0.key) }
   }
 
   /// Check definitions by name, built into runnable checks. Config and drift checks get the environment's resolved

@@ -11,6 +11,8 @@ struct EnvironmentDraft {
   var spec: EnvironmentSpec
   var name: Located<String>?
   var requires: Located<String>?
+  /// The folder of a `local` target, as written.
+  var local: Located<String>?
   var preflight: [Located<String>] = []
   var verify: [Located<String>] = []
   var watch: Located<TimeSpan>?
@@ -30,6 +32,8 @@ struct CheckDraft {
 struct PipelineDraft {
   var name: Located<String>?
   var ledger = Pipeline.defaultLedger
+  /// Where `ledger:` is written; nil when the default applies.
+  var ledgerPosition: SourcePosition?
   var keep = 5
   var hooks = "hooks"
   var environments: [EnvironmentDraft] = []
@@ -94,7 +98,10 @@ final class PipelineDecoder {
       report(
         "missing required key 'pipeline' at the top level; name the pipeline, e.g. 'pipeline: web'", at: root.position)
     }
-    if let node = top["ledger"], let ledger = text(node, subject: "'ledger'") { draft.ledger = ledger }
+    if let node = top["ledger"], let ledger = text(node, subject: "'ledger'") {
+      draft.ledger = ledger
+      draft.ledgerPosition = node.position
+    }
     if let node = top["keep"], let keep = integer(node, subject: "'keep'", in: 1...1000) { draft.keep = keep }
     if let node = top["hooks"], let hooks = text(node, subject: "'hooks'") { draft.hooks = hooks }
     if let node = top["checks"] { draft.checks = checks(node) }
@@ -142,7 +149,14 @@ final class PipelineDecoder {
       draft.spec.requires = requires
     }
     if let node = env["target"] {
-      if let target = target(node, environment: label) { draft.spec.target = target }
+      if let target = target(node, environment: label) {
+        draft.spec.target = target
+        if case .local(let path) = target, case .mapping(let pairs) = node.content,
+          let local = pairs.first(where: { $0.name == "local" })
+        {
+          draft.local = Located(value: path, position: local.value.position)
+        }
+      }
     } else {
       report(
         "environment \(label) has no 'target'; add 'target:' with one of 'local', 'ssh' or 'command'",
@@ -200,6 +214,13 @@ final class PipelineDecoder {
           at: pair.key.position)
         continue
       }
+      guard !pair.name.hasPrefix(PipelineNames.reservedPrefix) else {
+        report(
+          "config key '\(short(pair.name))' in environment \(environment) starts with "
+            + "'\(PipelineNames.reservedPrefix)', which Airlock's own variables use and would overwrite; rename it",
+          at: pair.key.position)
+        continue
+      }
       positions[pair.name] = pair.key.position
       switch pair.value.content {
       case .scalar(let text, let type):
@@ -221,7 +242,19 @@ final class PipelineDecoder {
     var result: [String] = []
     for secret in names(node, subject: "'secrets'", what: "secret names") {
       if !PipelineNames.isValidConfigKey(secret.value) {
-        report("invalid secret name '\(secret.value)': \(PipelineNames.configKeyRule)", at: secret.position)
+        report(
+          "invalid secret name '\(short(secret.value))': it must be an environment variable name; "
+            + PipelineNames.configKeyRule, at: secret.position)
+      } else if secret.value.hasPrefix(PipelineNames.reservedPrefix) {
+        report(
+          "secret '\(secret.value)' in environment \(environment) starts with '\(PipelineNames.reservedPrefix)', "
+            + "which Airlock's own variables use (it sets AIRLOCK_VERSION… and reads AIRLOCK_ACTOR…); rename it",
+          at: secret.position)
+      } else if PipelineNames.passedThroughVariables.contains(secret.value) {
+        report(
+          "secret '\(secret.value)' in environment \(environment) has the name of a variable Airlock passes "
+            + "through to start, checks and hooks (\(PipelineNames.passedThroughVariables.joined(separator: ", "))), "
+            + "so its value would reach them unmasked; rename it", at: secret.position)
       } else if let configPosition = configKeys[secret.value] {
         report(
           "'\(secret.value)' is both a config key (at \(configPosition)) and a secret in environment \(environment); "

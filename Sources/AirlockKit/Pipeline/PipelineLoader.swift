@@ -2,8 +2,8 @@ import Foundation
 
 /// Reads pipeline files into `Pipeline` values, reporting every problem with its file, line and column.
 ///
-/// Nothing is resolved against the file system here besides reading the file: paths stay as written (relative to
-/// `Pipeline.root`), so validating a pipeline never depends on the machine it runs on.
+/// Paths stay as written (relative to `Pipeline.root`); the file system is only read to resolve the symlinks of
+/// existing folders when `local` targets and the ledger are compared, so that overlapping ones are refused.
 ///
 /// Rules where DESIGN.md is silent, chosen to catch slips early:
 /// - `requires` must name an environment listed *earlier*: the list is the promotion order. A cycle is reported
@@ -18,7 +18,10 @@ import Foundation
 ///   are errors, not silently ignored. Without `pass`, the quorum is `min(2, attempts)`.
 /// - `ssh.path` must be absolute; hosts may not start with `-` (ssh would read them as options).
 /// - Anchors and aliases, YAML tags other than `!!str`, more than one document, and nesting deeper than 64 levels
-///   are refused; names, secrets, hosts and checks listed twice are errors.
+///   are refused; names, secrets, hosts and checks listed twice are errors. A leading byte order mark is skipped.
+/// - A `local` target may not be, hold or lie inside another target or the ledger (see `checkFolders`). Secrets may
+///   not take a name Airlock passes through (`PipelineNames.passedThroughVariables`) or `AIRLOCK_*`; config keys may
+///   not be `AIRLOCK_*`.
 public enum PipelineLoader {
   /// The largest pipeline file accepted; a real pipeline is a few kilobytes, and the limit keeps a wrong `-f` (a log,
   /// a binary) from being read into memory.
@@ -56,7 +59,10 @@ public enum PipelineLoader {
     guard let tree else { throw PipelineError(diagnostics: readDiagnostics) }
     let decoder = PipelineDecoder(file: file)
     let draft = decoder.decode(tree)
-    if let draft { decoder.checkReferences(draft) }
+    if let draft {
+      decoder.checkReferences(draft)
+      decoder.checkFolders(draft, root: root)
+    }
     let diagnostics = readDiagnostics + decoder.diagnostics
     guard diagnostics.isEmpty, let draft, let name = draft.name else {
       throw PipelineError(diagnostics: diagnostics)
@@ -103,6 +109,35 @@ public enum PipelineLoader {
     if data.count > maximumFileSize {
       throw PipelineError(diagnostics: [tooLarge(max(reported, data.count), file: shown)])
     }
+    return try text(of: data, shown: shown)
+  }
+
+  /// Parses a file's bytes exactly as `load(file:root:)` does once it has read them: the same size limit, UTF-8
+  /// check and byte order mark handling. For the fuzz target, which must not touch the disk for each input.
+  @_spi(Fuzzing) public static func parse(bytes: Data, file: String, root: URL) throws(PipelineError) -> Pipeline {
+    guard bytes.count <= maximumFileSize else { throw PipelineError(diagnostics: [tooLarge(bytes.count, file: file)]) }
+    return try parse(text(of: bytes, shown: file), file: file, root: root)
+  }
+
+  /// What is wrong when the loader breaks its contract for `bytes`: they must give a pipeline, or diagnostics that
+  /// each carry a position, a message and the file name given. `nil` when the contract holds. The fuzz target and
+  /// the regression tests of its findings both ask this.
+  @_spi(Fuzzing) public static func contractViolation(bytes: Data) -> String? {
+    let file = "pipelines/fuzz.yml"
+    do throws(PipelineError) {
+      _ = try parse(bytes: bytes, file: file, root: URL(fileURLWithPath: "/nonexistent/airlock-fuzz-project"))
+      return nil
+    } catch {
+      if error.diagnostics.isEmpty { return "a PipelineError without diagnostics" }
+      let broken = error.diagnostics.first {
+        $0.line < 1 || $0.column < 1 || $0.message.isEmpty || $0.file != file
+      }
+      return broken.map { "a diagnostic without a position, message or file: \($0)" }
+    }
+  }
+
+  /// The file's bytes as text, or the position of the first byte that is not UTF-8.
+  static func text(of data: Data, shown: String) throws(PipelineError) -> String {
     guard let text = String(validating: data, as: UTF8.self) else {
       let position = firstInvalidUTF8(in: data)
       throw PipelineError(diagnostics: [
@@ -118,7 +153,9 @@ public enum PipelineLoader {
     var line = 1
     var column = 1
     var parser = Unicode.UTF8.ForwardParser()
-    var iterator = data.makeIterator()
+    // A byte order mark is not a column, as in `YAMLReader.read`.
+    let start = data.starts(with: YAMLReader.byteOrderMark) ? YAMLReader.byteOrderMark.count : 0
+    var iterator = data.dropFirst(start).makeIterator()
     while true {
       switch parser.parseScalar(from: &iterator) {
       case .valid(let scalar):

@@ -62,6 +62,9 @@ enum YAMLReader {
   /// Deeper than any pipeline needs (about six levels); bounds recursion in later passes and in deinitialisation.
   static let maximumDepth = 64
 
+  /// The UTF-8 byte order mark, which editors on some systems write at the start of a file.
+  static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
   static let aliasMessage =
     "aliases and anchors are not supported in pipelines; write each value out where it is used"
 
@@ -69,6 +72,9 @@ enum YAMLReader {
   static func read(_ text: String, file: String) -> (root: YAMLNode?, diagnostics: [Diagnostic]) {
     var composer = Composer(file: file)
     var bytes = Array(text.utf8)
+    // YAML allows a byte order mark before the stream; dropping it keeps line 1, column 1 on the first character
+    // an editor shows.
+    if bytes.starts(with: YAMLReader.byteOrderMark) { bytes.removeFirst(YAMLReader.byteOrderMark.count) }
     if bytes.isEmpty {
       composer.report("the file is empty; a pipeline needs at least 'pipeline:' and 'environments:'", at: .start)
       return (nil, composer.diagnostics)
