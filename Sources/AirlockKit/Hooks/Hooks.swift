@@ -63,7 +63,10 @@ public struct Hooks: Sendable {
       return HookRun(
         hook: point.rawValue, succeeded: false, reason: "not executable (chmod +x \(file.path))", output: "")
     }
-    var environment = baseEnvironment.filter { ["PATH", "HOME", "LANG", "USER", "TZ"].contains($0.key) }
+    // Not TMPDIR: a hook runs in the project root and has no use for Airlock's scratch space.
+    var environment = baseEnvironment.filter {
+      PipelineNames.passedThroughVariables.contains($0.key) && $0.key != "TMPDIR"
+    }
     environment["AIRLOCK_PIPELINE"] = event.pipeline
     environment["AIRLOCK_ENVIRONMENT"] = event.environment
     environment["AIRLOCK_RELEASE"] = event.release?.id.hex ?? ""
