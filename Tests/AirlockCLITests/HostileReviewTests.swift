@@ -118,6 +118,19 @@ import Testing
     #expect(box.read("targets/staging/releases/backup/data.txt") == "precious\n")
   }
 
+  @Test func aLedgerNamedOnTheCommandLineInsideATargetIsRefused() async throws {
+    let box = try Sandbox()
+    try box.pipeline(secrets: false)
+    let inside = box.target("staging").appendingPathComponent("releases/ledger.git").path
+    for arguments in [["--ledger", inside, "status"], ["deploy", "staging", "--artifact", try box.artifact("a")]] {
+      let run = try await box.airlock(
+        arguments, environment: arguments[0] == "--ledger" ? [:] : ["AIRLOCK_LEDGER": inside])
+      #expect(run.code == 2, "\(run.output)")
+      #expect(run.stderr.contains("is inside the target of staging (targets/staging)"), "\(run.output)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: inside))
+  }
+
   @Test(arguments: ["no mark", "another tree"])
   func aStaleReleaseFolderIsExportedAfreshNotRun(_ stale: String) async throws {
     let box = try Sandbox()

@@ -73,12 +73,31 @@ public struct Workspace {
         ledgerURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
       }
     }
+    if let pipeline, remote == nil, request.ledgerPath.map({ !$0.isEmpty }) == true {
+      try requireApart(ledger: ledgerURL, from: pipeline)
+    }
     let name =
       pipeline?.name ?? request.pipelineName ?? fileURL?.deletingPathExtension().lastPathComponent
       ?? Self.soleRecordedPipeline(ledgerURL)
       ?? project.pipelineFiles().first.map { $0.deletingPathExtension().lastPathComponent } ?? "default"
     return Workspace(
       root: root, pipeline: pipeline, pipelineError: failure, pipelineName: name, ledgerURL: ledgerURL, remote: remote)
+  }
+
+  /// Refuses a ledger named by `--ledger` or `AIRLOCK_LEDGER` that overlaps a local target, as `validate` refuses
+  /// such a `ledger:` in the file: retention and rollback replace what is in a target's folder.
+  private static func requireApart(ledger: URL, from pipeline: Pipeline) throws {
+    let ledgerFolder = FolderPath.resolve(ledger.path, root: URL(fileURLWithPath: pipeline.root))
+    for environment in pipeline.environments {
+      guard case .local(let path) = environment.target else { continue }
+      let target = FolderPath.resolve(path, root: URL(fileURLWithPath: pipeline.root))
+      if let relation = FolderPath.relation(of: ledgerFolder, to: target) {
+        throw AirlockError(
+          .invalidInput,
+          "the ledger \(ledger.path) (from --ledger or AIRLOCK_LEDGER) \(relation.phrase) the target of "
+            + "\(environment.name) (\(path)); keep the ledger outside every target folder")
+      }
+    }
   }
 
   /// The loaded pipeline, or the load failure.
