@@ -2,17 +2,33 @@ import AirlockKit
 import ArgumentParser
 import Foundation
 
-/// `airlock-bench ledger-append`: one event commit plus its compare-and-swap branch update, as every event writes.
+/// `airlock-bench ledger-append`: one event commit plus its compare-and-swap branch update, as every event writes,
+/// once per durability mode so the costs stand side by side.
 struct LedgerAppendBench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "ledger-append", abstract: "Median milliseconds per ledger event commit + CAS ref update.")
+    commandName: "ledger-append",
+    abstract: "Median milliseconds per ledger event commit + CAS ref update: no sync, batch sync, full fsync.")
 
-  @Option(help: "Events to append.") var events = 1000
+  @Option(help: "Events to append in each mode.") var events = 1000
 
   func run() throws {
+    print("scratch ledgers under \(FileManager.default.temporaryDirectory.path)")
+    let modes: [(LedgerDurability, String)] = [
+      (.none, "append, no sync (AIRLOCK_FSYNC=0)"),
+      (.batch, "append, batch sync (default)"),
+      (.full, "append, full fsync (AIRLOCK_FSYNC=1)"),
+    ]
+    for (durability, label) in modes {
+      print(Summary(samples: try samples(durability)).row(label))
+    }
+  }
+
+  /// Milliseconds per append into a fresh ledger written with `durability`.
+  private func samples(_ durability: LedgerDurability) throws -> [Double] {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     let ledger = try Ledger.open(at: folder.appendingPathComponent("ledger.git"), create: true)
+    ledger.durability = durability
     let artifact = folder.appendingPathComponent("artifact")
     try FileManager.default.createDirectory(at: artifact, withIntermediateDirectories: true)
     for index in 0..<50 {
@@ -38,6 +54,6 @@ struct LedgerAppendBench: ParsableCommand {
             message: "verify bench staging \(index): ok", author: author, time: Date())
         })
     }
-    print(Summary(samples: samples).row("ledger append (commit + CAS ref update)"))
+    return samples
   }
 }

@@ -22,8 +22,13 @@ struct Airlock: AsyncParsableCommand {
 
   /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as DESIGN.md documents.
   static func main() async {
-    // Opt-in durability: every ledger write fsynced (slower; for ledgers on machines that may lose power).
-    if ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"] == "1" { Ledger.setFsync(true) }
+    // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise.
+    do {
+      Ledger.defaultDurability = try LedgerDurability(
+        environmentValue: ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"])
+    } catch {
+      Foundation.exit(Output.failure(error, json: CommandLine.arguments.contains("--json")).rawValue)
+    }
     do {
       var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
       if var asyncCommand = command as? AsyncParsableCommand {

@@ -65,7 +65,8 @@ enum Output {
 /// Runs a command body and turns every thrown error into its documented exit code.
 ///
 /// SIGINT and SIGTERM cancel the body, which records the event as aborted and gives the lease back; the process
-/// then exits 130 or 143. A second signal exits at once.
+/// then exits 130 or 143. A second signal exits at once, and so does the process when the body has not finished
+/// `signalGrace` after the first: synchronous work (a libgit2 call blocked on a file system) cannot see cancellation.
 func perform(json: Bool, _ body: @escaping @Sendable () async throws -> ExitCode) async throws {
   let work = Task { try await body() }
   let received = ReceivedSignal()
@@ -77,6 +78,10 @@ func perform(json: Bool, _ body: @escaping @Sendable () async throws -> ExitCode
         Output.progress(
           "airlock: \(number == SIGINT ? "interrupted" : "terminated"); recording and releasing the lease…")
         work.cancel()
+        DispatchQueue.global().asyncAfter(deadline: .now() + signalGrace) {
+          Output.progress(stillBusyAfterSignal)
+          _exit(128 + number)
+        }
       } else {
         Foundation.exit(128 + number)
       }
@@ -94,6 +99,15 @@ func perform(json: Bool, _ body: @escaping @Sendable () async throws -> ExitCode
   if let number = received.first { code = ExitCode(128 + number) }
   if code != .success { throw code }
 }
+
+/// How long a run may take to record and release after its first SIGINT or SIGTERM before it exits anyway.
+let signalGraceSeconds = 5
+let signalGrace = DispatchTimeInterval.seconds(signalGraceSeconds)
+
+/// Said when the grace runs out: the lease stays behind, and the next command breaks it as a dead run's.
+let stillBusyAfterSignal =
+  "airlock: still busy \(signalGraceSeconds) s after the signal; exiting without recording or releasing the lease (the next command "
+  + "breaks it and records a recover event)"
 
 /// The first signal received, if any.
 final class ReceivedSignal: Sendable {

@@ -26,7 +26,11 @@ enum Printing {
 
   static func history(_ entries: [HistoryEntry]) {
     for entry in entries {
-      let record = entry.record
+      guard let record = entry.record else {
+        print("\(Timestamp.format(entry.time))  \(entry.commit.short)  \(entry.message)  [unreadable event]")
+        print("    unreadable event \(entry.commit.short): \(entry.unreadable ?? "its release.json cannot be read")")
+        continue
+      }
       print(
         "\(Timestamp.format(record.finishedAt))  \(entry.commit.short)  \(entry.message)  [\(record.actor)]")
       // Failures say why; rollbacks, locks and recoveries say what they quarantined, held or repaired.

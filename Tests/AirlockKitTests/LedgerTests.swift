@@ -299,12 +299,4 @@ import Testing
     #expect(try ledger.reference("refs/heads/web/staging") == first)
   }
 
-  @Test func appendsWorkWithFsyncOn() throws {
-    let scratch = try ScratchLedger()
-    Ledger.setFsync(true)
-    defer { Ledger.setFsync(false) }
-    let commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "durable")
-    #expect(try scratch.git("rev-parse", "web/staging").trimmed == commit.hex)
-    #expect(try scratch.git("fsck", "--strict").status == 0)
-  }
 }

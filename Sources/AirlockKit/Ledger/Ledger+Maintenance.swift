@@ -57,6 +57,7 @@ extension Ledger {
         "the new pack \(newIndex.path) lists \(packed.count) objects, not the \(writer.count) written; nothing was "
           + "deleted. \(LedgerError.Code.corrupt.advice(ledger: path))")
     }
+    try syncObjects(before: "deleting the loose and packed copies the new pack \(name) replaces")
     try refreshObjects()
     for object in loose where packed.contains(object.raw) || isExpired(object.file, cutoff: cutoff) {
       unlink(object.file.path)

@@ -16,14 +16,37 @@ public final class Ledger {
   let repository: OpaquePointer
   /// The ledger path as shown in error messages.
   var path: String { url.path }
+  /// How this ledger's writes are made durable; starts as `Ledger.defaultDurability`.
+  public var durability: LedgerDurability {
+    didSet { Self.noteFullDurability(from: oldValue, to: durability) }
+  }
+  /// How many times this instance synced the file system before a ref moved, and synced a moved ref.
+  var syncs = (objects: 0, references: 0)
 
-  private init(url: URL, repository: OpaquePointer) {
+  /// Takes ownership of `repository` (freed in `deinit`, also when this throws) and guards its loose objects.
+  private init(url: URL, repository: OpaquePointer) throws {
     self.url = url
     self.repository = repository
+    self.durability = Self.defaultDurability
+    Self.noteFullDurability(from: .none, to: durability)
+    try guardLooseObjects()
   }
 
   deinit {
+    Self.noteFullDurability(from: durability, to: .none)
     git_repository_free(repository)
+  }
+
+  /// Puts Airlock's loose-object reader in front of libgit2's, whose inflate loop spins forever on an object the
+  /// file system cut short (see `airlock_guard_read` in CGit2's shim.h); a damaged object then throws `.corrupt`
+  /// naming the object and its file.
+  private func guardLooseObjects() throws {
+    var odb: OpaquePointer?
+    try check(git_repository_odb(&odb, repository), "opening the object database", ledger: path)
+    defer { git_odb_free(odb) }
+    try check(
+      airlock_odb_add_loose_guard(odb, url.appendingPathComponent("objects").path), "guarding loose objects",
+      ledger: path)
   }
 
   /// Opens the bare repository at `url`; creates it (and missing parent folders) if `create` and nothing is there.
@@ -64,7 +87,7 @@ public final class Ledger {
         "\(url.path) exists but is not a git repository; point --ledger / AIRLOCK_LEDGER at the ledger "
           + "(for a working copy, its .git folder) or move the folder away")
     }
-    return Ledger(url: url, repository: repository)
+    return try Ledger(url: url, repository: repository)
   }
 
   private static func initialise(at url: URL) throws -> Ledger {
@@ -82,7 +105,7 @@ public final class Ledger {
       return try openExisting(at: url)
     }
     try check(status, "creating the ledger", ledger: url.path)
-    let ledger = Ledger(url: url, repository: repository!)
+    let ledger = try Ledger(url: url, repository: repository!)
     try ledger.enableBranchReflogs()
     return ledger
   }
@@ -94,16 +117,6 @@ public final class Ledger {
     defer { git_config_free(config) }
     try check(
       git_config_set_bool(config, "core.logallrefupdates", 1), "enabling reflogs in the ledger's config", ledger: path)
-  }
-
-  /// Turns on fsync of ledger writes for this process (GIT_OPT_ENABLE_FSYNC_GITDIR).
-  ///
-  /// Affects every Ledger in the process, opened before or after. Costs a few milliseconds per event; worth it when
-  /// a power cut must not lose a recorded deploy.
-  public static func setFsync(_ enabled: Bool) {
-    // Neither call can fail with this libgit2 for a known option; an init failure resurfaces at `open`.
-    try? requireLibgit2()
-    _ = try? check(airlock_git_enable_fsync_gitdir(enabled ? 1 : 0), "switching fsync", ledger: "(all ledgers)")
   }
 
   // MARK: References
@@ -129,6 +142,7 @@ public final class Ledger {
     // With expected == nil this passes the all-zero id instead of using force=0: libgit2 checks "must not exist"
     // for force=0 before taking the lock, so two creators could both pass; the zero id is compared under the lock.
     var expectedID = expected?.oid ?? git_oid()
+    try syncObjects(before: "moving \(name)")
     var created: OpaquePointer?
     let status = git_reference_create_matching(
       &created, repository, name, &newID, expected == nil ? 0 : 1, &expectedID, logMessage)
@@ -138,6 +152,7 @@ public final class Ledger {
       throw raceOrFailure(error, name, expected: expected, doing: "move it to \(new.short)")
     }
     git_reference_free(created)
+    syncMovedReference(name)
   }
 
   /// Deletes `name` only if it points at `expected` (compare-and-swap).

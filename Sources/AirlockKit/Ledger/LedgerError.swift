@@ -62,3 +62,27 @@ extension LedgerError.Code {
     }
   }
 }
+
+extension LedgerError {
+  /// The message of a sync that failed before `action`, which therefore did not happen.
+  static func syncFailed(ledger: String, before action: String, reason: String) -> String {
+    "cannot sync ledger \(ledger) to disk before \(action): \(reason); nothing was changed. Check the disk "
+      + "(`dmesg`, free space), or set AIRLOCK_FSYNC=0 for a throwaway ledger"
+  }
+
+  /// The message for a ledger file (`state.json`, `release.json`…) of a commit that does not decode.
+  ///
+  /// `branch` is the environment branch when known; then the message says how to move it back past the commit.
+  static func unreadable(
+    _ file: String, commit: ObjectID, branch: String?, ledger: String, reason: String
+  ) -> String {
+    let undo =
+      branch.map { branch in
+        "; if that commit is bad, move \(branch) back to its parent with `git -C \(ledger) update-ref "
+          + "refs/heads/\(branch) \(commit.short)~1 \(commit.short)`, or restore the ledger from a clone or backup"
+      } ?? "; restore the ledger from a clone or backup if the commit is bad"
+    return "ledger commit \(commit.short)\(branch.map { " on \($0)" } ?? ""): \(file) cannot be read: \(reason). "
+      + "It was not written by Airlock or is damaged: see it with `git -C \(ledger) show \(commit.short):\(file)`"
+      + undo
+  }
+}

@@ -73,21 +73,38 @@ public final class PipelineLedger {
     guard let data = try ledger.readFile("state.json", inCommit: commit) else {
       throw AirlockError(.unexpected, "ledger commit \(commit.short) on \(branch(environment)) has no state.json")
     }
-    return Head(commit: commit, state: try LedgerCoding.decode(EnvironmentState.self, from: data))
+    let state = try decode(EnvironmentState.self, "state.json", of: commit, branch: branch(environment), from: data)
+    return Head(commit: commit, state: state)
   }
 
   /// The decoded `release.json` of a commit.
+  ///
+  /// One that does not decode throws `LedgerError` `.corrupt` naming the commit and the file, and what to do.
   public func record(at commit: ObjectID) throws -> EventRecord {
     guard let data = try ledger.readFile("release.json", inCommit: commit) else {
       throw AirlockError(.unexpected, "ledger commit \(commit.short) has no release.json")
     }
-    return try LedgerCoding.decode(EventRecord.self, from: data)
+    return try decode(EventRecord.self, "release.json", of: commit, from: data)
   }
 
   /// The decoded `environment.json` of a commit, if it has one.
   public func snapshot(at commit: ObjectID) throws -> EnvironmentSnapshot? {
     guard let data = try ledger.readFile("environment.json", inCommit: commit) else { return nil }
-    return try LedgerCoding.decode(EnvironmentSnapshot.self, from: data)
+    return try decode(EnvironmentSnapshot.self, "environment.json", of: commit, from: data)
+  }
+
+  /// Decodes one ledger file; a failure becomes `LedgerError` `.corrupt` naming the commit and file.
+  private func decode<T: Decodable>(
+    _ type: T.Type, _ file: String, of commit: ObjectID, branch: String? = nil, from data: Data
+  ) throws -> T {
+    do {
+      return try LedgerCoding.decode(type, from: data)
+    } catch {
+      throw LedgerError(
+        .corrupt,
+        LedgerError.unreadable(
+          file, commit: commit, branch: branch, ledger: ledger.path, reason: LedgerCoding.explain(error)))
+    }
   }
 
   /// The `config.env` text of a commit (secrets as fingerprints).
@@ -104,7 +121,7 @@ public final class PipelineLedger {
   /// The check results (`checks.json`) of a commit.
   public func checkResults(at commit: ObjectID) throws -> [CheckResult] {
     guard let data = try ledger.readFile("checks.json", inCommit: commit) else { return [] }
-    return try LedgerCoding.decode([CheckResult].self, from: data)
+    return try decode([CheckResult].self, "checks.json", of: commit, from: data)
   }
 
   /// Everything one event commit holds besides the artifact.
@@ -149,10 +166,24 @@ public final class PipelineLedger {
     return commit
   }
 
-  /// Newest-first events of `environment`, at most `limit`.
+  /// Newest-first events of `environment`, at most `limit`; an event whose `release.json` does not decode throws.
   public func history(of environment: String, limit: Int?) throws -> [(commit: LedgerCommit, record: EventRecord)] {
+    try events(of: environment, limit: limit).map { ($0.commit, try $0.record.get()) }
+  }
+
+  /// Newest-first events of `environment`, at most `limit`, each with its `release.json` or why it cannot be read
+  /// (`LedgerError` `.corrupt` naming the commit and file), so one unreadable event does not hide the others.
+  public func events(of environment: String, limit: Int?) throws
+    -> [(commit: LedgerCommit, record: Result<EventRecord, LedgerError>)]
+  {
     guard try ledger.reference("refs/heads/" + branch(environment)) != nil else { return [] }
-    return try ledger.history(branch: branch(environment), limit: limit).map { ($0, try record(at: $0.id)) }
+    return try ledger.history(branch: branch(environment), limit: limit).map { commit in
+      do {
+        return (commit, .success(try record(at: commit.id)))
+      } catch let error as LedgerError where error.code == .corrupt {
+        return (commit, .failure(error))
+      }
+    }
   }
 
   /// Environments that have at least one event, by branch name.

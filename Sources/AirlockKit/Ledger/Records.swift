@@ -253,6 +253,26 @@ enum LedgerCoding {
   static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
     try decoder().decode(type, from: data)
   }
+
+  /// One line saying why `decode` failed: where in the document and what was wrong, without Swift's type dump.
+  static func explain(_ error: any Error) -> String {
+    func place(_ path: [any CodingKey]) -> String {
+      path.isEmpty
+        ? "the document" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error as? DecodingError {
+    case .dataCorrupted(let context)?:
+      // The JSON parser's own words sit in the underlying error; the context only says "not valid JSON".
+      let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+      return context.codingPath.isEmpty
+        ? "not valid JSON\(detail.map { " (\($0))" } ?? "")"
+        : "\(place(context.codingPath)): \(context.debugDescription)"
+    case .keyNotFound(let key, let context)?: return "\(place(context.codingPath + [key])) is missing"
+    case .typeMismatch(let type, let context)?: return "\(place(context.codingPath)) is not of type \(type)"
+    case .valueNotFound(let type, let context)?: return "\(place(context.codingPath)) is null, not \(type)"
+    default: return "\(error)"
+    }
+  }
 }
 
 /// ISO 8601 timestamps with milliseconds in UTC (`2026-11-23T03:14:07.123Z`), as every ledger file writes them.

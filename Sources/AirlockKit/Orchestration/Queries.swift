@@ -33,7 +33,12 @@ public struct HistoryEntry: Sendable, Codable {
   public var environment: String
   public var commit: ObjectID
   public var message: String
-  public var record: EventRecord
+  /// When the event finished (the commit's time when its record cannot be read).
+  public var time: Date
+  /// The event's `release.json`; nil when it cannot be read, and then `unreadable` says why.
+  public var record: EventRecord?
+  /// Why the event's `release.json` cannot be read: the commit, the file, the reason and what to do.
+  public var unreadable: String?
 }
 
 /// One config key that differs between two snapshots. Secrets are compared and shown by fingerprint only.
@@ -132,11 +137,18 @@ extension Orchestrator {
     let names = environment.map { [$0] } ?? recorded
     var entries: [HistoryEntry] = []
     for name in names {
-      for (commit, record) in try ledger.history(of: name, limit: limit) {
-        entries.append(HistoryEntry(environment: name, commit: commit.id, message: commit.message, record: record))
+      for (commit, record) in try ledger.events(of: name, limit: limit) {
+        var entry = HistoryEntry(
+          environment: name, commit: commit.id, message: commit.message, time: commit.time, record: nil,
+          unreadable: nil)
+        switch record {
+        case .success(let record): (entry.record, entry.time) = (record, record.finishedAt)
+        case .failure(let error): entry.unreadable = error.message
+        }
+        entries.append(entry)
       }
     }
-    entries.sort { ($0.record.finishedAt, $0.commit.hex) > ($1.record.finishedAt, $1.commit.hex) }
+    entries.sort { ($0.time, $0.commit.hex) > ($1.time, $1.commit.hex) }
     return Array(entries.prefix(limit))
   }
 
