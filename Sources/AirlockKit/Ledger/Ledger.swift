@@ -192,8 +192,10 @@ public final class Ledger {
     case .success(let id?) where id != expected: actual = "it is at \(id.short)"
     case .success(nil) where expected != nil: actual = "it does not exist"
     case .success:
-      guard let failure, failure.code != .concurrentUpdate else {
-        actual = "another writer held its lock"
+      // "Already exists" for a ref that is absent again: another run created it and has deleted it since (a lease
+      // taken and given back while we synced), which is a race like any other.
+      guard let failure, failure.code != .concurrentUpdate, failure.code != .alreadyExists else {
+        actual = failure?.code == .alreadyExists ? "another run created it meanwhile" : "another writer held its lock"
         break
       }
       return failure
