@@ -11,7 +11,6 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .systemLibrary(
@@ -19,12 +18,16 @@ let package = Package(
       pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]
     ),
+    .systemLibrary(
+      name: "CMbedCrypto",
+      providers: [.apt(["libmbedtls-dev"])]
+    ),
     .target(
       name: "AirlockKit",
       dependencies: [
         "CGit2",
+        "CMbedCrypto",
         .product(name: "Yams", package: "Yams"),
-        .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     .executableTarget(

@@ -1,4 +1,4 @@
-import Crypto
+internal import CMbedCrypto
 import Foundation
 
 /// Secret values read from the process environment, and the means to keep them out of everything but the target.
@@ -27,7 +27,11 @@ public struct SecretSet: Sendable {
   /// Salted with the pipeline and key so equal secrets of two environments compare equal, while the value itself
   /// never leaves the process.
   public static func fingerprint(of value: String, key: String, pipeline: String) -> String {
-    let digest = SHA256.hash(data: Data("airlock\u{0}\(pipeline)\u{0}\(key)\u{0}\(value)".utf8))
+    let input = Array("airlock\u{0}\(pipeline)\u{0}\(key)\u{0}\(value)".utf8)
+    var digest = [UInt8](repeating: 0, count: 32)
+    // mbed TLS's one-shot SHA-256 fails only on a hardware accelerator error, which this build does not use.
+    let status = airlock_sha256(input, input.count, &digest)
+    precondition(status == 0, "SHA-256 failed (mbed TLS error \(status))")
     return "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
   }
 
