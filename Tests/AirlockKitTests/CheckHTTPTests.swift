@@ -147,11 +147,12 @@ import Testing
   ///
   /// Every thread of the cooperative pool is held while the probe runs on a thread of its own, so the request's
   /// task can only start after the probe gave up and returned; then the threads are let go.
-  @Test func aProbeAbandonedBeforeItsRequestStartsReportsATimeoutAndNothingTrapsLater() async throws {
+  @Test(arguments: ["http", "https"])
+  func aProbeAbandonedBeforeItsRequestStartsReportsATimeoutAndNothingTrapsLater(scheme: String) async throws {
     let server = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
     defer { server.stop() }
     let check = HTTPCheck(
-      name: "health", url: server.urlString("/healthz"),
+      name: "health", url: "\(scheme)://127.0.0.1:\(server.port)/healthz",
       policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(1)))
     let executor = OwnThreadExecutor()
     defer { executor.stop() }
@@ -170,6 +171,23 @@ import Testing
     #expect(reason == "timeout")
     // Give the abandoned request's task its turn; before the fix it trapped here.
     try await Task.sleep(for: .milliseconds(300))
+  }
+}
+
+extension CheckHTTPDeadlineTests {
+  /// An endpoint that accepts the connection but never completes a TLS handshake (it speaks plain HTTP and waits
+  /// for a request line that never comes): the deadline ends the probe and cancels the transfer.
+  @Test func anHTTPSProbeWhoseHandshakeNeverEndsTimesOut() async throws {
+    let server = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "health", url: "https://127.0.0.1:\(server.port)/healthz",
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(500)))
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["timeout"])
   }
 }
 
