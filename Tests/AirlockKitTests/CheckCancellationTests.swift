@@ -156,4 +156,25 @@ final class StalledClock: AirlockClock {
     #expect(event.detail.contains("aborted by a signal after the switch"), "\(event.detail)")
     #expect(!outcome.progress.contains { $0.contains("watch round") }, "\(outcome.progress)")
   }
+
+  /// A cancelled HTTP probe lets go of its connection at once, not when its 60 s timeout would have passed.
+  @Test func aCancelledHTTPProbeClosesItsConnection() async throws {
+    let server = try TestHTTPServer { _ in .endless(chunk: "still going\n", pause: .milliseconds(20)) }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "version", url: server.urlString(), contains: "version {version}",
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(60)))
+    let probe = Task { await check.probe(host: "localhost", attempt: 1, in: .testing()) }
+    let connected = ContinuousClock.now + .seconds(30)
+    while server.requestCount == 0 && ContinuousClock.now < connected {
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    #expect(server.requestCount == 1)
+
+    probe.cancel()
+    let (outcome, _) = await probe.value
+
+    #expect(outcome == .failed)
+    #expect(try await CheckHTTPBodyLimitTests.transfersStopped(server))
+  }
 }

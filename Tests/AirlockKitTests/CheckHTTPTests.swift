@@ -274,7 +274,7 @@ final class OwnThreadExecutor: TaskExecutor {
   static let generous = ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(20))
 
   /// Waits (at most 30 s) until the server no longer sends any endless body: the probe's transfer has stopped.
-  func transfersStopped(_ server: TestHTTPServer) async throws -> Bool {
+  static func transfersStopped(_ server: TestHTTPServer) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(30)
     while server.endlessBodiesInFlight > 0 && ContinuousClock.now < deadline {
       try await Task.sleep(for: .milliseconds(20))
@@ -292,7 +292,7 @@ final class OwnThreadExecutor: TaskExecutor {
 
     #expect(result.verdict == .fail)
     #expect(result.reasons() == ["body lacks \"version 1.4.2\" in its first 1 MiB"])
-    #expect(try await transfersStopped(server))
+    #expect(try await Self.transfersStopped(server))
     #expect(server.bodyBytesSent <= HTTPCheck.bodyLimit + Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
   }
 
@@ -305,7 +305,7 @@ final class OwnThreadExecutor: TaskExecutor {
 
     #expect(result.verdict == .pass)
     #expect(result.reasons() == ["ok"])
-    #expect(try await transfersStopped(server))
+    #expect(try await Self.transfersStopped(server))
     #expect(server.bodyBytesSent <= HTTPCheck.bodyLimit + Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
   }
 
@@ -321,7 +321,7 @@ final class OwnThreadExecutor: TaskExecutor {
 
     #expect(passed.probes.first.map(\.reason) == "ok")
     #expect(failed.probes.first.map(\.reason) == "status 503")
-    #expect(try await transfersStopped(server))
+    #expect(try await Self.transfersStopped(server))
     #expect(server.bodyBytesSent <= Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
   }
 
@@ -337,7 +337,7 @@ final class OwnThreadExecutor: TaskExecutor {
 
     #expect(result.verdict == .fail)
     #expect(result.reasons() == ["timeout"])
-    #expect(try await transfersStopped(server))
+    #expect(try await Self.transfersStopped(server))
   }
 
   /// Where the string sits relative to the limit: wholly inside it is seen, crossing it or beyond it is not.

@@ -72,11 +72,13 @@ public struct HTTPCheck: ProbingCheck {
         hostHeader: target.port.map { "\(Self.bracketed(hostName)):\($0)" } ?? Self.bracketed(hostName),
         userAgent: Self.userAgent, expect: expect, needle: needle.map { Data($0.utf8) }, limit: Self.bodyLimit)
       let deadline = ContinuousClock.now + policy.timeout.duration
+      let abandoned = TCPConnector.Abandonment()
       // Name resolution cannot be interrupted, so the thread is abandoned if it outlives the deadline; every other
-      // wait of the exchange ends at the deadline by itself.
+      // wait of the exchange ends soon after the probe stopped waiting for it (deadline or cancellation).
       answer = await withDeadline(policy.timeout.duration) {
-        await onDedicatedThread(named: "airlock.http") { exchange.perform(until: deadline) }
+        await onDedicatedThread(named: "airlock.http") { exchange.perform(until: deadline, abandoned: abandoned) }
       }
+      abandoned.raise()
     } else {
       var request = URLRequest(url: target)
       request.httpMethod = "GET"

@@ -66,15 +66,15 @@ struct HTTPExchange: Sendable {
   /// The most a response head may take.
   static let headLimit = 64 * 1024
 
-  /// Runs the exchange; the answer, or why there is none.
-  func perform(until deadline: ContinuousClock.Instant) -> HTTPAnswer {
+  /// Runs the exchange; the answer, or why there is none. Once `abandoned` is raised, every wait ends soon.
+  func perform(until deadline: ContinuousClock.Instant, abandoned: TCPConnector.Abandonment) -> HTTPAnswer {
     let fd: Int32
-    switch TCPConnector.open(host: host, port: port, deadline: deadline) {
+    switch TCPConnector.open(host: host, port: port, deadline: deadline, abandoned: abandoned) {
     case .success(let descriptor): fd = descriptor
     case .failure(let failure): return .failure(.failed, failure.reason)
     }
     defer { close(fd) }
-    var connection = Connection(fd: fd, deadline: deadline)
+    var connection = Connection(fd: fd, deadline: deadline, abandoned: abandoned)
     let request =
       "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(userAgent)\r\nAccept: */*\r\n"
       + "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
@@ -137,12 +137,14 @@ struct HTTPExchange: Sendable {
   struct Connection {
     let fd: Int32
     let deadline: ContinuousClock.Instant
+    let abandoned: TCPConnector.Abandonment
     private var pending = Data()
     private var ended = false
 
-    init(fd: Int32, deadline: ContinuousClock.Instant) {
+    init(fd: Int32, deadline: ContinuousClock.Instant, abandoned: TCPConnector.Abandonment) {
       self.fd = fd
       self.deadline = deadline
+      self.abandoned = abandoned
     }
 
     typealias Failure = TCPConnector.Failure
@@ -152,7 +154,7 @@ struct HTTPExchange: Sendable {
       data.withUnsafeBytes { raw -> String? in
         var offset = 0
         while offset < raw.count {
-          switch TCPConnector.wait(for: fd, events: POLLOUT, until: deadline) {
+          switch TCPConnector.wait(for: fd, events: POLLOUT, until: deadline, abandoned: abandoned) {
           case .timedOut: return "timeout"
           case .failed(let code): return TCPConnector.describe(code)
           case .ready: break
@@ -175,7 +177,7 @@ struct HTTPExchange: Sendable {
       guard !ended else { return .success(false) }
       var buffer = [UInt8](repeating: 0, count: 64 * 1024)
       while true {
-        switch TCPConnector.wait(for: fd, events: POLLIN, until: deadline) {
+        switch TCPConnector.wait(for: fd, events: POLLIN, until: deadline, abandoned: abandoned) {
         case .timedOut: return .failure(Failure(reason: "timeout"))
         case .failed(let code): return .failure(Failure(reason: TCPConnector.describe(code)))
         case .ready: break

@@ -44,9 +44,10 @@ public struct TCPCheck: ProbingCheck {
     let timeout = policy.timeout.duration
     let deadline = ContinuousClock.now + timeout
     // getaddrinfo cannot be interrupted, so the thread is abandoned if resolution outlives the timeout.
+    let abandoned = TCPConnector.Abandonment()
     let result = await withDeadline(timeout) {
       await onDedicatedThread(named: "airlock.tcp") { () -> (Probe.Outcome, String) in
-        switch TCPConnector.open(host: targetHost, port: port, deadline: deadline) {
+        switch TCPConnector.open(host: targetHost, port: port, deadline: deadline, abandoned: abandoned) {
         case .success(let descriptor):
           close(descriptor)
           return (.ok, "ok")
@@ -55,6 +56,7 @@ public struct TCPCheck: ProbingCheck {
         }
       }
     }
+    abandoned.raise()
     return result ?? (.failed, "timeout")
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -16,9 +17,26 @@ enum TCPConnector {
     var reason: String
   }
 
-  /// Resolves `host` and tries each address until one connects or `deadline` passes; returns the connected,
-  /// non-blocking, close-on-exec descriptor, which the caller closes. Blocks the calling thread.
-  static func open(host: String, port: UInt16, deadline: ContinuousClock.Instant) -> Result<Int32, Failure> {
+  /// Raised when whoever waits for a blocking exchange stopped waiting (its deadline passed, or its task was
+  /// cancelled): every wait of the exchange then ends within `Self.stopLatency`, not at its deadline.
+  final class Abandonment: Sendable {
+    private let raised = Atomic(false)
+
+    init() {}
+
+    func raise() { raised.store(true, ordering: .relaxed) }
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+  }
+
+  /// How long a wait takes at most to notice that its exchange was abandoned.
+  static let stopLatency: Duration = .milliseconds(50)
+
+  /// Resolves `host` and tries each address until one connects or `deadline` passes (or the exchange is
+  /// abandoned); returns the connected, non-blocking, close-on-exec descriptor, which the caller closes. Blocks the
+  /// calling thread.
+  static func open(
+    host: String, port: UInt16, deadline: ContinuousClock.Instant, abandoned: Abandonment? = nil
+  ) -> Result<Int32, Failure> {
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     #if canImport(Glibc)
@@ -40,11 +58,11 @@ enum TCPConnector {
     var reasons: [String] = []
     var entry: UnsafeMutablePointer<addrinfo>? = first
     while let current = entry {
-      switch attempt(current.pointee, deadline: deadline) {
+      switch attempt(current.pointee, deadline: deadline, abandoned: abandoned) {
       case .success(let descriptor): return .success(descriptor)
       case .failure(let failure): reasons.append(failure.reason)
       }
-      if ContinuousClock.now >= deadline { break }
+      if ContinuousClock.now >= deadline || abandoned?.isRaised == true { break }
       entry = current.pointee.ai_next
     }
     // With several addresses, "refused" by one says more than "timeout" by another: something answered.
@@ -53,7 +71,9 @@ enum TCPConnector {
   }
 
   /// The descriptor of a connection to `address` opened before `deadline`, else why not.
-  private static func attempt(_ address: addrinfo, deadline: ContinuousClock.Instant) -> Result<Int32, Failure> {
+  private static func attempt(
+    _ address: addrinfo, deadline: ContinuousClock.Instant, abandoned: Abandonment?
+  ) -> Result<Int32, Failure> {
     #if canImport(Glibc)
       let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
     #else
@@ -64,7 +84,7 @@ enum TCPConnector {
     #if !canImport(Glibc)
       _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     #endif
-    if let reason = connect(fd, to: address, deadline: deadline) {
+    if let reason = connect(fd, to: address, deadline: deadline, abandoned: abandoned) {
       close(fd)
       return .failure(Failure(reason: reason))
     }
@@ -72,7 +92,9 @@ enum TCPConnector {
   }
 
   /// `nil` when `fd` connected to `address` before `deadline`, else why not.
-  private static func connect(_ fd: Int32, to address: addrinfo, deadline: ContinuousClock.Instant) -> String? {
+  private static func connect(
+    _ fd: Int32, to address: addrinfo, deadline: ContinuousClock.Instant, abandoned: Abandonment?
+  ) -> String? {
     #if canImport(Glibc)
       let started = Glibc.connect(fd, address.ai_addr, address.ai_addrlen)
     #else
@@ -81,7 +103,7 @@ enum TCPConnector {
     if started == 0 { return nil }
     guard errno == EINPROGRESS || errno == EINTR else { return describe(errno) }
     while true {
-      switch wait(for: fd, events: POLLOUT, until: deadline) {
+      switch wait(for: fd, events: POLLOUT, until: deadline, abandoned: abandoned) {
       case .timedOut: return "timeout"
       case .failed(let code): return describe(code)
       case .ready:
@@ -100,11 +122,15 @@ enum TCPConnector {
     case failed(Int32)
   }
 
-  /// Waits until `fd` is ready for `events` (or has an error or hang-up pending) or `deadline` passes.
-  static func wait(for fd: Int32, events: Int32, until deadline: ContinuousClock.Instant) -> Readiness {
+  /// Waits until `fd` is ready for `events` (or has an error or hang-up pending), `deadline` passes or the exchange
+  /// is abandoned (both `timedOut`).
+  static func wait(
+    for fd: Int32, events: Int32, until deadline: ContinuousClock.Instant, abandoned: Abandonment? = nil
+  ) -> Readiness {
     while true {
-      let remaining = deadline - ContinuousClock.now
-      guard remaining > .zero else { return .timedOut }
+      var remaining = deadline - ContinuousClock.now
+      guard remaining > .zero, abandoned?.isRaised != true else { return .timedOut }
+      if abandoned != nil { remaining = min(remaining, stopLatency) }
       let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
       var descriptor = pollfd(fd: fd, events: Int16(events), revents: 0)
       let ready = poll(&descriptor, 1, Int32(max(1, min(milliseconds, Int64(Int32.max)))))
