@@ -126,6 +126,19 @@ import Testing
     #expect(context.substitute("{host} {version} {release}", host: "::1") == "::1 1.4.2 abc123")
   }
 
+  /// An IPv6 literal is connected to without its brackets: nothing listens there, so the probe is refused (or finds
+  /// no IPv6 loopback), but the name is never looked up as `[::1]`.
+  @Test func connectsToAnIPv6LiteralHost() async throws {
+    let port = try TestHTTPServer.closedPort()
+    let check = HTTPCheck(name: "health", url: "http://{host}:\(port)/", policy: ProbePolicy(attempts: 1, pass: 1))
+
+    let result = await check.evaluate(in: .testing(hosts: ["::1"]))
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons().count == 1)
+    #expect(result.reasons().allSatisfy { !$0.hasPrefix("cannot resolve") }, "\(result.reasons())")
+  }
+
   @Test func probesEveryHost() async throws {
     let server = try TestHTTPServer(responses: [.init(status: 200)])
     defer { server.stop() }

@@ -63,12 +63,16 @@ public struct HTTPCheck: ProbingCheck {
     guard scheme == "http" || scheme == "https" else { return (.error, "unsupported scheme: \(scheme)") }
     guard let hostName = target.host, !hostName.isEmpty else { return (.error, "invalid URL: \(address)") }
 
+    guard let port = UInt16(exactly: target.port ?? (scheme == "http" ? 80 : 443)), port > 0 else {
+      return (.error, "invalid URL: \(address)")
+    }
+
     let needle = contains.map { context.substitute($0, host: host) }.flatMap { $0.isEmpty ? nil : $0 }
     let answer: HTTPAnswer?
     if scheme == "http" {
       let exchange = HTTPExchange(
-        host: hostName.hasPrefix("[") ? String(hostName.dropFirst().dropLast()) : hostName,
-        port: UInt16(exactly: target.port ?? 80) ?? 80, target: Self.requestTarget(target),
+        host: hostName.hasPrefix("[") ? String(hostName.dropFirst().dropLast()) : hostName, port: port,
+        target: Self.requestTarget(target),
         hostHeader: target.port.map { "\(Self.bracketed(hostName)):\($0)" } ?? Self.bracketed(hostName),
         userAgent: Self.userAgent, expect: expect, needle: needle.map { Data($0.utf8) }, limit: Self.bodyLimit)
       let deadline = ContinuousClock.now + policy.timeout.duration
@@ -108,6 +112,7 @@ public struct HTTPCheck: ProbingCheck {
     }
   }
 
+  /// The `User-Agent` every probe sends.
   static var userAgent: String { "airlock/\(AirlockVersion.string)" }
 
   /// `[ADDR]` for an IPv6 literal, the host itself otherwise.
