@@ -133,4 +133,56 @@ import Testing
     #expect(box.current(environment) != before)
     #expect(try await box.git("fsck", "--strict").code == 0)
   }
+
+  /// Item 9: a signal while a verify check waits out a long quorum interval ends the run at once, every time: exit
+  /// 143, the `aborted` event recorded, the lease given back. Ten runs, since the failure was intermittent.
+  @Test func aSignalDuringALongCheckIntervalAbortsEveryTime() async throws {
+    let box = try Sandbox()
+    let check = box.root.appendingPathComponent("bin/flaky-check").path
+    let armed = box.root.appendingPathComponent("armed").path
+    let marker = box.root.appendingPathComponent("in-probe").path
+    try box.write(
+      """
+      #!/bin/sh
+      [ -f "\(armed)" ] || exit 0
+      echo $$ > "\(marker).tmp" && mv "\(marker).tmp" "\(marker)"
+      exit 1
+      """, to: "bin/flaky-check", executable: true)
+    try box.pipeline(
+      stagingVerify: "[flaky]",
+      extraChecks: """
+          flaky:
+            command: [\(check)]
+            attempts: 2
+            pass: 1
+            interval: 30s
+            timeout: 5s
+        """)
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    try box.write("", to: "armed")
+
+    for round in 1...10 {
+      try? FileManager.default.removeItem(atPath: marker)
+      let version = "1.1.\(round)"
+      let run = try box.start(["deploy", "staging", "--artifact", try box.artifact(version), "--version", version])
+      let group = try await box.waitFor("in-probe").flatMap {
+        Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+      }
+      let probe = try #require(group, "round \(round): the check never ran")
+      // Once the failed probe is gone, the run waits out the 30 s interval before its second attempt.
+      let gone = ContinuousClock.now + .seconds(30)
+      while !Sandbox.livingProcesses(inGroup: probe).isEmpty && ContinuousClock.now < gone {
+        try await Task.sleep(for: .milliseconds(10))
+      }
+      kill(run.pid, SIGTERM)
+      let result = try await run.run.value
+
+      #expect(result.signal == nil && result.code == 143, "round \(round): \(result.output)")
+      #expect(try await box.messages("web/staging", count: 1) == ["deploy web \(version) → staging: aborted"])
+      #expect(try await box.git("for-each-ref", "refs/airlock/leases").stdout.isEmpty)
+    }
+    let event = try await box.git("show", "web/staging:release.json").stdout
+    #expect(event.contains("aborted by a signal after the switch"), "\(event)")
+  }
 }

@@ -126,6 +126,19 @@ import Testing
     #expect(context.substitute("{host} {version} {release}", host: "::1") == "::1 1.4.2 abc123")
   }
 
+  /// An IPv6 literal is connected to without its brackets: nothing listens there, so the probe is refused (or finds
+  /// no IPv6 loopback), but the name is never looked up as `[::1]`.
+  @Test func connectsToAnIPv6LiteralHost() async throws {
+    let port = try TestHTTPServer.closedPort()
+    let check = HTTPCheck(name: "health", url: "http://{host}:\(port)/", policy: ProbePolicy(attempts: 1, pass: 1))
+
+    let result = await check.evaluate(in: .testing(hosts: ["::1"]))
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons().count == 1)
+    #expect(result.reasons().allSatisfy { !$0.hasPrefix("cannot resolve") }, "\(result.reasons())")
+  }
+
   @Test func probesEveryHost() async throws {
     let server = try TestHTTPServer(responses: [.init(status: 200)])
     defer { server.stop() }
@@ -147,11 +160,12 @@ import Testing
   ///
   /// Every thread of the cooperative pool is held while the probe runs on a thread of its own, so the request's
   /// task can only start after the probe gave up and returned; then the threads are let go.
-  @Test func aProbeAbandonedBeforeItsRequestStartsReportsATimeoutAndNothingTrapsLater() async throws {
+  @Test(arguments: ["http", "https"])
+  func aProbeAbandonedBeforeItsRequestStartsReportsATimeoutAndNothingTrapsLater(scheme: String) async throws {
     let server = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
     defer { server.stop() }
     let check = HTTPCheck(
-      name: "health", url: server.urlString("/healthz"),
+      name: "health", url: "\(scheme)://127.0.0.1:\(server.port)/healthz",
       policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(1)))
     let executor = OwnThreadExecutor()
     defer { executor.stop() }
@@ -170,6 +184,23 @@ import Testing
     #expect(reason == "timeout")
     // Give the abandoned request's task its turn; before the fix it trapped here.
     try await Task.sleep(for: .milliseconds(300))
+  }
+}
+
+extension CheckHTTPDeadlineTests {
+  /// An endpoint that accepts the connection but never completes a TLS handshake (it speaks plain HTTP and waits
+  /// for a request line that never comes): the deadline ends the probe and cancels the transfer.
+  @Test func anHTTPSProbeWhoseHandshakeNeverEndsTimesOut() async throws {
+    let server = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "health", url: "https://127.0.0.1:\(server.port)/healthz",
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(500)))
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["timeout"])
   }
 }
 
@@ -243,5 +274,116 @@ final class OwnThreadExecutor: TaskExecutor {
       }
       if jobs.withLock({ $0.stopped && $0.queue.isEmpty }) { return }
     }
+  }
+}
+
+/// Item 6: a probe is bounded by its timeout in wall time, body included, and reads at most `HTTPCheck.bodyLimit`
+/// bytes of a body, however long the endpoint goes on sending.
+@Suite struct CheckHTTPBodyLimitTests {
+  /// What the kernel's socket buffers on both ends of a loopback connection may hold beyond what the probe read.
+  static let socketBuffers = 32 << 20
+
+  /// A probe's deadline long enough that only the body limit can end a fast endless body first.
+  static let generous = ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(20))
+
+  /// Waits (at most 30 s) until the server no longer sends any endless body: the probe's transfer has stopped.
+  static func transfersStopped(_ server: TestHTTPServer) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while server.endlessBodiesInFlight > 0 && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    return server.endlessBodiesInFlight == 0
+  }
+
+  @Test func anEndlessBodyWithoutTheStringStopsAtTheLimit() async throws {
+    let server = try TestHTTPServer { _ in .endless(chunk: String(repeating: "x", count: 64 * 1024)) }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "version", url: server.urlString(), contains: "version {version}", policy: Self.generous)
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["body lacks \"version 1.4.2\" in its first 1 MiB"])
+    #expect(try await Self.transfersStopped(server))
+    #expect(server.bodyBytesSent <= HTTPCheck.bodyLimit + Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
+  }
+
+  @Test func anEndlessBodyPassesAsSoonAsTheStringArrives() async throws {
+    let server = try TestHTTPServer { _ in .endless(chunk: "{\"version\": \"1.4.2\"}\n") }
+    defer { server.stop() }
+    let check = HTTPCheck(name: "version", url: server.urlString(), contains: "\"1.4.2\"", policy: Self.generous)
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .pass)
+    #expect(result.reasons() == ["ok"])
+    #expect(try await Self.transfersStopped(server))
+    #expect(server.bodyBytesSent <= HTTPCheck.bodyLimit + Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
+  }
+
+  @Test func withoutContainsTheStatusDecidesAndTheBodyIsNotRead() async throws {
+    let server = try TestHTTPServer { request in
+      .endless(status: request.number == 1 ? 200 : 503, chunk: String(repeating: "x", count: 64 * 1024))
+    }
+    defer { server.stop() }
+    let check = HTTPCheck(name: "health", url: server.urlString(), policy: Self.generous)
+
+    let passed = await check.evaluate(host: "localhost", in: .testing())
+    let failed = await check.evaluate(host: "localhost", in: .testing())
+
+    #expect(passed.probes.first.map(\.reason) == "ok")
+    #expect(failed.probes.first.map(\.reason) == "status 503")
+    #expect(try await Self.transfersStopped(server))
+    #expect(server.bodyBytesSent <= Self.socketBuffers, "\(server.bodyBytesSent) bytes sent")
+  }
+
+  /// A slow endless body never reaches the limit: the deadline ends the probe, and the transfer with it.
+  @Test func aSlowEndlessBodyEndsAtTheDeadline() async throws {
+    let server = try TestHTTPServer { _ in .endless(chunk: "still going\n", pause: .milliseconds(20)) }
+    defer { server.stop() }
+    let check = HTTPCheck(
+      name: "version", url: server.urlString(), contains: "version {version}",
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .milliseconds(500)))
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.verdict == .fail)
+    #expect(result.reasons() == ["timeout"])
+    #expect(try await Self.transfersStopped(server))
+  }
+
+  /// Where the string sits relative to the limit: wholly inside it is seen, crossing it or beyond it is not.
+  @Test(arguments: [
+    (HTTPCheck.bodyLimit - 6, "ok"), (HTTPCheck.bodyLimit - 3, "body lacks \"needle\" in its first 1 MiB"),
+    (HTTPCheck.bodyLimit, "body lacks \"needle\" in its first 1 MiB"), (100_003, "ok"),
+  ])
+  func containsSeesTheFirstMebibyteOnly(offset: Int, reason: String) async throws {
+    let body = Data(repeating: UInt8(ascii: "x"), count: offset) + Data("needle".utf8) + Data(count: 10)
+    let server = try TestHTTPServer(responses: [.init(status: 200, data: body)])
+    defer { server.stop() }
+    let check = HTTPCheck(name: "needle", url: server.urlString(), contains: "needle", policy: Self.generous)
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.reasons() == [reason])
+  }
+}
+
+extension CheckHTTPBodyLimitTests {
+  /// A chunked body is decoded before the search, so a string split across chunks is found and the chunk sizes
+  /// never match.
+  @Test(arguments: [("needle", "ok"), ("5\r\nne", "body lacks \"5\r\nne\"")])
+  func searchesAChunkedBodyAsDecoded(needle: String, reason: String) async throws {
+    let chunked = "4\r\nxxne\r\n5\r\nedle \r\n3\r\nend\r\n0\r\n\r\n"
+    let server = try TestHTTPServer(responses: [
+      .init(status: 200, body: chunked, headers: ["Transfer-Encoding": "chunked"])
+    ])
+    defer { server.stop() }
+    let check = HTTPCheck(name: "needle", url: server.urlString(), contains: needle, policy: Self.generous)
+
+    let result = await check.evaluate(in: .testing())
+
+    #expect(result.reasons() == [reason])
   }
 }

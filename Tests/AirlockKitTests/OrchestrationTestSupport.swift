@@ -34,14 +34,15 @@ final class OrchestrationProject {
     try folder.write("pipelines/web.yml", text)
   }
 
-  /// An orchestrator over the project as it is now (the pipeline is reloaded every time, as the CLI does).
-  func orchestrator(force: Bool = false) throws -> Orchestrator {
+  /// An orchestrator over the project as it is now (the pipeline is reloaded every time, as the CLI does), on
+  /// `clock` when given instead of the project's manual clock.
+  func orchestrator(force: Bool = false, clock: (any AirlockClock)? = nil) throws -> Orchestrator {
     let workspace = try Workspace.open(Workspace.Request(directory: root))
     _ = try workspace.requirePipeline()
     let ledger = try #require(try workspace.openLedger(create: true))
     let progress = self.progress
     let options = OperationOptions(
-      actor: Self.actor, clock: clock, environment: environment,
+      actor: Self.actor, clock: clock ?? self.clock, environment: environment,
       progress: { line in progress.withLock { $0.append(line) } }, force: force)
     return workspace.orchestrator(ledger: ledger, options: options)
   }

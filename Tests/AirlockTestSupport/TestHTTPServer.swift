@@ -12,8 +12,9 @@ import Synchronization
 ///
 /// Plain POSIX sockets on background threads (one per connection, so a delayed response does not hold up the
 /// others); one request per connection, answered with `Connection: close`. The handler decides every response, so a
-/// test can script a sequence (503, then 200s), a body carrying a version, a redirect or a slow answer. `stop()`
-/// interrupts pending delays, waits for every thread and closes every socket; it also runs on deinit.
+/// test can script a sequence (503, then 200s), a body carrying a version, a redirect, a slow answer or a body that
+/// never ends. `stop()` interrupts pending delays and endless bodies, waits for every thread and closes every
+/// socket; it also runs on deinit.
 ///
 /// ```swift
 /// let server = try TestHTTPServer { request in
@@ -47,6 +48,9 @@ public final class TestHTTPServer: Sendable {
     public var body: Data
     /// How long to wait before answering; `stop()` cuts it short (the connection then closes unanswered).
     public var delay: Duration
+    /// When set, `body` is sent again and again, this long apart, until the client goes away or the server stops;
+    /// the response then has no `Content-Length` (its body would end when the connection closes).
+    public var repeatEvery: Duration?
 
     /// A response with a UTF-8 text body.
     public init(status: Int = 200, body: String = "", headers: [String: String] = [:], delay: Duration = .zero) {
@@ -59,6 +63,13 @@ public final class TestHTTPServer: Sendable {
       self.body = data
       self.headers = headers
       self.delay = delay
+    }
+
+    /// A response whose body never ends: `chunk`, then `chunk` again every `pause`, for as long as the client reads.
+    public static func endless(status: Int = 200, chunk: String, pause: Duration = .zero) -> Response {
+      var response = Response(status: status, body: chunk)
+      response.repeatEvery = pause
+      return response
     }
 
     /// A redirect to `location`.
@@ -81,6 +92,8 @@ public final class TestHTTPServer: Sendable {
     var requests: [Request] = []
     var received = 0
     var stopped = false
+    var bodyBytesSent = 0
+    var endlessBodies = 0
   }
 
   /// Starts a server whose responses come from `handler`, called on a background thread once per request.
@@ -134,6 +147,17 @@ public final class TestHTTPServer: Sendable {
   /// Every request received so far, in order.
   public var requests: [Request] {
     state.withLock { $0.requests }
+  }
+
+  /// How many body bytes the server has handed to the kernel so far, over every connection: how much a client of
+  /// an endless body made it send (the kernel's socket buffers hold a few MiB of it beyond what the client read).
+  public var bodyBytesSent: Int {
+    state.withLock { $0.bodyBytesSent }
+  }
+
+  /// How many endless bodies are being sent now: one stops when its client closes the connection.
+  public var endlessBodiesInFlight: Int {
+    state.withLock { $0.endlessBodies }
   }
 
   /// Stops accepting, interrupts pending delays, and waits until every server thread has finished. Idempotent.
@@ -219,12 +243,26 @@ public final class TestHTTPServer: Sendable {
     if response.delay > .zero && waitForStop(upTo: response.delay) { return }
     var head = "HTTP/1.1 \(response.status) \(Self.reasonPhrase(response.status))\r\n"
     var headers = response.headers
-    headers["Content-Length"] = String(response.body.count)
+    if response.repeatEvery == nil { headers["Content-Length"] = String(response.body.count) }
     headers["Connection"] = "close"
     if headers["Content-Type"] == nil { headers["Content-Type"] = "text/plain; charset=utf-8" }
     for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
     head += "\r\n"
-    sendAll(connection, Data(head.utf8) + response.body)
+    guard let pause = response.repeatEvery else {
+      if sendAll(connection, Data(head.utf8) + response.body) { count(response.body.count) }
+      return
+    }
+    guard sendAll(connection, Data(head.utf8)) else { return }
+    state.withLock { $0.endlessBodies += 1 }
+    defer { state.withLock { $0.endlessBodies -= 1 } }
+    while sendAll(connection, response.body) {
+      count(response.body.count)
+      if pause > .zero && waitForStop(upTo: pause) { return }
+    }
+  }
+
+  private func count(_ bytes: Int) {
+    state.withLock { $0.bodyBytesSent += bytes }
   }
 
   /// Reads one request: the head up to the blank line, then `Content-Length` bytes of body. `nil` when the client
@@ -286,19 +324,31 @@ public final class TestHTTPServer: Sendable {
     }
   }
 
-  private func sendAll(_ connection: Int32, _ data: Data) {
+  /// Sends all of `data`; false when the client went away (or stopped reading for ten seconds) or the server is
+  /// stopping. Waits for room in the socket rather than blocking in `send`, so `stop()` is never held up.
+  @discardableResult
+  private func sendAll(_ connection: Int32, _ data: Data) -> Bool {
     data.withUnsafeBytes { raw in
       var offset = 0
       while offset < raw.count {
+        var fds = [
+          pollfd(fd: connection, events: Int16(POLLOUT), revents: 0),
+          pollfd(fd: stopReader, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, 2, 10_000)
+        if ready < 0 && errno == EINTR { continue }
+        guard ready > 0, fds[1].revents == 0, fds[0].revents & Int16(POLLOUT) != 0 else { return false }
         #if canImport(Glibc)
-          let sent = send(connection, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+          let sent = send(
+            connection, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         #else
-          let sent = send(connection, raw.baseAddress! + offset, raw.count - offset, 0)
+          let sent = send(connection, raw.baseAddress! + offset, raw.count - offset, MSG_DONTWAIT)
         #endif
-        if sent < 0 && errno == EINTR { continue }
-        guard sent > 0 else { return }
+        if sent < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) { continue }
+        guard sent > 0 else { return false }
         offset += sent
       }
+      return true
     }
   }
 

@@ -258,7 +258,8 @@ extension ProbingCheck {
   /// Probes one host until the retry quorum reaches a verdict, sleeping `policy.interval` on the context's clock
   /// between probes (not after the last).
   ///
-  /// Cancellation stops probing; a host without a verdict then counts as `inconclusive`.
+  /// Cancellation stops probing at once, in an interval or in a probe (which is abandoned); a host without a
+  /// verdict then counts as `inconclusive`.
   public func evaluate(host: String, in context: CheckContext) async -> HostResult {
     let quorum = Quorum(policy)
     let limit = policy.timeout.duration + ProbingCheckBackstop.slack
@@ -266,7 +267,7 @@ extension ProbingCheck {
     var outcomes: [Probe.Outcome] = []
     for attempt in 1...quorum.attempts {
       if attempt > 1 {
-        do { try await context.clock.sleep(for: policy.interval.duration) } catch { break }
+        do { try await context.clock.pause(for: policy.interval.duration) } catch { break }
       }
       if Task.isCancelled { break }
       let startedAt = context.clock.now()

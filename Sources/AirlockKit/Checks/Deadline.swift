@@ -10,13 +10,25 @@ import Synchronization
 func withDeadline<T: Sendable>(
   _ limit: Duration, _ operation: @escaping @Sendable () async -> T
 ) async -> T? {
+  await abandoning(after: limit, operation)
+}
+
+/// Runs `operation` and returns its value, or `nil` as soon as the caller is cancelled, without waiting for an
+/// operation that ignores cancellation (it is cancelled and abandoned).
+func untilCancelled<T: Sendable>(_ operation: @escaping @Sendable () async -> T) async -> T? {
+  await abandoning(after: nil, operation)
+}
+
+private func abandoning<T: Sendable>(
+  after limit: Duration?, _ operation: @escaping @Sendable () async -> T
+) async -> T? {
   let race = DeadlineRace<T>()
   return await withTaskCancellationHandler {
     await withCheckedContinuation { continuation in
       race.begin(continuation)
       let work = Task { race.finish(await operation()) }
       race.track(work)
-      DeadlineTimer.shared.schedule(after: limit) { race.finish(nil) }
+      if let limit { DeadlineTimer.shared.schedule(after: limit) { race.finish(nil) } }
     }
   } onCancel: {
     race.finish(nil)

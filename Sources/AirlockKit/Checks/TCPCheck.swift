@@ -44,9 +44,19 @@ public struct TCPCheck: ProbingCheck {
     let timeout = policy.timeout.duration
     let deadline = ContinuousClock.now + timeout
     // getaddrinfo cannot be interrupted, so the thread is abandoned if resolution outlives the timeout.
+    let abandoned = TCPConnector.Abandonment()
     let result = await withDeadline(timeout) {
-      await onDedicatedThread(named: "airlock.tcp") { Self.connect(host: targetHost, port: port, deadline: deadline) }
+      await onDedicatedThread(named: "airlock.tcp") { () -> (Probe.Outcome, String) in
+        switch TCPConnector.open(host: targetHost, port: port, deadline: deadline, abandoned: abandoned) {
+        case .success(let descriptor):
+          close(descriptor)
+          return (.ok, "ok")
+        case .failure(let failure):
+          return (.failed, failure.reason)
+        }
+      }
     }
+    abandoned.raise()
     return result ?? (.failed, "timeout")
   }
 
@@ -70,86 +80,5 @@ public struct TCPCheck: ProbingCheck {
       let port = UInt16(portText), port > 0
     else { return nil }
     return (String(host), port)
-  }
-
-  /// Resolves `host` and tries each address until one connects or `deadline` passes. Blocks the calling thread.
-  private static func connect(
-    host: String, port: UInt16, deadline: ContinuousClock.Instant
-  ) -> (Probe.Outcome, String) {
-    var hints = addrinfo()
-    hints.ai_family = AF_UNSPEC
-    #if canImport(Glibc)
-      hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    #else
-      hints.ai_socktype = SOCK_STREAM
-    #endif
-    hints.ai_flags = AI_NUMERICSERV
-    var list: UnsafeMutablePointer<addrinfo>?
-    let status = getaddrinfo(host, String(port), &hints, &list)
-    guard status == 0, let first = list else {
-      if status == EAI_NONAME || status == EAI_AGAIN || status == EAI_FAIL {
-        return (.failed, "cannot resolve \(host)")
-      }
-      return (.failed, "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-    }
-    defer { freeaddrinfo(list) }
-
-    var reasons: [String] = []
-    var entry: UnsafeMutablePointer<addrinfo>? = first
-    while let current = entry {
-      guard let reason = attempt(current.pointee, deadline: deadline) else { return (.ok, "ok") }
-      reasons.append(reason)
-      if ContinuousClock.now >= deadline { break }
-      entry = current.pointee.ai_next
-    }
-    // With several addresses, "refused" by one says more than "timeout" by another: something answered.
-    if reasons.contains("refused") { return (.failed, "refused") }
-    return (.failed, reasons.last ?? "timeout")
-  }
-
-  /// `nil` when a connection to `address` opened before `deadline`, else why not.
-  private static func attempt(_ address: addrinfo, deadline: ContinuousClock.Instant) -> String? {
-    #if canImport(Glibc)
-      let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-    #else
-      let type = SOCK_STREAM
-    #endif
-    let fd = socket(address.ai_family, type, address.ai_protocol)
-    guard fd >= 0 else { return describe(errno) }
-    defer { close(fd) }
-    #if !canImport(Glibc)
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    #endif
-    #if canImport(Glibc)
-      let started = Glibc.connect(fd, address.ai_addr, address.ai_addrlen)
-    #else
-      let started = Darwin.connect(fd, address.ai_addr, address.ai_addrlen)
-    #endif
-    if started == 0 { return nil }
-    guard errno == EINPROGRESS || errno == EINTR else { return describe(errno) }
-    while true {
-      let remaining = deadline - ContinuousClock.now
-      guard remaining > .zero else { return "timeout" }
-      let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
-      var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-      let ready = poll(&descriptor, 1, Int32(max(1, min(milliseconds, Int64(Int32.max)))))
-      if ready < 0 && errno == EINTR { continue }
-      if ready < 0 { return describe(errno) }
-      if ready == 0 { continue }
-      var failure: Int32 = 0
-      var length = socklen_t(MemoryLayout<Int32>.size)
-      guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 else { return describe(errno) }
-      return failure == 0 ? nil : describe(failure)
-    }
-  }
-
-  private static func describe(_ code: Int32) -> String {
-    switch code {
-    case ECONNREFUSED: return "refused"
-    case ETIMEDOUT: return "timeout"
-    case EHOSTUNREACH: return "host unreachable"
-    case ENETUNREACH: return "network unreachable"
-    default: return String(cString: strerror(code))
-    }
   }
 }

@@ -119,6 +119,9 @@ struct Stage {
   }
 
   /// Runs `names` against `release` as it runs on the target, reporting each result as it arrives.
+  ///
+  /// Once the task is cancelled, probing checks stop at once and report `inconclusive` (never `pass`); the
+  /// caller's next checkpoint records the abort.
   func runChecks(
     _ names: [String], release: Release, config: [String: String], secrets: SecretSet
   ) async throws -> [CheckResult] {
@@ -141,7 +144,8 @@ struct Stage {
   }
 
   /// Keeps verifying for the `watch` window after a passing verify, one round per check interval; returns the
-  /// first failing round's results, or `nil` when every round passed.
+  /// first failing round's results, or `nil` when every round passed. Cancellation ends it at once, in a pause or a
+  /// round, with `CancellationError`.
   func watch(
     _ release: Release, config: [String: String], secrets: SecretSet, window: TimeSpan
   ) async throws -> [CheckResult]? {
@@ -152,10 +156,12 @@ struct Stage {
     var rounds = 0
     options.progress("→ watching \(name) for \(window) (a round every \(interval))")
     while true {
-      try await clock.sleep(for: interval.duration)
+      try await clock.pause(for: interval.duration)
       guard clock.now() < deadline else { break }
       rounds += 1
       let results = try await runChecks(spec.verify, release: release, config: config, secrets: secrets)
+      // A round cut short by a signal is no evidence either way.
+      try Task.checkCancellation()
       let remaining = Int(deadline.timeIntervalSince(clock.now()).rounded())
       if Judgement(results: results, startFailure: nil).isReleaseFailure {
         options.progress("✗ watch round \(rounds): \(name) degraded with \(remaining)s of the window left")

@@ -20,3 +20,22 @@ public struct SystemClock: AirlockClock {
     try await Task.sleep(for: duration)
   }
 }
+
+extension AirlockClock {
+  /// Sleeps `duration` on this clock, but throws `CancellationError` as soon as the calling task is cancelled, even
+  /// when this clock's `sleep` does not notice cancellation: a signal must never wait out a quorum interval or a
+  /// watch round. Every pause of the check and watch paths goes through here.
+  func pause(for duration: Duration) async throws {
+    try Task.checkCancellation()
+    let slept = await untilCancelled { () -> Bool in
+      do {
+        try await self.sleep(for: duration)
+        return true
+      } catch {
+        return false
+      }
+    }
+    guard slept == true else { throw CancellationError() }
+    try Task.checkCancellation()
+  }
+}
