@@ -20,7 +20,7 @@ struct Airlock: AsyncParsableCommand {
     ]
   )
 
-  /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as DESIGN.md documents.
+  /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as docs/cli.md documents.
   static func main() async {
     // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise.
     do {

@@ -8,7 +8,7 @@ import Testing
   import Darwin
 #endif
 
-/// The five outages of DESIGN.md, replayed end to end: the built binary, real local targets, real processes, a real
+/// The five outages of docs/invariants.md, replayed end to end: the built binary, real local targets, real processes, a real
 /// HTTP server in this process, and the ledger read back with stock git.
 @Suite struct IncidentTests {
   /// In/out board, 2023: a health check reported healthy servers as broken, operators chased ghosts and rollbacks

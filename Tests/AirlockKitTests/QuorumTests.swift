@@ -186,7 +186,7 @@ struct QuorumCase: Sendable, CustomTestStringConvertible {
   }
 
   @Test func defaultPolicyRarelyFailsAFlakyButHealthyRelease() {
-    // DESIGN.md: probes failing 20% of the time at random are judged failed less than 1% of the time.
+    // docs/pipeline.md, Retry quorum: probes failing 20% of the time at random are judged failed less than 1% of the time.
     var generator = SplitMix64(seed: 42)
     let quorum = Quorum(ProbePolicy())
     var failures = 0

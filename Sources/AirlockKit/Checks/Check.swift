@@ -201,7 +201,7 @@ public protocol Check: Sendable {
 
 /// A check made of repeated probes, judged by the retry quorum on each host and by the host share across hosts.
 ///
-/// A conforming type only implements `probe`; `evaluate` comes from the extension. See "Retry quorum" in DESIGN.md.
+/// A conforming type only implements `probe`; `evaluate` comes from the extension. See docs/pipeline.md, Retry quorum.
 public protocol ProbingCheck: Check {
   /// The kind recorded in results (`http`, `tcp`, …).
   var kind: String { get }

@@ -26,7 +26,7 @@ public struct HookRun: Sendable, Codable, Hashable {
 
 /// Finds and runs the executables in a pipeline's hooks folder.
 ///
-/// Hooks get the `AIRLOCK_*` variables of DESIGN.md and a minimal `PATH`/`HOME`/`LANG`, never config or secrets.
+/// Hooks get the `AIRLOCK_*` variables of docs/hooks.md and a minimal `PATH`/`HOME`/`LANG`, never config or secrets.
 public struct Hooks: Sendable {
   /// The hooks folder; hooks that are absent are skipped.
   public let directory: URL

@@ -1,6 +1,6 @@
 /// What stock `git fsck --strict` (git 2.39) flags in a tree entry, decided before the tree is written.
 ///
-/// The ledger must stay fsck-clean (DESIGN.md invariant 3), so an artifact entry fsck would flag is refused up
+/// The ledger must stay fsck-clean (invariant 3, docs/invariants.md), so an artifact entry fsck would flag is refused up
 /// front. The name rules port git's `is_hfs_dot*` and `is_ntfs_dot*` (`.git`, `.gitmodules`, `.gitattributes`,
 /// `.gitignore` and `.mailmap` as macOS or Windows would read the name: any case, ignorable Unicode, trailing dots
 /// and spaces, `::$DATA` streams, 8.3 short names, backslash-separated parts); the `.gitmodules` rules port git's

@@ -32,7 +32,7 @@ public struct OperationOptions: Sendable {
     self.force = force
   }
 
-  /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (DESIGN.md, Ledger layout).
+  /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (docs/ledger.md).
   public static func actor(from environment: [String: String], gitIdentity: Signature?) -> Signature {
     let host = HostName.current
     if let name = environment["AIRLOCK_ACTOR"], !name.isEmpty {

@@ -73,7 +73,7 @@ struct Stage {
         return DriftCheck(
           name: name, subject: resolvedConfig(secrets), reference: try resolvedConfig(of: environment), allow: allow)
       case .heartbeat(let path, let maxAge) where !path.hasPrefix("/") && !path.hasPrefix("{"):
-        // Relative paths in a pipeline resolve against the project root (DESIGN.md), like every other path.
+        // Relative paths in a pipeline resolve against the project root (docs/pipeline.md), like every other path.
         return HeartbeatCheck(
           name: name, path: snapshot.resolve(path).path, maxAge: maxAge, policy: spec.policy,
           isDependency: spec.dependency)

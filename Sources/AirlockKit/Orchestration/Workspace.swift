@@ -1,6 +1,6 @@
 import Foundation
 
-/// The project, pipeline and ledger one command works on, found the way DESIGN.md describes.
+/// The project, pipeline and ledger one command works on, found the way docs/cli.md describes.
 ///
 /// A pipeline that fails to load is kept as `pipelineError` rather than thrown, so rollback and the read-only
 /// queries can still work from the ledger; commands that need the pipeline call `requirePipeline()`.

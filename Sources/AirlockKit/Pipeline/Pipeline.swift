@@ -243,7 +243,7 @@ public struct ConfigRule: Sendable, Codable, Hashable {
   }
 }
 
-/// The retry quorum of a probing check: see "Retry quorum" in DESIGN.md.
+/// The retry quorum of a probing check: see docs/pipeline.md, Retry quorum.
 public struct ProbePolicy: Sendable, Codable, Hashable {
   /// Probes made at most per host.
   public var attempts: Int

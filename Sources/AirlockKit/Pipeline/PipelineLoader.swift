@@ -5,7 +5,7 @@ import Foundation
 /// Paths stay as written (relative to `Pipeline.root`); the file system is only read to resolve the symlinks of
 /// existing folders when `local` targets and the ledger are compared, so that overlapping ones are refused.
 ///
-/// Rules where DESIGN.md is silent, chosen to catch slips early:
+/// Rules beyond the pipeline format itself (docs/choices.md, Pipeline files), chosen to catch slips early:
 /// - `requires` must name an environment listed *earlier*: the list is the promotion order. A cycle is reported
 ///   once, as a path (`requires cycle: a → b → a`).
 /// - Text fields refuse numbers and booleans (`name: yes`, `start: 42`); the message says to quote them. Config
