@@ -41,6 +41,24 @@ import Testing
     #expect(missing.isEmpty, "docs/cli.md does not document: \(missing.joined(separator: ", "))")
   }
 
+  @Test func relativeLinksOfTheReferenceLeadToFilesThatExist() throws {
+    let pages =
+      ["README.md"]
+      + ["README", "pipeline", "cli", "json", "ledger", "hooks", "invariants", "choices"].map {
+        "docs/\($0).md"
+      }
+    var broken: [String] = []
+    for page in pages {
+      let text = try String(contentsOf: Self.packageRoot.appendingPathComponent(page), encoding: .utf8)
+      let folder = Self.packageRoot.appendingPathComponent(page).deletingLastPathComponent()
+      for match in text.matches(of: /\]\(([^)#]+)(#[^)]*)?\)/) where !match.output.1.contains("://") {
+        let target = folder.appendingPathComponent(String(match.output.1)).path
+        if !FileManager.default.fileExists(atPath: target) { broken.append("\(page) → \(match.output.1)") }
+      }
+    }
+    #expect(broken.isEmpty, "links to files that do not exist: \(broken.joined(separator: "; "))")
+  }
+
   /// Every leaf command under `path`, as listed in the SUBCOMMANDS section of `airlock PATH --help`.
   static func subcommands(of path: [String], in box: Sandbox) async throws -> [[String]] {
     let help = try await box.airlock(path + ["--help"])
