@@ -123,7 +123,8 @@ public struct Orchestrator {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
         if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
           return OperationReport(
-            command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
+            command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: Lifecycle.unchanged.outcome,
+            exitCode: Lifecycle.unchanged.exit.rawValue,
             release: release, previous: current, current: current,
             summary: "\(name) already runs \(release.version), verified; nothing to do", checks: [], hooks: [],
             commits: [], warnings: [])
@@ -182,23 +183,11 @@ public struct Orchestrator {
       stage.spec.verify, release: release, config: config, secrets: stage.secrets())
     let judgement = Judgement(results: results, startFailure: nil)
     var state = head.state
-    let outcome: EventOutcome
-    switch judgement {
-    case .pass:
-      outcome = .ok
-      state.currentStatus = .verified
-      state.markGood(release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
-    case .inconclusive:
-      outcome = .inconclusive
-    case .dependencyDown:
-      outcome = .failed
-      state.currentStatus = .failed
-    case .fail:
-      // No longer promotable from here, nor a rollback target, until a verify passes again; it keeps running.
-      outcome = .failed
-      state.currentStatus = .failed
-      state.good.removeAll { $0.release.id == release.id }
-    }
+    // A failed release keeps running but is no longer promotable nor a rollback target until a verify passes.
+    let transition = Lifecycle.judged(judgement, policy: .leave(quarantine: false))
+    state.apply(
+      transition, to: release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
+    let outcome = transition.outcome
     let record = EventRecord(
       pipeline: ledger.pipeline, environment: name, event: .verify, outcome: outcome, release: release,
       current: release, previous: release, actor: options.actor.name, startedAt: started, finishedAt: clock.now(),
@@ -207,7 +196,7 @@ public struct Orchestrator {
       record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
     return OperationReport(
       command: "verify", pipeline: ledger.pipeline, environment: name, outcome: outcome,
-      exitCode: judgement.passed ? 0 : 5, release: release, previous: release, current: release,
+      exitCode: transition.exit.rawValue, release: release, previous: release, current: release,
       summary: "verify \(name) \(release.version): \(judgement.detail)", checks: results, hooks: [],
       commits: [written], warnings: [])
   }
@@ -229,7 +218,8 @@ public struct Orchestrator {
       try ledger.configText(at: commit) == ledgerConfig, try onTarget(stage) == release.version
     {
       return OperationReport(
-        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .unchanged, exitCode: 0,
+        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: Lifecycle.unchanged.outcome,
+        exitCode: Lifecycle.unchanged.exit.rawValue,
         release: release, previous: previous, current: previous,
         summary: "\(name) already runs \(release.version) with this config, verified; nothing to do", checks: [],
         hooks: [], commits: [], warnings: warnings)
@@ -281,29 +271,14 @@ public struct Orchestrator {
     checks += verifyResults
     var state = head.state
     state.current = release
-    let outcome: EventOutcome
-    switch judgement {
-    case .pass:
-      outcome = .ok
-      state.currentStatus = .verified
-      state.markGood(release, config: configBlob, at: clock.now())
-    case .inconclusive:
-      outcome = .inconclusive
-      state.currentStatus = .unverified
-    case .dependencyDown:
-      outcome = .failed
-      state.currentStatus = .unverified
-    case .fail:
-      outcome = .failed
-      state.currentStatus = .failed
-    }
     let rollbackTarget =
       judgement.isReleaseFailure && stage.spec.onFailure == .rollback
       ? head.state.good.first { $0.release.id != release.id } : nil
-    if case .fail = judgement, rollbackTarget == nil {
-      // Nothing to go back to, or `on_failure: halt`: the release stays but may not be shipped again.
-      state.quarantine(release, reason: judgement.detail, at: clock.now())
-    }
+    // Nothing to go back to, or `on_failure: halt`: the release stays but may not be shipped again.
+    let transition = Lifecycle.judged(
+      judgement, policy: rollbackTarget != nil ? .rollBack : .leave(quarantine: true))
+    state.apply(transition, to: release, config: configBlob, at: clock.now())
+    let outcome = transition.outcome
     let record = EventRecord(
       pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
       current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
@@ -327,8 +302,9 @@ public struct Orchestrator {
         event == .promote
         ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
       return OperationReport(
-        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: .ok, exitCode: 0,
-        release: release, previous: previous, current: release, summary: "\(verb): verified", checks: checks,
+        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome,
+        exitCode: transition.exit.rawValue, release: release, previous: previous, current: release,
+        summary: "\(verb): verified", checks: checks,
         hooks: hooks, commits: [commit], warnings: warnings)
     }
 
@@ -376,8 +352,8 @@ public struct Orchestrator {
         : "left as it is: \(name) has no earlier verified-good release to go back to"
     }
     return OperationReport(
-      command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome, exitCode: 5,
-      release: release, previous: previous, current: release,
+      command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome,
+      exitCode: ExitStatus.leftAsIs.rawValue, release: release, previous: previous, current: release,
       summary: "\(event.rawValue) \(release.version) to \(name): \(judgement.detail); \(why)", checks: checks,
       hooks: hooks, commits: [commit], warnings: warnings)
   }
@@ -425,27 +401,20 @@ public struct Orchestrator {
       source: nil, started: started)
     var state = head.state
     state.current = release
-    let outcome: EventOutcome
+    let transition = Lifecycle.restored(
+      judgement, automatic: automatic, leftReason: "rolled back to \(release.version) by \(options.actor.name)")
+    state.apply(transition, to: release, config: good.config, left: leaving, at: clock.now())
+    let outcome = transition.outcome
+    let exitCode = transition.exit.rawValue
     let detail: String
-    let exitCode: Int32
     if judgement.passed {
-      outcome = .ok
-      state.currentStatus = .verified
-      state.markGood(release, config: good.config, at: clock.now())
-      if let leaving, leaving.id != release.id {
-        state.quarantine(leaving, reason: "rolled back to \(release.version) by \(options.actor.name)", at: clock.now())
-      }
       detail =
         "rolled back to \(release.version)" + (leaving.map { "; \($0.version) is quarantined in \(name)" } ?? "")
-      exitCode = automatic ? 4 : 0
     } else {
-      outcome = .suspect
-      state.currentStatus = .suspect
       let failing = judgement.failingChecks.joined(separator: ", ")
       detail =
         "verify fails against \(release.version) too (\(judgement.detail)): the check \(failing) or the environment "
         + "is suspect, not the release; not rolling back further"
-      exitCode = 5
     }
     let record = EventRecord(
       pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
@@ -523,16 +492,17 @@ public struct Orchestrator {
       return (results, judgement)
     } catch is CancellationError {
       var state = head.state
+      let transition = Lifecycle.aborted(switched: switched)
+      if let status = transition.status { state.currentStatus = status }
       var detail = "aborted by a signal before the switch; nothing changed"
       if switched {
         state.current = release
-        state.currentStatus = .unverified
         detail =
           "aborted by a signal after the switch: \(release.version) runs unverified; "
           + "run `airlock verify \(stage.name)` or `airlock rollback \(stage.name)`"
       }
       let record = EventRecord(
-        pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .aborted, release: release,
+        pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: transition.outcome, release: release,
         current: state.current, previous: head.state.current, sourceEnvironment: source, actor: options.actor.name,
         startedAt: started, finishedAt: clock.now(), detail: detail)
       let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
@@ -646,7 +616,8 @@ public struct Orchestrator {
     let now = clock.now()
     let configText = try ledger.recordedConfigText(head)
     let record = EventRecord(
-      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .blocked, release: release,
+      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: Lifecycle.refused.outcome,
+      release: release,
       current: head.state.current, previous: head.state.current, sourceEnvironment: source,
       actor: options.actor.name, startedAt: now, finishedAt: now, detail: reason)
     var state = head.state
@@ -656,7 +627,8 @@ public struct Orchestrator {
       carrySnapshot: true)
     options.progress("✗ \(reason)")
     return OperationReport(
-      command: event.rawValue, pipeline: ledger.pipeline, environment: stage.name, outcome: .blocked, exitCode: 3,
+      command: event.rawValue, pipeline: ledger.pipeline, environment: stage.name, outcome: Lifecycle.refused.outcome,
+      exitCode: Lifecycle.refused.exit.rawValue,
       release: release, previous: head.state.current, current: head.state.current,
       summary: "\(event.rawValue) \(release.version) to \(stage.name) blocked: \(reason); nothing changed",
       checks: checks, hooks: hooks, commits: [commit], warnings: [])
