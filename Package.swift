@@ -60,7 +60,8 @@ let package = Package(
     ),
     .testTarget(
       name: "AirlockCLITests",
-      dependencies: ["airlock", "AirlockTestSupport"]
+      dependencies: ["airlock", "AirlockTestSupport"],
+      exclude: ["Golden"]
     ),
   ],
   swiftLanguageModes: [.v6]
