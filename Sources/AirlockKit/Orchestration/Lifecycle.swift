@@ -54,6 +54,14 @@ struct Lifecycle: Sendable {
     /// A rollback event follows this one.
     var rollsBack: Bool = false
     var exit: ExitStatus
+
+    /// This transition when the rollback it asks for cannot run: the release is left as it is (exit 5).
+    var leftInPlace: Transition {
+      var transition = self
+      transition.rollsBack = false
+      transition.exit = .leftAsIs
+      return transition
+    }
   }
 
   /// The transition of a release judged by its verify checks after a deploy or promotion (`shipped`), or by

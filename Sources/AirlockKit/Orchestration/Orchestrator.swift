@@ -123,11 +123,9 @@ public struct Orchestrator {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
         if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
           return OperationReport(
-            command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: Lifecycle.unchanged.outcome,
-            exitCode: Lifecycle.unchanged.exit.rawValue,
+            .rollback, pipeline: ledger.pipeline, environment: name, transition: Lifecycle.unchanged,
             release: release, previous: current, current: current,
-            summary: "\(name) already runs \(release.version), verified; nothing to do", checks: [], hooks: [],
-            commits: [], warnings: [])
+            summary: "\(name) already runs \(release.version), verified; nothing to do")
         }
         throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
       }
@@ -195,10 +193,9 @@ public struct Orchestrator {
     let written = try commitEvent(
       record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
     return OperationReport(
-      command: "verify", pipeline: ledger.pipeline, environment: name, outcome: outcome,
-      exitCode: transition.exit.rawValue, release: release, previous: release, current: release,
-      summary: "verify \(name) \(release.version): \(judgement.detail)", checks: results, hooks: [],
-      commits: [written], warnings: [])
+      .verify, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
+      previous: release, current: release, summary: "verify \(name) \(release.version): \(judgement.detail)",
+      checks: results, commits: [written])
   }
 
   // MARK: Shipping
@@ -218,11 +215,10 @@ public struct Orchestrator {
       try ledger.configText(at: commit) == ledgerConfig, try onTarget(stage) == release.version
     {
       return OperationReport(
-        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: Lifecycle.unchanged.outcome,
-        exitCode: Lifecycle.unchanged.exit.rawValue,
-        release: release, previous: previous, current: previous,
-        summary: "\(name) already runs \(release.version) with this config, verified; nothing to do", checks: [],
-        hooks: [], commits: [], warnings: warnings)
+        OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+        transition: Lifecycle.unchanged, release: release, previous: previous, current: previous,
+        summary: "\(name) already runs \(release.version) with this config, verified; nothing to do",
+        warnings: warnings)
     }
     if let quarantine = head.state.quarantine(of: release.id), !options.force {
       return try await refuse(
@@ -302,10 +298,9 @@ public struct Orchestrator {
         event == .promote
         ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
       return OperationReport(
-        command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome,
-        exitCode: transition.exit.rawValue, release: release, previous: previous, current: release,
-        summary: "\(verb): verified", checks: checks,
-        hooks: hooks, commits: [commit], warnings: warnings)
+        OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+        transition: transition, release: release, previous: previous, current: release,
+        summary: "\(verb): verified", checks: checks, hooks: hooks, commits: [commit], warnings: warnings)
     }
 
     options.progress("✗ \(name) \(release.version): \(judgement.detail)")
@@ -320,7 +315,7 @@ public struct Orchestrator {
         var report = try await restore(
           stage, to: rollbackTarget, leaving: release, automatic: true,
           head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
-        report.command = event.rawValue
+        report.command = OperationReport.Command(shipping: event)
         report.release = release
         report.previous = previous
         report.hooks = hooks + report.hooks
@@ -352,8 +347,9 @@ public struct Orchestrator {
         : "left as it is: \(name) has no earlier verified-good release to go back to"
     }
     return OperationReport(
-      command: event.rawValue, pipeline: ledger.pipeline, environment: name, outcome: outcome,
-      exitCode: ExitStatus.leftAsIs.rawValue, release: release, previous: previous, current: release,
+      OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+      transition: rollbackFailure == nil ? transition : transition.leftInPlace, release: release,
+      previous: previous, current: release,
       summary: "\(event.rawValue) \(release.version) to \(name): \(judgement.detail); \(why)", checks: checks,
       hooks: hooks, commits: [commit], warnings: warnings)
   }
@@ -405,7 +401,6 @@ public struct Orchestrator {
       judgement, automatic: automatic, leftReason: "rolled back to \(release.version) by \(options.actor.name)")
     state.apply(transition, to: release, config: good.config, left: leaving, at: clock.now())
     let outcome = transition.outcome
-    let exitCode = transition.exit.rawValue
     let detail: String
     if judgement.passed {
       detail =
@@ -438,8 +433,8 @@ public struct Orchestrator {
     warnings += prune(stage, state: state)
     let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
     return OperationReport(
-      command: "rollback", pipeline: ledger.pipeline, environment: name, outcome: outcome, exitCode: exitCode,
-      release: release, previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
+      .rollback, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
+      previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
       checks: earlier + results, hooks: hooks, commits: [commit], warnings: warnings)
   }
 
@@ -627,9 +622,8 @@ public struct Orchestrator {
       carrySnapshot: true)
     options.progress("✗ \(reason)")
     return OperationReport(
-      command: event.rawValue, pipeline: ledger.pipeline, environment: stage.name, outcome: Lifecycle.refused.outcome,
-      exitCode: Lifecycle.refused.exit.rawValue,
-      release: release, previous: head.state.current, current: head.state.current,
+      OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: stage.name,
+      transition: Lifecycle.refused, release: release, previous: head.state.current, current: head.state.current,
       summary: "\(event.rawValue) \(release.version) to \(stage.name) blocked: \(reason); nothing changed",
       checks: checks, hooks: hooks, commits: [commit], warnings: [])
   }

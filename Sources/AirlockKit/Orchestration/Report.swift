@@ -2,7 +2,12 @@ import Foundation
 
 /// The result of one changing command (deploy, promote, rollback, verify), as printed by the CLI.
 public struct OperationReport: Sendable, Codable {
-  public var command: String
+  /// The changing command a report is about.
+  public enum Command: String, Sendable, Codable, Hashable {
+    case deploy, promote, rollback, verify
+  }
+
+  public var command: Command
   public var pipeline: String
   public var environment: String
   /// How the command ended; `exitCode` is the documented exit code for it.
@@ -23,4 +28,32 @@ public struct OperationReport: Sendable, Codable {
   public var commits: [ObjectID]
   /// Warnings worth a human's attention (a secret whose fingerprint changed, a hook that failed…).
   public var warnings: [String]
+
+  /// The one place a report is built: its outcome and exit code are the lifecycle transition's.
+  init(
+    _ command: Command, pipeline: String, environment: String, transition: Lifecycle.Transition, release: Release?,
+    previous: Release?, current: Release?, summary: String, checks: [CheckResult] = [], hooks: [HookRun] = [],
+    commits: [ObjectID] = [], warnings: [String] = []
+  ) {
+    self.command = command
+    self.pipeline = pipeline
+    self.environment = environment
+    self.outcome = transition.outcome
+    self.exitCode = transition.exit.rawValue
+    self.release = release
+    self.previous = previous
+    self.current = current
+    self.summary = summary
+    self.checks = checks
+    self.hooks = hooks
+    self.commits = commits
+    self.warnings = warnings
+  }
+}
+
+extension OperationReport.Command {
+  /// The command of a shipping event (`deploy` or `promote`).
+  init(shipping event: EventKind) {
+    self = event == .promote ? .promote : .deploy
+  }
 }
