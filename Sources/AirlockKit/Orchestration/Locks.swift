@@ -120,11 +120,9 @@ extension Orchestrator {
     _ stage: Stage, event: EventKind, release: Release? = nil, state: EnvironmentState? = nil, detail: String
   ) throws -> ObjectID {
     let head = try ledger.head(of: stage.name)
-    let now = clock.now()
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .ok, release: release,
-      current: head.state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
-      finishedAt: now, detail: detail)
+    let record = eventRecord(
+      event, in: stage.name, outcome: .ok, release: release, current: head.state.current, previous: head.state.current,
+      detail: detail)
     return try commitEvent(
       record, state: state ?? head.state,
       configText: try ledger.recordedConfigText(head), checks: [], stage: stage,

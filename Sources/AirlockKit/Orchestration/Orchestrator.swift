@@ -186,9 +186,8 @@ public struct Orchestrator {
     state.apply(
       transition, to: release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
     let outcome = transition.outcome
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: name, event: .verify, outcome: outcome, release: release,
-      current: release, previous: release, actor: options.actor.name, startedAt: started, finishedAt: clock.now(),
+    let record = eventRecord(
+      .verify, in: name, outcome: outcome, release: release, current: release, previous: release, started: started,
       detail: judgement.detail)
     let written = try commitEvent(
       record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
@@ -275,10 +274,9 @@ public struct Orchestrator {
       judgement, policy: rollbackTarget != nil ? .rollBack : .leave(quarantine: true))
     state.apply(transition, to: release, config: configBlob, at: clock.now())
     let outcome = transition.outcome
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: name, event: event, outcome: outcome, release: release,
-      current: release, previous: previous, sourceEnvironment: source, actor: options.actor.name,
-      startedAt: started, finishedAt: clock.now(), detail: judgement.detail)
+    let record = eventRecord(
+      event, in: name, outcome: outcome, release: release, current: release, previous: previous, source: source,
+      started: started, detail: judgement.detail)
     let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
       try commitEvent(
         record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
@@ -411,10 +409,9 @@ public struct Orchestrator {
         "verify fails against \(release.version) too (\(judgement.detail)): the check \(failing) or the environment "
         + "is suspect, not the release; not rolling back further"
     }
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: name, event: .rollback, outcome: outcome, release: release,
-      current: release, previous: leaving, automatic: automatic, actor: options.actor.name, startedAt: started,
-      finishedAt: clock.now(), detail: detail)
+    let record = eventRecord(
+      .rollback, in: name, outcome: outcome, release: release, current: release, previous: leaving,
+      automatic: automatic, started: started, detail: detail)
     let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
       try commitEvent(
         record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
@@ -496,10 +493,9 @@ public struct Orchestrator {
           "aborted by a signal after the switch: \(release.version) runs unverified; "
           + "run `airlock verify \(stage.name)` or `airlock rollback \(stage.name)`"
       }
-      let record = EventRecord(
-        pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: transition.outcome, release: release,
-        current: state.current, previous: head.state.current, sourceEnvironment: source, actor: options.actor.name,
-        startedAt: started, finishedAt: clock.now(), detail: detail)
+      let record = eventRecord(
+        event, in: stage.name, outcome: transition.outcome, release: release, current: state.current,
+        previous: head.state.current, source: source, started: started, detail: detail)
       let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
       let configText = switched ? text : try ledger.recordedConfigText(head)
       try commitEvent(record, state: state, configText: configText, checks: [], stage: stage, expected: head.commit)
@@ -516,10 +512,9 @@ public struct Orchestrator {
   ) throws -> AirlockError {
     let running = head.state.current.map { "\(stage.name) still runs \($0.version)" } ?? "nothing runs there yet"
     let detail = "installing \(release.version) failed: \(error); nothing was switched, \(running)"
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: .failed, release: release,
-      current: head.state.current, previous: head.state.current, sourceEnvironment: source,
-      actor: options.actor.name, startedAt: started, finishedAt: clock.now(), detail: detail)
+    let record = eventRecord(
+      event, in: stage.name, outcome: .failed, release: release, current: head.state.current,
+      previous: head.state.current, source: source, started: started, detail: detail)
     do {
       try commitEvent(
         record, state: head.state, configText: try ledger.recordedConfigText(head), checks: [], stage: stage,
@@ -608,13 +603,10 @@ public struct Orchestrator {
     secrets: SecretSet, checks: [CheckResult] = [], hooks: [HookRun] = []
   ) async throws -> OperationReport {
     let head = try ledger.head(of: stage.name)
-    let now = clock.now()
     let configText = try ledger.recordedConfigText(head)
-    let record = EventRecord(
-      pipeline: ledger.pipeline, environment: stage.name, event: event, outcome: Lifecycle.refused.outcome,
-      release: release,
-      current: head.state.current, previous: head.state.current, sourceEnvironment: source,
-      actor: options.actor.name, startedAt: now, finishedAt: now, detail: reason)
+    let record = eventRecord(
+      event, in: stage.name, outcome: Lifecycle.refused.outcome, release: release, current: head.state.current,
+      previous: head.state.current, source: source, detail: reason)
     var state = head.state
     state.sequence = head.state.sequence
     let commit = try commitEvent(
@@ -647,16 +639,28 @@ public struct Orchestrator {
           + "\(head.state.current?.version ?? "nothing")"
       }
       let now = clock.now()
-      let record = EventRecord(
-        pipeline: ledger.pipeline, environment: stage.name, event: .recover, outcome: .interrupted, release: nil,
-        current: state.current, previous: head.state.current, actor: options.actor.name, startedAt: now,
-        finishedAt: now, detail: detail)
+      let record = eventRecord(
+        .recover, in: stage.name, outcome: .interrupted, release: nil, current: state.current,
+        previous: head.state.current, detail: detail)
       try commitEvent(
         record, state: state, configText: try ledger.recordedConfigText(head),
         checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
     }
     FaultPoint.afterLease.trip(options.environment)
     return lease
+  }
+
+  /// The one place an event record is built: this pipeline, this actor, finished now (started at `started`, else
+  /// now as well, for events that take no time).
+  func eventRecord(
+    _ event: EventKind, in environment: String, outcome: EventOutcome, release: Release?, current: Release?,
+    previous: Release?, source: String? = nil, automatic: Bool = false, started: Date? = nil, detail: String
+  ) -> EventRecord {
+    let now = clock.now()
+    return EventRecord(
+      pipeline: ledger.pipeline, environment: environment, event: event, outcome: outcome, release: release,
+      current: current, previous: previous, sourceEnvironment: source, automatic: automatic,
+      actor: options.actor.name, startedAt: started ?? now, finishedAt: now, detail: detail)
   }
 
   /// Appends one event commit whose tree is the environment's state after it.
