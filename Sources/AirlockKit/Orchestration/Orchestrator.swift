@@ -638,7 +638,6 @@ public struct Orchestrator {
           "; the interrupted run left the target on \(onTarget ?? "nothing") while the ledger says "
           + "\(head.state.current?.version ?? "nothing")"
       }
-      let now = clock.now()
       let record = eventRecord(
         .recover, in: stage.name, outcome: .interrupted, release: nil, current: state.current,
         previous: head.state.current, detail: detail)
