@@ -99,7 +99,7 @@ extension Orchestrator {
       let release = try ledger.findRelease(
         reference, among: (upstream?.good.map(\.release) ?? []) + (upstream?.quarantined.map(\.release) ?? []))
     else {
-      throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+      throw AirlockError.noRelease(reference, in: pipeline.name)
     }
     let lease = try takeLease(stage, operation: "approve \(release.version)")
     defer { lease.release() }

@@ -129,10 +129,7 @@ extension Orchestrator {
     if let environment, !recorded.contains(environment), pipeline?.environment(named: environment) == nil {
       let known =
         (pipeline?.environments.map(\.name) ?? []) + recorded.filter { pipeline?.environment(named: $0) == nil }
-      throw AirlockError(
-        .invalidInput,
-        "pipeline \(ledger.pipeline) has no environment '\(environment)'"
-          + (known.isEmpty ? "" : " (it has: \(known.joined(separator: ", ")))"))
+      throw AirlockError.noEnvironment(environment, in: ledger.pipeline, known: known)
     }
     let names = environment.map { [$0] } ?? recorded
     var entries: [HistoryEntry] = []
@@ -168,18 +165,18 @@ extension Orchestrator {
       if let reference {
         let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
         guard let found = try ledger.findRelease(reference, among: known) else {
-          throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+          throw AirlockError.noRelease(reference, in: pipeline.name)
         }
         plan.release = found
         if !upstream.isVerified(found.id) { plan.refusal = "\(found.version) was not verified in \(source)" }
       } else {
         plan.release = upstream.good.first?.release
-        if plan.release == nil { plan.refusal = "nothing has been verified in \(source) yet" }
+        if plan.release == nil { plan.refusal = AirlockError.nothingVerified(in: source) }
       }
     } else if let reference {
       plan.release = try ledger.findRelease(reference, among: head.state.good.map(\.release))
       if plan.release == nil {
-        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+        throw AirlockError.noRelease(reference, in: pipeline.name)
       }
     } else {
       plan.notes.append("deploy takes the artifact: airlock deploy \(name) --artifact DIR [--version LABEL]")
