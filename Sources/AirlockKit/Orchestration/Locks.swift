@@ -2,7 +2,18 @@ import Foundation
 
 /// What `lock`, `unlock` and `approve` did.
 public struct LockReport: Sendable, Codable {
-  public var command: String
+  /// Which command made the report; its raw value is the command's name, as `--json` prints it.
+  public enum Command: String, Sendable, Codable, CaseIterable {
+    /// `airlock lock`: an incident lock was taken.
+    case lock
+    /// `airlock unlock`: a lock or lease was ended (or there was none).
+    case unlock
+    /// `airlock approve`: a release was approved for a gated environment.
+    case approve
+  }
+
+  /// Which command made the report.
+  public var command: Command
   public var environment: String
   /// The lease holder after the command (`lock`), or the one that was removed (`unlock`).
   public var holder: LeaseHolder?
@@ -29,7 +40,7 @@ extension Orchestrator {
     }
     lease.keep()
     return LockReport(
-      command: "lock", environment: name, holder: lease.holder, release: nil,
+      command: .lock, environment: name, holder: lease.holder, release: nil,
       summary: "\(name) is locked by \(options.actor.name): \(reason); `airlock unlock \(name)` ends it", commit: commit
     )
   }
@@ -41,7 +52,7 @@ extension Orchestrator {
     try ledger.synchronize()
     guard let found = try Lease.current(ledger, environment: name) else {
       return LockReport(
-        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
+        command: .unlock, environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
         commit: nil)
     }
     let commit = found.commit
@@ -55,7 +66,7 @@ extension Orchestrator {
       let detail = "broke an unreadable lease (commit \(commit.short): \(found.problem ?? "unknown"))"
       let event = try recordControlEvent(stage, event: .unlock, detail: detail)
       return LockReport(
-        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)
+        command: .unlock, environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)
     }
     let mine = holder.kind == .lock && holder.actor == options.actor.name
     let stale = holder.staleness(now: now, host: HostName.current)
@@ -70,7 +81,7 @@ extension Orchestrator {
       "\(how) (\(holder.reason ?? holder.operation), held \(LeaseHolder.age(now.timeIntervalSince(holder.started))))"
     let event = try recordControlEvent(stage, event: .unlock, detail: detail)
     return LockReport(
-      command: "unlock", environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
+      command: .unlock, environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
       commit: event)
   }
 
@@ -110,7 +121,7 @@ extension Orchestrator {
     let commit = try recordControlEvent(
       stage, event: .approve, release: release, state: state, detail: "approved \(release) for \(name)")
     return LockReport(
-      command: "approve", environment: name, holder: nil, release: release,
+      command: .approve, environment: name, holder: nil, release: release,
       summary: "\(options.actor.name) approved \(release.version) (\(release.id.short)) for \(name)", commit: commit)
   }
 

@@ -53,10 +53,18 @@ public struct ConfigChange: Sendable, Codable, Hashable {
 
 /// What `deploy`, `promote` or `rollback` would do to an environment; nothing is changed to find out.
 public struct Plan: Sendable, Codable {
+  /// What the planned command is; its raw value is the command's name, as `--json` prints it.
+  public enum Action: String, Sendable, Codable, CaseIterable {
+    /// `airlock deploy`: the environment has no `requires` and takes an artifact.
+    case deploy
+    /// `airlock promote`: the environment takes releases verified in its `requires` environment.
+    case promote
+  }
+
   public var environment: String
   public var current: Release?
-  /// `deploy`, `promote` or `none`.
-  public var action: String
+  /// `promote` for an environment with `requires`, else `deploy`.
+  public var action: Action
   /// The release that would be shipped.
   public var release: Release?
   public var sourceEnvironment: String?
@@ -156,11 +164,11 @@ extension Orchestrator {
     let spec = try environment(name, in: pipeline)
     let head = try ledger.head(of: name)
     var plan = Plan(
-      environment: name, current: head.state.current, action: "deploy", release: nil, sourceEnvironment: spec.requires,
+      environment: name, current: head.state.current, action: .deploy, release: nil, sourceEnvironment: spec.requires,
       refusal: nil, preflight: spec.preflight, verify: spec.verify, configChanges: [],
       rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, notes: [])
     if let source = spec.requires {
-      plan.action = "promote"
+      plan.action = .promote
       let upstream = try ledger.head(of: source).state
       if let reference {
         let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
@@ -224,10 +232,18 @@ extension Orchestrator {
 public struct DriftReport: Sendable, Codable {
   /// One side of the comparison.
   public struct Side: Sendable, Codable {
+    /// Where a side's config comes from; its raw value is what `--json` prints.
+    public enum ConfigSource: String, Sendable, Codable, CaseIterable {
+      /// The newest ledger event's `config.env`.
+      case recorded
+      /// The pipeline file: nothing was deployed there yet.
+      case declared
+    }
+
     public var environment: String
     public var release: Release?
-    /// `recorded` (the newest ledger event's config.env) or `declared` (the pipeline, nothing deployed yet).
-    public var configSource: String
+    /// Where this side's config comes from.
+    public var configSource: ConfigSource
   }
 
   /// One key whose value differs, or that only one side has.
@@ -266,7 +282,7 @@ extension Orchestrator {
       let config = try stage.resolvedConfig(of: spec.name)
       return (
         DriftReport.Side(
-          environment: spec.name, release: head.state.current, configSource: recorded ? "recorded" : "declared"),
+          environment: spec.name, release: head.state.current, configSource: recorded ? .recorded : .declared),
         config
       )
     }
