@@ -5,8 +5,8 @@ import Foundation
 /// Every event becomes one commit on `refs/heads/<pipeline>/<environment>` whose tree is the environment's state
 /// after the event; labels are bound once with `refs/tags/<pipeline>/<label>`.
 public final class PipelineLedger {
-  /// The underlying git repository.
-  public let ledger: Ledger
+  /// The underlying git repository; not public, so callers go through the pipeline-scoped methods.
+  let ledger: Ledger
   /// The pipeline name that prefixes every ref.
   public let pipeline: String
 

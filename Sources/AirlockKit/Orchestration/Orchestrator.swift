@@ -9,7 +9,7 @@ public struct Orchestrator {
   /// The loaded pipeline, or `nil` when it could not be loaded and only rollback from snapshots is possible.
   public let pipeline: Pipeline?
   /// The ledger, scoped to the pipeline.
-  public let ledger: PipelineLedger
+  let ledger: PipelineLedger
   public let options: OperationOptions
 
   /// An orchestrator for a loaded pipeline.
