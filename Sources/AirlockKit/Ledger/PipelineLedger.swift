@@ -13,6 +13,7 @@ public final class PipelineLedger {
   /// The shared ledger this one mirrors (`file://`, `ssh://`…), or `nil` when the local ledger is the ledger.
   public let remote: String?
 
+  /// A view of `ledger` for `pipeline`; with `remote`, `ledger` is the local mirror of that shared ledger.
   public init(ledger: Ledger, pipeline: String, remote: String? = nil) {
     self.ledger = ledger
     self.pipeline = pipeline
@@ -126,10 +127,15 @@ public final class PipelineLedger {
 
   /// Everything one event commit holds besides the artifact.
   public struct EventFiles {
+    /// The event's `release.json`.
     public var record: EventRecord
+    /// The environment's state after the event (`state.json`).
     public var state: EnvironmentState
+    /// The `config.env` text; secrets as fingerprints only.
     public var configText: String
+    /// Every probe of every check run (`checks.json`).
     public var checks: [CheckResult]
+    /// The environment's definition (`environment.json`), so rollback works without the pipeline file.
     public var snapshot: EnvironmentSnapshot?
     /// The artifact tree of the release running after the event, if any.
     public var artifact: ObjectID?

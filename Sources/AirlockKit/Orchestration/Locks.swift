@@ -14,11 +14,15 @@ public struct LockReport: Sendable, Codable {
 
   /// Which command made the report.
   public var command: Command
+  /// The environment locked, unlocked or approved for.
   public var environment: String
   /// The lease holder after the command (`lock`), or the one that was removed (`unlock`).
   public var holder: LeaseHolder?
+  /// The release approved (`approve`).
   public var release: Release?
+  /// One human line saying what was done.
   public var summary: String
+  /// The event commit recorded; `nil` when nothing was recorded (unlocking what was not locked).
   public var commit: ObjectID?
 }
 

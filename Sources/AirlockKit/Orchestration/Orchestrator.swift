@@ -10,6 +10,7 @@ public struct Orchestrator {
   public let pipeline: Pipeline?
   /// The ledger, scoped to the pipeline.
   let ledger: PipelineLedger
+  /// Who acts, the clock, the process environment and where progress goes.
   public let options: OperationOptions
 
   /// An orchestrator for a loaded pipeline.

@@ -2,18 +2,23 @@ import Foundation
 
 /// What runs in one environment, read from the head commit of its branch and from the target.
 public struct EnvironmentStatus: Sendable, Codable {
+  /// The environment's name.
   public var environment: String
+  /// The environment it promotes from, if any.
   public var requires: String?
   /// The release the ledger says runs there.
   public var current: Release?
+  /// Whether `current` is verified, being verified, or failed.
   public var status: ReleaseStatus?
   /// What the target's `current` symlink points at; differs from `current` after an interrupted run.
   public var onTarget: String?
   /// The newest event, as its one-line commit message, and when it happened.
   public var lastEvent: String?
+  /// When the newest event finished.
   public var lastEventAt: Date?
   /// Where `airlock rollback` would go.
   public var rollbackTarget: Release?
+  /// Releases refused here until `--force`.
   public var quarantined: [Quarantine]
   /// Who holds the environment's lease, if anyone.
   public var lease: LeaseHolder?
@@ -25,13 +30,17 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var interrupted: String?
   /// A target in a state Airlock did not make (a `current` that is not its link into `releases/`), if it is.
   public var targetProblem: String?
+  /// How many events the environment has.
   public var events: Int
 }
 
 /// One line of `airlock history`.
 public struct HistoryEntry: Sendable, Codable {
+  /// The environment the event happened in.
   public var environment: String
+  /// The event's commit.
   public var commit: ObjectID
+  /// The commit's one-line message.
   public var message: String
   /// When the event finished (the commit's time when its record cannot be read).
   public var time: Date
@@ -43,11 +52,17 @@ public struct HistoryEntry: Sendable, Codable {
 
 /// One config key that differs between two snapshots. Secrets are compared and shown by fingerprint only.
 public struct ConfigChange: Sendable, Codable, Hashable {
+  /// Whether the key was added, removed, or changed value.
   public enum Kind: String, Sendable, Codable { case added, removed, changed }
+  /// The config key.
   public var key: String
+  /// How it changed.
   public var kind: Kind
+  /// Whether the key is a secret; then `before` and `after` are fingerprints.
   public var secret: Bool
+  /// The value before; `nil` when added.
   public var before: String?
+  /// The value after; `nil` when removed.
   public var after: String?
 }
 
@@ -61,20 +76,27 @@ public struct Plan: Sendable, Codable {
     case promote
   }
 
+  /// The environment planned for.
   public var environment: String
+  /// What runs there now.
   public var current: Release?
   /// `promote` for an environment with `requires`, else `deploy`.
   public var action: Action
   /// The release that would be shipped.
   public var release: Release?
+  /// The environment a promotion would take the release from.
   public var sourceEnvironment: String?
   /// Why the action would be refused, if it would.
   public var refusal: String?
+  /// The preflight checks that would run.
   public var preflight: [String]
+  /// The verify checks that would run.
   public var verify: [String]
+  /// The config keys the change would add, remove or change.
   public var configChanges: [ConfigChange]
   /// Where `airlock rollback` would go now.
   public var rollbackTarget: Release?
+  /// Anything else worth knowing: a missing secret, a release already running.
   public var notes: [String]
 }
 
@@ -240,7 +262,9 @@ public struct DriftReport: Sendable, Codable {
       case declared
     }
 
+    /// The environment's name.
     public var environment: String
+    /// What runs there, if anything.
     public var release: Release?
     /// Where this side's config comes from.
     public var configSource: ConfigSource
@@ -248,19 +272,27 @@ public struct DriftReport: Sendable, Codable {
 
   /// One key whose value differs, or that only one side has.
   public struct KeyDifference: Sendable, Codable, Hashable {
+    /// The config key.
     public var key: String
+    /// Whether the key is a secret; then `left` and `right` are fingerprints.
     public var secret: Bool
     /// The value (or `sha256:` fingerprint) on each side; `nil` where the side lacks the key.
     public var left: String?
+    /// The value (or fingerprint) on the right side; `nil` where it lacks the key.
     public var right: String?
   }
 
+  /// The first environment compared.
   public var left: Side
+  /// The second environment compared.
   public var right: Side
   /// Whether both run the same artifact tree.
   public var sameRelease: Bool
+  /// Keys only the left side has.
   public var onlyLeft: [String]
+  /// Keys only the right side has.
   public var onlyRight: [String]
+  /// Keys both have, with different values.
   public var differing: [KeyDifference]
   /// Keys with equal values on both sides.
   public var equal: [String]

@@ -15,16 +15,19 @@ public struct LocalTarget: Target {
   /// The pipeline whose releases this target holds; retention deletes only folders marked with it.
   public let pipeline: String
 
+  /// A target under `root` holding `pipeline`'s releases.
   public init(root: URL, pipeline: String) {
     self.root = root
     self.pipeline = pipeline
   }
 
+  /// Always `localhost`: the one host `{host}` stands for.
   public var hosts: [String] { ["localhost"] }
 
   var releases: URL { root.appendingPathComponent("releases") }
   var currentLink: URL { root.appendingPathComponent("current") }
 
+  /// `root/releases/<version>`.
   public func releaseDirectory(_ version: String) -> URL { releases.appendingPathComponent(version) }
 
   /// The label `current` points at; throws an unmanaged `TargetError` when `current` is not a symlink Airlock
@@ -54,12 +57,14 @@ public struct LocalTarget: Target {
     return label
   }
 
+  /// Whether `releases/<version>/` is a folder.
   public func hasRelease(_ version: String) -> Bool {
     var isDirectory: ObjCBool = false
     return FileManager.default.fileExists(atPath: releaseDirectory(version).path, isDirectory: &isDirectory)
       && isDirectory.boolValue
   }
 
+  /// Exports into a hidden folder beside the final name, writes mark and config there, then renames it into place.
   public func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws {
     let fileManager = FileManager.default
     do {
@@ -94,6 +99,7 @@ public struct LocalTarget: Target {
     }
   }
 
+  /// Points `current` at `releases/<version>` with one atomic rename of a fresh symlink.
   public func activate(_ version: String) throws {
     guard hasRelease(version) else { throw TargetError(.missingRelease, "release \(version) is not on \(root.path)") }
     let temporary = root.appendingPathComponent(".current-\(getpid())")
@@ -111,6 +117,7 @@ public struct LocalTarget: Target {
     utimes(releaseDirectory(version).path, nil)
   }
 
+  /// Deletes this pipeline's releases beyond the newest `keep` (by last switch), never `current` or one in `protecting`.
   public func prune(keep: Int, protecting: Set<String>) throws -> [String] {
     let fileManager = FileManager.default
     guard let names = try? fileManager.contentsOfDirectory(atPath: releases.path) else { return [] }
