@@ -42,10 +42,10 @@ enum Printing {
   static func plan(_ plan: AirlockKit.Plan) {
     print("\(plan.environment): runs \(plan.current?.description ?? "nothing")")
     switch plan.action {
-    case "promote":
+    case .promote:
       let what = plan.release?.description ?? "nothing"
       print("  promote would ship \(what) from \(plan.sourceEnvironment ?? "?")")
-    default:
+    case .deploy:
       if let release = plan.release { print("  deploy would ship \(release)") }
     }
     if let refusal = plan.refusal { print("  refused: \(refusal)") }

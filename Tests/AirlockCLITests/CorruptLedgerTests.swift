@@ -65,10 +65,14 @@ import Testing
     #expect(try await box.git("fsck", "--strict").code == 0)
   }
 
-  /// Commits `files` (name → contents, `nil` = as in the parent) on top of `branch` with stock git plumbing.
-  func commitGarbage(_ box: Sandbox, on branch: String, _ files: [String: String]) async throws -> String {
+  /// Commits `files` (name → contents; the others as in the parent, less `removing`) on top of `branch` with stock
+  /// git plumbing.
+  func commitGarbage(_ box: Sandbox, on branch: String, _ files: [String: String], removing: [String] = [])
+    async throws -> String
+  {
     let parent = trimmed(try await box.git("rev-parse", branch))
     var entries = try await box.git("ls-tree", parent).stdout.split(separator: "\n").map(String.init)
+    entries.removeAll { entry in removing.contains { entry.hasSuffix("\t" + $0) } }
     for (name, contents) in files {
       let blob = trimmed(try await box.git(input: contents, "hash-object", "-w", "--stdin"))
       entries.removeAll { $0.hasSuffix("\t" + name) }
@@ -105,6 +109,27 @@ import Testing
     #expect(try await box.git("update-ref", "refs/heads/web/staging", "\(short)~1", short).code == 0)
     let repaired = try await bounded(box, "status")
     #expect(repaired.code == 0 && repaired.stdout.contains("staging: 1.1.0"), "\(repaired.output)")
+  }
+
+  @Test func aCommitWithoutStateJSONIsExit1NamingTheCommitAndWhatToDo() async throws {
+    let box = try await deployedTwice()
+    let commit = try await commitGarbage(box, on: "web/staging", [:], removing: ["state.json"])
+    let short = String(commit.prefix(12))
+    let branches = try await box.git("for-each-ref", "refs/heads", "refs/airlock").stdout
+
+    for arguments in [["status"], ["deploy", "staging", "--artifact", try box.artifact("1.2.0")]] {
+      let run = try await box.airlock(arguments)
+      #expect(run.code == 1, "\(arguments): \(run.output)")
+      for part in [
+        "error: ledger commit \(short) on web/staging has no state.json: it was not written by Airlock or is damaged",
+        "git -C \(box.ledger.path) fsck --strict",
+      ] {
+        #expect(run.stderr.contains(part), "\(arguments): \(part) missing: \(run.output)")
+      }
+    }
+    // Nothing moved: not a branch, not the target, and no lease was left behind.
+    #expect(try await box.git("for-each-ref", "refs/heads", "refs/airlock").stdout == branches)
+    #expect(box.current("staging") == "1.1.0")
   }
 
   @Test func aStateJSONOfTheWrongShapeSaysWhichKey() async throws {

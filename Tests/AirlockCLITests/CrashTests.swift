@@ -1,3 +1,4 @@
+@_spi(Testing) import AirlockKit
 import Foundation
 import Testing
 
@@ -23,6 +24,10 @@ import Testing
     "after-lease", "before-export", "after-export", "after-switch", "after-start", "after-verify",
     "before-ref-update", "after-record",
   ]
+
+  @Test func theListedFaultPointsAreEveryPointTheBinaryKnows() {
+    #expect(Self.faultPoints == FaultPoint.allCases.map(\.rawValue))
+  }
 
   /// Points at which the killed run had already switched `current`.
   static let switchedPoints: Set = ["after-switch", "after-start", "after-verify", "before-ref-update", "after-record"]

@@ -17,7 +17,7 @@ import Testing
 
   @Test(arguments: ["yes", "2", "true", " 1"])
   func anUnknownAirlockFsyncValueIsRefusedWithTheValuesThatWork(value: String) {
-    let error = #expect(throws: AirlockError.self) { try LedgerDurability(environmentValue: value) }
+    let error = #expect(throws: LedgerError.self) { try LedgerDurability(environmentValue: value) }
     #expect(error?.code == .invalidInput)
     #expect(error?.message.contains("AIRLOCK_FSYNC=\(value) is not understood") == true)
     #expect(error?.message.contains("batch") == true && error?.message.contains("0 (no sync") == true)

@@ -288,6 +288,7 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
 }
 
 extension Ledger.PushRoute: CustomTestStringConvertible {
+  /// The route's name in test output.
   public var testDescription: String { self == .automatic ? "compare-and-swap" : "libgit2 transport" }
 }
 

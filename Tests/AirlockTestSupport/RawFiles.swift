@@ -8,6 +8,7 @@ import Foundation
 public enum RawFiles {
   /// A failed system call, with the path shown byte-escaped and the errno text.
   public struct Failure: Error, CustomStringConvertible {
+    /// The call, the byte-escaped path and the errno text.
     public let description: String
   }
 

@@ -5,6 +5,7 @@ import Foundation
 /// Secret values are held in memory only so `match`/`forbid` can test them; every message names a secret's key,
 /// never its value, and comparisons between environments use fingerprints.
 public struct ResolvedConfig: Sendable, Hashable {
+  /// The environment's name.
   public var environment: String
   /// Plain config values.
   public var values: [String: String]
@@ -13,6 +14,7 @@ public struct ResolvedConfig: Sendable, Hashable {
   /// Secret values by name; never printed or recorded.
   var secretValues: [String: String]
 
+  /// The config of `environment`; `secretValues` stay in memory only.
   public init(
     environment: String, values: [String: String], secretFingerprints: [String: String],
     secretValues: [String: String] = [:]
@@ -43,14 +45,18 @@ public struct ResolvedConfig: Sendable, Hashable {
 ///
 /// Catches the "production pointed at a temporary database" class of outage before anything changes.
 public struct ConfigRulesCheck: Check {
+  /// The check's name in the pipeline.
   public let name: String
+  /// Config checks are never dependencies: a failure is this environment's fault.
   public let isDependency = false
+  /// The rules, each judged on its own.
   public let rules: [ConfigRule]
   /// The environment being checked.
   public let subject: ResolvedConfig
   /// Other environments' configs, for `differs_from`.
   public let others: [String: ResolvedConfig]
 
+  /// A check of `subject` against `rules`, with `others` for `differs_from`.
   public init(name: String, rules: [ConfigRule], subject: ResolvedConfig, others: [String: ResolvedConfig]) {
     self.name = name
     self.rules = rules
@@ -58,6 +64,7 @@ public struct ConfigRulesCheck: Check {
     self.others = others
   }
 
+  /// Passes when every rule holds; a failure names the key, never a secret's value.
   public func evaluate(in context: CheckContext) async -> CheckResult {
     let started = context.clock.now()
     var probes: [Probe] = []
@@ -155,12 +162,18 @@ public struct ConfigRulesCheck: Check {
 /// The `drift` preflight check: the environment's config keys must be the same set as another environment's,
 /// except the keys in `allow`. Values may differ.
 public struct DriftCheck: Check {
+  /// The check's name in the pipeline.
   public let name: String
+  /// Drift is never a dependency: a failure is this environment's fault.
   public let isDependency = false
+  /// The environment being changed.
   public let subject: ResolvedConfig
+  /// The environment whose keys it must share.
   public let reference: ResolvedConfig
+  /// Keys allowed on one side only.
   public let allow: Set<String>
 
+  /// A check that `subject` has the keys `reference` has, less `allow`.
   public init(name: String, subject: ResolvedConfig, reference: ResolvedConfig, allow: [String]) {
     self.name = name
     self.subject = subject
@@ -168,6 +181,7 @@ public struct DriftCheck: Check {
     self.allow = Set(allow)
   }
 
+  /// Passes when the key sets match (less `allow`); a failure lists the keys on each side only.
   public func evaluate(in context: CheckContext) async -> CheckResult {
     let started = context.clock.now()
     let onlyHere = subject.keys.subtracting(reference.keys).subtracting(allow).sorted()

@@ -16,7 +16,9 @@ public enum HookPoint: String, Sendable, CaseIterable {
 
 /// What one hook run did.
 public struct HookRun: Sendable, Codable, Hashable {
+  /// The hook's file name, e.g. `post-deploy`.
   public var hook: String
+  /// Whether it exited 0 within the timeout.
   public var succeeded: Bool
   /// `exit 0`, `exit 2`, `timeout`, `not executable`…
   public var reason: String
@@ -36,6 +38,7 @@ public struct Hooks: Sendable {
   public let timeout: Duration
   let runner: ProcessRunner
 
+  /// Hooks from `directory`, run in `workingDirectory`, each bounded by `timeout`.
   public init(
     directory: URL, workingDirectory: URL, timeout: Duration = .seconds(300), runner: ProcessRunner = ProcessRunner()
   ) {
@@ -47,11 +50,17 @@ public struct Hooks: Sendable {
 
   /// The variables a hook sees, one per event.
   public struct Event: Sendable {
+    /// The pipeline's name (`AIRLOCK_PIPELINE`).
     public var pipeline: String
+    /// The environment changed (`AIRLOCK_ENVIRONMENT`).
     public var environment: String
+    /// What happened: `deploy`, `promote`, `rollback`… (`AIRLOCK_EVENT`).
     public var event: EventKind
+    /// The release the event is about (`AIRLOCK_VERSION`, and its tree id as `AIRLOCK_RELEASE`), if any.
     public var release: Release?
+    /// What ran before the event (`AIRLOCK_PREVIOUS_RELEASE`, its label), if anything.
     public var previous: Release?
+    /// Who made the change (`AIRLOCK_ACTOR`).
     public var actor: String
   }
 

@@ -15,17 +15,14 @@ public enum LedgerDurability: String, Sendable, CaseIterable {
   case full
 
   /// The durability `AIRLOCK_FSYNC` asks for: unset, empty or `batch` → `.batch`; `0`, `off` or `none` → `.none`;
-  /// `1`, `on` or `full` → `.full`. Anything else throws an `AirlockError` `.invalidInput` that lists the values.
+  /// `1`, `on` or `full` → `.full`. Anything else throws a `LedgerError` `.invalidInput` that lists the values.
   public init(environmentValue value: String?) throws {
     switch value?.lowercased() {
     case nil, "", "batch": self = .batch
     case "0", "off", "none": self = .none
     case "1", "on", "full": self = .full
     case let other?:
-      throw AirlockError(
-        .invalidInput,
-        "AIRLOCK_FSYNC=\(other) is not understood: use batch (the default: one sync per event), 0 (no sync, for "
-          + "throwaway ledgers) or 1 / full (libgit2 fsyncs every file); nothing was done")
+      throw LedgerError(.invalidInput, LedgerError.durabilityNotUnderstood(other))
     }
   }
 }

@@ -5,14 +5,15 @@ import Foundation
 /// Every event becomes one commit on `refs/heads/<pipeline>/<environment>` whose tree is the environment's state
 /// after the event; labels are bound once with `refs/tags/<pipeline>/<label>`.
 public final class PipelineLedger {
-  /// The underlying git repository.
-  public let ledger: Ledger
+  /// The underlying git repository; not public, so callers go through the pipeline-scoped methods.
+  let ledger: Ledger
   /// The pipeline name that prefixes every ref.
   public let pipeline: String
 
   /// The shared ledger this one mirrors (`file://`, `ssh://`…), or `nil` when the local ledger is the ledger.
   public let remote: String?
 
+  /// A view of `ledger` for `pipeline`; with `remote`, `ledger` is the local mirror of that shared ledger.
   public init(ledger: Ledger, pipeline: String, remote: String? = nil) {
     self.ledger = ledger
     self.pipeline = pipeline
@@ -27,7 +28,7 @@ public final class PipelineLedger {
     do {
       try ledger.fetch(from: remote)
     } catch let error as LedgerError {
-      throw AirlockError(.unexpected, "cannot reach the shared ledger \(remote): \(error.message)")
+      throw LedgerError(.remote, LedgerError.unreachable(remote, reason: error.message))
     }
   }
 
@@ -38,13 +39,11 @@ public final class PipelineLedger {
     do {
       rejected = try ledger.push(refs, to: remote)
     } catch let error as LedgerError {
-      throw AirlockError(.unexpected, "cannot publish \(what) to the shared ledger \(remote): \(error.message)")
+      throw LedgerError(.remote, LedgerError.notPublished(what, to: remote, reason: error.message))
     }
     guard rejected.isEmpty else {
       try? ledger.fetch(from: remote)
-      throw AirlockError(
-        .conflict,
-        "another runner changed \(what) in the shared ledger \(remote) first; this run's change was not published")
+      throw LedgerError(.concurrentUpdate, LedgerError.publishRejected(what, by: remote))
     }
   }
 
@@ -71,7 +70,9 @@ public final class PipelineLedger {
       return Head(commit: nil, state: EnvironmentState())
     }
     guard let data = try ledger.readFile("state.json", inCommit: commit) else {
-      throw AirlockError(.unexpected, "ledger commit \(commit.short) on \(branch(environment)) has no state.json")
+      throw LedgerError(
+        .corrupt,
+        LedgerError.missing("state.json", commit: commit, place: "on \(branch(environment))", ledger: ledger.path))
     }
     let state = try decode(EnvironmentState.self, "state.json", of: commit, branch: branch(environment), from: data)
     return Head(commit: commit, state: state)
@@ -82,7 +83,7 @@ public final class PipelineLedger {
   /// One that does not decode throws `LedgerError` `.corrupt` naming the commit and the file, and what to do.
   public func record(at commit: ObjectID) throws -> EventRecord {
     guard let data = try ledger.readFile("release.json", inCommit: commit) else {
-      throw AirlockError(.unexpected, "ledger commit \(commit.short) has no release.json")
+      throw LedgerError(.corrupt, LedgerError.missing("release.json", commit: commit, place: nil, ledger: ledger.path))
     }
     return try decode(EventRecord.self, "release.json", of: commit, from: data)
   }
@@ -126,10 +127,15 @@ public final class PipelineLedger {
 
   /// Everything one event commit holds besides the artifact.
   public struct EventFiles {
+    /// The event's `release.json`.
     public var record: EventRecord
+    /// The environment's state after the event (`state.json`).
     public var state: EnvironmentState
+    /// The `config.env` text; secrets as fingerprints only.
     public var configText: String
+    /// Every probe of every check run (`checks.json`).
     public var checks: [CheckResult]
+    /// The environment's definition (`environment.json`), so rollback works without the pipeline file.
     public var snapshot: EnvironmentSnapshot?
     /// The artifact tree of the release running after the event, if any.
     public var artifact: ObjectID?
@@ -137,7 +143,7 @@ public final class PipelineLedger {
 
   /// Appends one event to `environment`'s branch with a compare-and-swap from `expected`.
   ///
-  /// A branch that moved since `expected` was read throws `AirlockError` `.conflict` and writes nothing.
+  /// A branch that moved since `expected` was read throws `LedgerError` `.concurrentUpdate` and writes nothing.
   @discardableResult
   public func append(
     _ files: EventFiles, to environment: String, expected: ObjectID?, message: String, author: Signature,
@@ -159,8 +165,7 @@ public final class PipelineLedger {
       try ledger.updateReference(
         "refs/heads/" + branch(environment), to: commit, expected: expected, logMessage: "airlock: \(message)")
     } catch let error as LedgerError where error.code == .concurrentUpdate {
-      throw AirlockError(
-        .conflict, "another change to \(environment) was recorded while this one ran; nothing of this one was recorded")
+      throw LedgerError(.concurrentUpdate, LedgerError.recordedMeanwhile(environment))
     }
     try publish(["refs/heads/" + branch(environment)], what: "the \(environment) branch")
     return commit
@@ -200,7 +205,9 @@ public final class PipelineLedger {
   public func release(labelled label: String) throws -> Release? {
     guard Release.isValidLabel(label), let commit = try ledger.reference(tagName(label)) else { return nil }
     guard let tree = try ledger.entry("artifact", inCommit: commit) else {
-      throw AirlockError(.unexpected, "tag \(pipeline)/\(label) points at a commit without an artifact")
+      throw LedgerError(
+        .corrupt,
+        LedgerError.missing("artifact", commit: commit, place: "of tag \(pipeline)/\(label)", ledger: ledger.path))
     }
     return Release(id: tree, version: label)
   }
@@ -210,16 +217,13 @@ public final class PipelineLedger {
   /// A label already bound to a different tree is refused; the same tree under the same label is the same release.
   public func storeRelease(directory: URL, version: String?, actor: Signature, time: Date) throws -> Release {
     if let version, !Release.isValidLabel(version) {
-      throw AirlockError(.invalidInput, PipelineNames.invalidLabel(version))
+      throw LedgerError(.invalidInput, PipelineNames.invalidLabel(version))
     }
     let tree = try ledger.storeArtifact(directory: directory)
     let label = version ?? tree.short
     if let bound = try release(labelled: label) {
       guard bound.id == tree else {
-        throw AirlockError(
-          .invalidInput,
-          "version \(label) is already bound to artifact \(bound.id.short), not \(tree.short); "
-            + "labels are immutable: choose a new --version")
+        throw LedgerError(.invalidInput, LedgerError.labelBound(label, to: bound.id, not: tree))
       }
       return bound
     }
@@ -232,14 +236,10 @@ public final class PipelineLedger {
     do {
       try ledger.updateReference(tagName(label), to: commit, expected: nil, logMessage: "airlock: bind \(label)")
       try publish([tagName(label)], what: "version \(label)")
-    } catch let error as AirlockError where error.code == .conflict {
-      guard let bound = try self.release(labelled: label), bound.id == tree else {
-        throw AirlockError(.invalidInput, "version \(label) was just bound to another artifact; choose a new --version")
-      }
     } catch let error as LedgerError where error.code == .concurrentUpdate {
-      // Another runner bound the label first: fine if it bound the same tree.
+      // Another runner bound the label first, here or in the shared ledger: fine if it bound the same tree.
       guard let bound = try self.release(labelled: label), bound.id == tree else {
-        throw AirlockError(.invalidInput, "version \(label) was just bound to another artifact; choose a new --version")
+        throw LedgerError(.invalidInput, LedgerError.labelJustBound(label))
       }
     }
     return release
@@ -263,7 +263,7 @@ public final class PipelineLedger {
     }
     let trees = Set(matches.map(\.id))
     guard trees.count <= 1 else {
-      throw AirlockError(.invalidInput, "release prefix \(reference) is ambiguous: \(trees.count) artifacts match")
+      throw LedgerError(.invalidInput, LedgerError.ambiguousPrefix(reference, matches: trees.count))
     }
     return matches.sorted { $0.version < $1.version }.first
   }

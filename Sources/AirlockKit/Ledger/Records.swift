@@ -9,11 +9,13 @@ public struct Release: Sendable, Codable, Hashable, CustomStringConvertible {
   /// The version label, unique per pipeline.
   public var version: String
 
+  /// The release of artifact tree `id` under `version`.
   public init(id: ObjectID, version: String) {
     self.id = id
     self.version = version
   }
 
+  /// `1.4.2 (3f9c2a1b4d5e)`: the label and the short tree id.
   public var description: String { "\(version) (\(id.short))" }
 
   /// Whether `label` is a valid version label: see `PipelineNames.isValidLabel(_:)`.
@@ -54,9 +56,13 @@ public enum ReleaseStatus: String, Sendable, Codable, Hashable {
 
 /// The `release.json` of a ledger commit: what the event was, about which release, and how it ended.
 public struct EventRecord: Sendable, Codable, Hashable {
+  /// The pipeline's name.
   public var pipeline: String
+  /// The environment the event happened in.
   public var environment: String
+  /// What happened.
   public var event: EventKind
+  /// How it ended.
   public var outcome: EventOutcome
   /// The release the event is about (the one deployed, promoted, rolled back to, or verified).
   public var release: Release?
@@ -68,13 +74,18 @@ public struct EventRecord: Sendable, Codable, Hashable {
   public var sourceEnvironment: String?
   /// Whether Airlock did this on its own (an automatic rollback after a failed verify).
   public var automatic: Bool
+  /// Who made the change: the commit author's name.
   public var actor: String
+  /// When the command started.
   public var startedAt: Date
+  /// When it finished: the commit time, and the event's time in `history`.
   public var finishedAt: Date
+  /// `finishedAt - startedAt`, rounded to milliseconds.
   public var durationMilliseconds: Int
   /// One human line with the reason or the result.
   public var detail: String
 
+  /// A record; `durationMilliseconds` is derived from `startedAt` and `finishedAt`.
   public init(
     pipeline: String, environment: String, event: EventKind, outcome: EventOutcome, release: Release?,
     current: Release?, previous: Release?, sourceEnvironment: String? = nil, automatic: Bool = false,
@@ -99,9 +110,11 @@ public struct EventRecord: Sendable, Codable, Hashable {
 
 /// A release that was verified good in an environment, and where its config snapshot lives.
 public struct GoodRelease: Sendable, Codable, Hashable {
+  /// The release verified.
   public var release: Release
   /// The blob of the `config.env` the release was verified with: the snapshot rollback restores.
   public var config: ObjectID
+  /// When its verify passed.
   public var verifiedAt: Date
 }
 
@@ -109,14 +122,19 @@ public struct GoodRelease: Sendable, Codable, Hashable {
 public struct Approval: Sendable, Codable, Hashable {
   /// The release approved; the approval holds for its artifact tree id, whatever label names it.
   public var release: Release
+  /// Who approved it.
   public var actor: String
+  /// When it was approved.
   public var at: Date
 }
 
 /// A release that failed or was rolled back in an environment; promotion refuses it without `--force`.
 public struct Quarantine: Sendable, Codable, Hashable {
+  /// The release quarantined.
   public var release: Release
+  /// Why: the failed check or the rollback that left it.
   public var reason: String
+  /// When it was quarantined.
   public var since: Date
   /// The config snapshot it was last good with, so `rollback --to … --force` can still restore it.
   public var config: ObjectID?
@@ -129,6 +147,7 @@ public struct Quarantine: Sendable, Codable, Hashable {
 public struct EnvironmentState: Sendable, Codable, Hashable {
   /// What runs now.
   public var current: Release?
+  /// Whether `current` is verified, being verified, or failed; `nil` when nothing runs.
   public var currentStatus: ReleaseStatus?
   /// Verified-good releases, newest verification first, one entry per release, at most `goodLimit`.
   public var good: [GoodRelease]
@@ -142,6 +161,7 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
   /// How many verified-good releases the state remembers; rollback further back is by `--to`.
   public static let goodLimit = 100
 
+  /// The state of an environment with no events.
   public init() {
     current = nil
     currentStatus = nil
@@ -195,14 +215,20 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
 /// The `environment.json` of a ledger commit: everything needed to act on the environment without the pipeline
 /// file (rollback when the file is broken).
 public struct EnvironmentSnapshot: Sendable, Codable, Hashable {
+  /// The pipeline's name.
   public var pipeline: String
+  /// The project root the environment's relative paths were resolved against.
   public var root: String
+  /// How many releases the target keeps.
   public var keep: Int
+  /// The hooks folder, as written in the pipeline.
   public var hooks: String
+  /// The environment's definition.
   public var environment: EnvironmentSpec
   /// The definitions of the checks the environment uses.
   public var checks: [String: CheckSpec]
 
+  /// The snapshot of `environment` as `pipeline` defines it, with the checks it uses.
   public init(pipeline: Pipeline, environment: EnvironmentSpec) {
     self.pipeline = pipeline.name
     self.root = pipeline.root
@@ -277,6 +303,7 @@ enum LedgerCoding {
 
 /// ISO 8601 timestamps with milliseconds in UTC (`2026-11-23T03:14:07.123Z`), as every ledger file writes them.
 public enum Timestamp {
+  /// `date` as the ledger writes it, e.g. `2026-11-23T03:14:07.123Z`.
   public static func format(_ date: Date) -> String {
     let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)

@@ -12,14 +12,19 @@ public struct LeaseHolder: Sendable, Codable, Hashable {
     case operation, lock
   }
 
+  /// An operation lease or an incident lock.
   public var kind: Kind
+  /// Who holds it.
   public var actor: String
+  /// The host the holder runs on; with `pid`, how a dead run's lease is told from a live one.
   public var host: String
+  /// The holder's process id on `host`.
   public var pid: Int32
   /// The command holding it (`deploy 1.4.2`, `lock`).
   public var operation: String
   /// Why an incident lock was taken.
   public var reason: String?
+  /// When it was taken.
   public var started: Date
   /// When an operation lease lapses unless renewed; incident locks never expire.
   public var expires: Date?

@@ -2,12 +2,27 @@ import Foundation
 
 /// What `lock`, `unlock` and `approve` did.
 public struct LockReport: Sendable, Codable {
-  public var command: String
+  /// Which command made the report; its raw value is the command's name, as `--json` prints it.
+  public enum Command: String, Sendable, Codable, CaseIterable {
+    /// `airlock lock`: an incident lock was taken.
+    case lock
+    /// `airlock unlock`: a lock or lease was ended (or there was none).
+    case unlock
+    /// `airlock approve`: a release was approved for a gated environment.
+    case approve
+  }
+
+  /// Which command made the report.
+  public var command: Command
+  /// The environment locked, unlocked or approved for.
   public var environment: String
   /// The lease holder after the command (`lock`), or the one that was removed (`unlock`).
   public var holder: LeaseHolder?
+  /// The release approved (`approve`).
   public var release: Release?
+  /// One human line saying what was done.
   public var summary: String
+  /// The event commit recorded; `nil` when nothing was recorded (unlocking what was not locked).
   public var commit: ObjectID?
 }
 
@@ -29,7 +44,7 @@ extension Orchestrator {
     }
     lease.keep()
     return LockReport(
-      command: "lock", environment: name, holder: lease.holder, release: nil,
+      command: .lock, environment: name, holder: lease.holder, release: nil,
       summary: "\(name) is locked by \(options.actor.name): \(reason); `airlock unlock \(name)` ends it", commit: commit
     )
   }
@@ -41,7 +56,7 @@ extension Orchestrator {
     try ledger.synchronize()
     guard let found = try Lease.current(ledger, environment: name) else {
       return LockReport(
-        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
+        command: .unlock, environment: name, holder: nil, release: nil, summary: "\(name) is not locked",
         commit: nil)
     }
     let commit = found.commit
@@ -55,7 +70,7 @@ extension Orchestrator {
       let detail = "broke an unreadable lease (commit \(commit.short): \(found.problem ?? "unknown"))"
       let event = try recordControlEvent(stage, event: .unlock, detail: detail)
       return LockReport(
-        command: "unlock", environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)
+        command: .unlock, environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)
     }
     let mine = holder.kind == .lock && holder.actor == options.actor.name
     let stale = holder.staleness(now: now, host: HostName.current)
@@ -70,7 +85,7 @@ extension Orchestrator {
       "\(how) (\(holder.reason ?? holder.operation), held \(LeaseHolder.age(now.timeIntervalSince(holder.started))))"
     let event = try recordControlEvent(stage, event: .unlock, detail: detail)
     return LockReport(
-      command: "unlock", environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
+      command: .unlock, environment: name, holder: holder, release: nil, summary: "\(name): \(detail)",
       commit: event)
   }
 
@@ -99,7 +114,7 @@ extension Orchestrator {
       let release = try ledger.findRelease(
         reference, among: (upstream?.good.map(\.release) ?? []) + (upstream?.quarantined.map(\.release) ?? []))
     else {
-      throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+      throw AirlockError.noRelease(reference, in: pipeline.name)
     }
     let lease = try takeLease(stage, operation: "approve \(release.version)")
     defer { lease.release() }
@@ -110,7 +125,7 @@ extension Orchestrator {
     let commit = try recordControlEvent(
       stage, event: .approve, release: release, state: state, detail: "approved \(release) for \(name)")
     return LockReport(
-      command: "approve", environment: name, holder: nil, release: release,
+      command: .approve, environment: name, holder: nil, release: release,
       summary: "\(options.actor.name) approved \(release.version) (\(release.id.short)) for \(name)", commit: commit)
   }
 

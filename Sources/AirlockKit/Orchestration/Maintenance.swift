@@ -2,8 +2,11 @@ import Foundation
 
 /// What `airlock ledger gc` did, and what it found wrong.
 public struct LedgerMaintenanceReport: Sendable, Codable {
+  /// The ledger's path.
   public var ledger: String
+  /// Bytes on disk before packing.
   public var bytesBefore: Int64
+  /// Bytes on disk after packing.
   public var bytesAfter: Int64
   /// Lock files a crashed writer left behind, each with how to clear it.
   public var staleLocks: [String]

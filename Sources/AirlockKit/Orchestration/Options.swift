@@ -18,6 +18,7 @@ public struct OperationOptions: Sendable {
   /// Ship or promote a quarantined release anyway, or roll back to one.
   public var force: Bool
 
+  /// Options with the system clock, a fresh process runner and a 300 s bound on `start` unless given.
   public init(
     actor: Signature, clock: any AirlockClock = SystemClock(), environment: [String: String],
     progress: @escaping @Sendable (String) -> Void = { _ in }, runner: ProcessRunner = ProcessRunner(),

@@ -9,7 +9,8 @@ public struct Orchestrator {
   /// The loaded pipeline, or `nil` when it could not be loaded and only rollback from snapshots is possible.
   public let pipeline: Pipeline?
   /// The ledger, scoped to the pipeline.
-  public let ledger: PipelineLedger
+  let ledger: PipelineLedger
+  /// Who acts, the clock, the process environment and where progress goes.
   public let options: OperationOptions
 
   /// An orchestrator for a loaded pipeline.
@@ -77,7 +78,7 @@ public struct Orchestrator {
     if let reference {
       let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
       guard let found = try ledger.findRelease(reference, among: known) else {
-        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
+        throw AirlockError.noRelease(reference, in: ledger.pipeline)
       }
       release = found
       guard upstream.isVerified(found.id) else {
@@ -90,7 +91,7 @@ public struct Orchestrator {
     } else {
       guard let newest = upstream.good.first?.release else {
         throw AirlockError(
-          .blocked, "nothing has been verified in \(source) yet: deploy and verify a release there first")
+          .blocked, AirlockError.nothingVerified(in: source) + ": deploy and verify a release there first")
       }
       release = newest
     }
@@ -117,7 +118,7 @@ public struct Orchestrator {
     if let reference {
       let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
       guard let release = try ledger.findRelease(reference, among: known) else {
-        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(ledger.pipeline)")
+        throw AirlockError.noRelease(reference, in: ledger.pipeline)
       }
       if release.id == current?.id {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
@@ -320,7 +321,7 @@ public struct Orchestrator {
         report.commits.insert(commit, at: 0)
         report.warnings = warnings + report.warnings
         return report
-      } catch let error as AirlockError where error.code == .conflict || error.code == .aborted {
+      } catch let error where AirlockError.isConflict(error) || (error as? AirlockError)?.code == .aborted {
         throw error
       } catch {
         // The failure is recorded; a rollback that cannot run (a secret gone since, a full disk) leaves the failed
@@ -538,7 +539,7 @@ public struct Orchestrator {
       return try record()
     } catch {
       let undone = await undoSwitch(stage, back: back, head: head)
-      let conflict = (error as? AirlockError)?.code == .conflict
+      let conflict = AirlockError.isConflict(error)
       let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
       let outcome =
         undone.map { _ in "the switch was undone: \(stage.name) runs \(back?.version ?? "-") again" }
@@ -547,7 +548,7 @@ public struct Orchestrator {
         + "again to converge"
       options.progress("! \(what): \(outcome)")
       if let undone, !undone.isEmpty { options.progress("! \(undone)") }
-      if conflict, let error = error as? AirlockError { throw AirlockError(error.code, error.message + "; " + outcome) }
+      if conflict { throw AirlockError(.conflict, "\(error); \(outcome)") }
       throw AirlockError(.unexpected, "\(what); \(outcome)")
     }
   }
@@ -739,8 +740,8 @@ public struct Orchestrator {
 
   func environment(_ name: String, in pipeline: Pipeline) throws -> EnvironmentSpec {
     guard let spec = pipeline.environment(named: name) else {
-      let names = pipeline.environments.map(\.name).joined(separator: ", ")
-      throw AirlockError(.invalidInput, "pipeline \(pipeline.name) has no environment '\(name)' (it has: \(names))")
+      let names = pipeline.environments.map(\.name)
+      throw AirlockError.noEnvironment(name, in: pipeline.name, known: names)
     }
     return spec
   }

@@ -2,18 +2,23 @@ import Foundation
 
 /// What runs in one environment, read from the head commit of its branch and from the target.
 public struct EnvironmentStatus: Sendable, Codable {
+  /// The environment's name.
   public var environment: String
+  /// The environment it promotes from, if any.
   public var requires: String?
   /// The release the ledger says runs there.
   public var current: Release?
+  /// Whether `current` is verified, being verified, or failed.
   public var status: ReleaseStatus?
   /// What the target's `current` symlink points at; differs from `current` after an interrupted run.
   public var onTarget: String?
   /// The newest event, as its one-line commit message, and when it happened.
   public var lastEvent: String?
+  /// When the newest event finished.
   public var lastEventAt: Date?
   /// Where `airlock rollback` would go.
   public var rollbackTarget: Release?
+  /// Releases refused here until `--force`.
   public var quarantined: [Quarantine]
   /// Who holds the environment's lease, if anyone.
   public var lease: LeaseHolder?
@@ -25,13 +30,17 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var interrupted: String?
   /// A target in a state Airlock did not make (a `current` that is not its link into `releases/`), if it is.
   public var targetProblem: String?
+  /// How many events the environment has.
   public var events: Int
 }
 
 /// One line of `airlock history`.
 public struct HistoryEntry: Sendable, Codable {
+  /// The environment the event happened in.
   public var environment: String
+  /// The event's commit.
   public var commit: ObjectID
+  /// The commit's one-line message.
   public var message: String
   /// When the event finished (the commit's time when its record cannot be read).
   public var time: Date
@@ -43,30 +52,51 @@ public struct HistoryEntry: Sendable, Codable {
 
 /// One config key that differs between two snapshots. Secrets are compared and shown by fingerprint only.
 public struct ConfigChange: Sendable, Codable, Hashable {
+  /// Whether the key was added, removed, or changed value.
   public enum Kind: String, Sendable, Codable { case added, removed, changed }
+  /// The config key.
   public var key: String
+  /// How it changed.
   public var kind: Kind
+  /// Whether the key is a secret; then `before` and `after` are fingerprints.
   public var secret: Bool
+  /// The value before; `nil` when added.
   public var before: String?
+  /// The value after; `nil` when removed.
   public var after: String?
 }
 
 /// What `deploy`, `promote` or `rollback` would do to an environment; nothing is changed to find out.
 public struct Plan: Sendable, Codable {
+  /// What the planned command is; its raw value is the command's name, as `--json` prints it.
+  public enum Action: String, Sendable, Codable, CaseIterable {
+    /// `airlock deploy`: the environment has no `requires` and takes an artifact.
+    case deploy
+    /// `airlock promote`: the environment takes releases verified in its `requires` environment.
+    case promote
+  }
+
+  /// The environment planned for.
   public var environment: String
+  /// What runs there now.
   public var current: Release?
-  /// `deploy`, `promote` or `none`.
-  public var action: String
+  /// `promote` for an environment with `requires`, else `deploy`.
+  public var action: Action
   /// The release that would be shipped.
   public var release: Release?
+  /// The environment a promotion would take the release from.
   public var sourceEnvironment: String?
   /// Why the action would be refused, if it would.
   public var refusal: String?
+  /// The preflight checks that would run.
   public var preflight: [String]
+  /// The verify checks that would run.
   public var verify: [String]
+  /// The config keys the change would add, remove or change.
   public var configChanges: [ConfigChange]
   /// Where `airlock rollback` would go now.
   public var rollbackTarget: Release?
+  /// Anything else worth knowing: a missing secret, a release already running.
   public var notes: [String]
 }
 
@@ -129,10 +159,7 @@ extension Orchestrator {
     if let environment, !recorded.contains(environment), pipeline?.environment(named: environment) == nil {
       let known =
         (pipeline?.environments.map(\.name) ?? []) + recorded.filter { pipeline?.environment(named: $0) == nil }
-      throw AirlockError(
-        .invalidInput,
-        "pipeline \(ledger.pipeline) has no environment '\(environment)'"
-          + (known.isEmpty ? "" : " (it has: \(known.joined(separator: ", ")))"))
+      throw AirlockError.noEnvironment(environment, in: ledger.pipeline, known: known)
     }
     let names = environment.map { [$0] } ?? recorded
     var entries: [HistoryEntry] = []
@@ -159,27 +186,27 @@ extension Orchestrator {
     let spec = try environment(name, in: pipeline)
     let head = try ledger.head(of: name)
     var plan = Plan(
-      environment: name, current: head.state.current, action: "deploy", release: nil, sourceEnvironment: spec.requires,
+      environment: name, current: head.state.current, action: .deploy, release: nil, sourceEnvironment: spec.requires,
       refusal: nil, preflight: spec.preflight, verify: spec.verify, configChanges: [],
       rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, notes: [])
     if let source = spec.requires {
-      plan.action = "promote"
+      plan.action = .promote
       let upstream = try ledger.head(of: source).state
       if let reference {
         let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
         guard let found = try ledger.findRelease(reference, among: known) else {
-          throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+          throw AirlockError.noRelease(reference, in: pipeline.name)
         }
         plan.release = found
         if !upstream.isVerified(found.id) { plan.refusal = "\(found.version) was not verified in \(source)" }
       } else {
         plan.release = upstream.good.first?.release
-        if plan.release == nil { plan.refusal = "nothing has been verified in \(source) yet" }
+        if plan.release == nil { plan.refusal = AirlockError.nothingVerified(in: source) }
       }
     } else if let reference {
       plan.release = try ledger.findRelease(reference, among: head.state.good.map(\.release))
       if plan.release == nil {
-        throw AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline.name)")
+        throw AirlockError.noRelease(reference, in: pipeline.name)
       }
     } else {
       plan.notes.append("deploy takes the artifact: airlock deploy \(name) --artifact DIR [--version LABEL]")
@@ -227,27 +254,45 @@ extension Orchestrator {
 public struct DriftReport: Sendable, Codable {
   /// One side of the comparison.
   public struct Side: Sendable, Codable {
+    /// Where a side's config comes from; its raw value is what `--json` prints.
+    public enum ConfigSource: String, Sendable, Codable, CaseIterable {
+      /// The newest ledger event's `config.env`.
+      case recorded
+      /// The pipeline file: nothing was deployed there yet.
+      case declared
+    }
+
+    /// The environment's name.
     public var environment: String
+    /// What runs there, if anything.
     public var release: Release?
-    /// `recorded` (the newest ledger event's config.env) or `declared` (the pipeline, nothing deployed yet).
-    public var configSource: String
+    /// Where this side's config comes from.
+    public var configSource: ConfigSource
   }
 
   /// One key whose value differs, or that only one side has.
   public struct KeyDifference: Sendable, Codable, Hashable {
+    /// The config key.
     public var key: String
+    /// Whether the key is a secret; then `left` and `right` are fingerprints.
     public var secret: Bool
     /// The value (or `sha256:` fingerprint) on each side; `nil` where the side lacks the key.
     public var left: String?
+    /// The value (or fingerprint) on the right side; `nil` where it lacks the key.
     public var right: String?
   }
 
+  /// The first environment compared.
   public var left: Side
+  /// The second environment compared.
   public var right: Side
   /// Whether both run the same artifact tree.
   public var sameRelease: Bool
+  /// Keys only the left side has.
   public var onlyLeft: [String]
+  /// Keys only the right side has.
   public var onlyRight: [String]
+  /// Keys both have, with different values.
   public var differing: [KeyDifference]
   /// Keys with equal values on both sides.
   public var equal: [String]
@@ -269,7 +314,7 @@ extension Orchestrator {
       let config = try stage.resolvedConfig(of: spec.name)
       return (
         DriftReport.Side(
-          environment: spec.name, release: head.state.current, configSource: recorded ? "recorded" : "declared"),
+          environment: spec.name, release: head.state.current, configSource: recorded ? .recorded : .declared),
         config
       )
     }

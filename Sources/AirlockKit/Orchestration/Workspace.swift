@@ -29,6 +29,7 @@ public struct Workspace {
     /// `--ledger PATH`, else `AIRLOCK_LEDGER`.
     public var ledgerPath: String?
 
+    /// A request; what is not given is found from `directory` and the environment.
     public init(directory: URL, pipelineName: String? = nil, pipelineFile: String? = nil, ledgerPath: String? = nil) {
       self.directory = directory
       self.pipelineName = pipelineName

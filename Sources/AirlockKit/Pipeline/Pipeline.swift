@@ -23,6 +23,7 @@ public struct Pipeline: Sendable, Codable, Hashable {
   /// Named checks that environments refer to in `preflight` and `verify`.
   public var checks: [String: CheckSpec]
 
+  /// A resolved pipeline; the loader builds one from a file, tests build them directly.
   public init(
     name: String, file: String, root: String, ledger: String = Pipeline.defaultLedger, keep: Int = 5,
     hooks: String = "hooks", environments: [EnvironmentSpec], checks: [String: CheckSpec]
@@ -77,6 +78,7 @@ public struct EnvironmentSpec: Sendable, Codable, Hashable {
   /// Whether a named person must approve a release before it is promoted here.
   public var approvalRequired: Bool
 
+  /// An environment with the documented defaults for everything not given.
   public init(
     name: String, requires: String? = nil, target: TargetSpec, config: [String: String] = [:],
     secrets: [String] = [], start: String? = nil, preflight: [String] = [], verify: [String] = [],
@@ -116,13 +118,18 @@ public enum TargetSpec: Sendable, Codable, Hashable {
 
 /// The hosts, user, path and batch size of an `ssh` target.
 public struct SSHTargetSpec: Sendable, Codable, Hashable {
+  /// The hosts to deploy to, in order.
   public var hosts: [String]
+  /// The SSH user; `nil` for SSH's default.
   public var user: String?
+  /// The folder on each host that holds `releases/` and `current`.
   public var path: String
+  /// The SSH port; `nil` for SSH's default.
   public var port: Int?
   /// Hosts switched at a time.
   public var batch: Share
 
+  /// An `ssh` target switching one host at a time unless `batch` says otherwise.
   public init(hosts: [String], user: String? = nil, path: String, port: Int? = nil, batch: Share = .count(1)) {
     self.hosts = hosts
     self.user = user
@@ -134,10 +141,14 @@ public struct SSHTargetSpec: Sendable, Codable, Hashable {
 
 /// The commands of a `command` target; each is an argument vector run without a shell.
 public struct CommandTargetSpec: Sendable, Codable, Hashable {
+  /// The command that makes a release live.
   public var deploy: [String]
+  /// The command that puts the previous release back, if the target has one.
   public var rollback: [String]?
+  /// The command that prints the label running now, if the target has one.
   public var current: [String]?
 
+  /// A `command` target from its argument vectors.
   public init(deploy: [String], rollback: [String]? = nil, current: [String]? = nil) {
     self.deploy = deploy
     self.rollback = rollback
@@ -159,6 +170,7 @@ public enum Share: Sendable, Codable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// `3` for a count, `50%` for a percentage, as written in a pipeline.
   public var description: String {
     switch self {
     case .count(let n): return "\(n)"
@@ -169,13 +181,16 @@ public enum Share: Sendable, Codable, Hashable, CustomStringConvertible {
 
 /// A named check: its kind and the probe policy shared by every kind.
 public struct CheckSpec: Sendable, Codable, Hashable {
+  /// The name environments use in `preflight` and `verify`.
   public var name: String
+  /// What the check probes and how.
   public var kind: CheckKind
   /// Retry-quorum and host-share settings; ignored by `config` and `drift`.
   public var policy: ProbePolicy
   /// A dependency check blocks promotion when it fails, but never triggers a rollback.
   public var dependency: Bool
 
+  /// A check with the default probe policy unless `policy` says otherwise.
   public init(name: String, kind: CheckKind, policy: ProbePolicy = ProbePolicy(), dependency: Bool = false) {
     self.name = name
     self.kind = kind
@@ -223,13 +238,20 @@ public enum CheckKind: Sendable, Codable, Hashable {
 /// One rule of a `config` check. A rule either names a `key` (and any of `required`, `match`, `differsFrom`,
 /// `oneOf`) or, with no key, a `forbid` pattern applied to every value.
 public struct ConfigRule: Sendable, Codable, Hashable {
+  /// The config key the rule is about; `nil` for a `forbid` rule over every value.
   public var key: String?
+  /// Whether the key must be set.
   public var required: Bool
+  /// A regular expression the whole value must match.
   public var match: String?
+  /// A regular expression no value (or the key's value) may contain.
   public var forbid: String?
+  /// Another environment whose value for the key this one must not equal.
   public var differsFrom: String?
+  /// The values the key may take.
   public var oneOf: [String]?
 
+  /// A rule; give `key` with any of the others, or only `forbid`.
   public init(
     key: String? = nil, required: Bool = false, match: String? = nil, forbid: String? = nil,
     differsFrom: String? = nil, oneOf: [String]? = nil
@@ -256,6 +278,7 @@ public struct ProbePolicy: Sendable, Codable, Hashable {
   /// Share of hosts that must pass.
   public var hosts: Share
 
+  /// The documented defaults: 5 attempts, 2 passes, 1 s apart, 5 s each, every host.
   public init(
     attempts: Int = 5, pass: Int = 2, interval: TimeSpan = .seconds(1), timeout: TimeSpan = .seconds(5),
     hosts: Share = .percent(100)

@@ -12,10 +12,13 @@ public protocol AirlockClock: Sendable {
 
 /// The real clock: `Date()` and `Task.sleep`.
 public struct SystemClock: AirlockClock {
+  /// The system clock.
   public init() {}
 
+  /// The current wall-clock time.
   public func now() -> Date { Date() }
 
+  /// Sleeps for `duration`; throws `CancellationError` when the task is cancelled.
   public func sleep(for duration: Duration) async throws {
     try await Task.sleep(for: duration)
   }

@@ -7,11 +7,14 @@ public struct TimeSpan: Sendable, Hashable, Comparable, Codable, CustomStringCon
   /// The span in milliseconds.
   public var milliseconds: Int64
 
+  /// A span of `milliseconds`.
   public init(milliseconds: Int64) {
     self.milliseconds = milliseconds
   }
 
+  /// A span of whole seconds.
   public static func seconds(_ value: Int64) -> TimeSpan { TimeSpan(milliseconds: value * 1000) }
+  /// A span of milliseconds.
   public static func milliseconds(_ value: Int64) -> TimeSpan { TimeSpan(milliseconds: value) }
 
   /// Parses `<digits><unit>` with unit `ms`, `s`, `m` or `h`; returns `nil` for anything else.
@@ -34,6 +37,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, Codable, CustomStringCon
   /// The span in seconds.
   public var seconds: Double { Double(milliseconds) / 1000 }
 
+  /// The span in the largest unit that divides it: `2m`, `90s`, `250ms`; `0s` for nothing.
   public var description: String {
     if milliseconds == 0 { return "0s" }
     if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
@@ -42,8 +46,10 @@ public struct TimeSpan: Sendable, Hashable, Comparable, Codable, CustomStringCon
     return "\(milliseconds)ms"
   }
 
+  /// Whether `lhs` is shorter than `rhs`.
   public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
+  /// Decodes the string form (`30s`, `500ms`…); anything else throws a `DecodingError`.
   public init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
     guard let span = TimeSpan(parsing: text) else {
@@ -52,6 +58,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, Codable, CustomStringCon
     self = span
   }
 
+  /// Encodes the string form, as `description` writes it.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     try container.encode(description)

@@ -15,16 +15,19 @@ public struct LocalTarget: Target {
   /// The pipeline whose releases this target holds; retention deletes only folders marked with it.
   public let pipeline: String
 
+  /// A target under `root` holding `pipeline`'s releases.
   public init(root: URL, pipeline: String) {
     self.root = root
     self.pipeline = pipeline
   }
 
+  /// Always `localhost`: the one host `{host}` stands for.
   public var hosts: [String] { ["localhost"] }
 
   var releases: URL { root.appendingPathComponent("releases") }
   var currentLink: URL { root.appendingPathComponent("current") }
 
+  /// `root/releases/<version>`.
   public func releaseDirectory(_ version: String) -> URL { releases.appendingPathComponent(version) }
 
   /// The label `current` points at; throws an unmanaged `TargetError` when `current` is not a symlink Airlock
@@ -34,8 +37,9 @@ public struct LocalTarget: Target {
       var info = stat()
       if lstat(currentLink.path, &info) == 0 {
         throw TargetError(
+          .unmanaged,
           "\(currentLink.path) is not a symlink, so Airlock did not make it; move it away (or replace it with "
-            + "`ln -sfn releases/LABEL \(currentLink.path)`), then run the command again", unmanaged: true)
+            + "`ln -sfn releases/LABEL \(currentLink.path)`), then run the command again")
       }
       return nil
     }
@@ -45,25 +49,28 @@ public struct LocalTarget: Target {
       || destination == releases.standardizedFileURL.path + "/" + label
     guard inReleases, !label.hasPrefix("."), hasRelease(label) else {
       throw TargetError(
+        .unmanaged,
         "\(currentLink.path) points at \(destination), which is not a release folder under \(releases.path): "
           + "a state Airlock did not make; point it back (`ln -sfn releases/LABEL \(currentLink.path)`) or move "
-          + "it away, then run the command again", unmanaged: true)
+          + "it away, then run the command again")
     }
     return label
   }
 
+  /// Whether `releases/<version>/` is a folder.
   public func hasRelease(_ version: String) -> Bool {
     var isDirectory: ObjCBool = false
     return FileManager.default.fileExists(atPath: releaseDirectory(version).path, isDirectory: &isDirectory)
       && isDirectory.boolValue
   }
 
+  /// Exports into a hidden folder beside the final name, writes mark and config there, then renames it into place.
   public func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws {
     let fileManager = FileManager.default
     do {
       try fileManager.createDirectory(at: releases, withIntermediateDirectories: true)
     } catch {
-      throw TargetError("cannot create \(releases.path): \(error.localizedDescription)")
+      throw TargetError(.io, "cannot create \(releases.path): \(error.localizedDescription)")
     }
     let final = releaseDirectory(release.version)
     let existing = hasRelease(release.version) ? mark(of: release.version) : nil
@@ -92,12 +99,13 @@ public struct LocalTarget: Target {
     }
   }
 
+  /// Points `current` at `releases/<version>` with one atomic rename of a fresh symlink.
   public func activate(_ version: String) throws {
-    guard hasRelease(version) else { throw TargetError("release \(version) is not on \(root.path)") }
+    guard hasRelease(version) else { throw TargetError(.missingRelease, "release \(version) is not on \(root.path)") }
     let temporary = root.appendingPathComponent(".current-\(getpid())")
     unlink(temporary.path)
     guard symlink("releases/\(version)", temporary.path) == 0 else {
-      throw TargetError("cannot create a symlink in \(root.path): \(String(cString: strerror(errno)))")
+      throw TargetError(.io, "cannot create a symlink in \(root.path): \(String(cString: strerror(errno)))")
     }
     do {
       try rename(temporary, to: currentLink)
@@ -109,6 +117,7 @@ public struct LocalTarget: Target {
     utimes(releaseDirectory(version).path, nil)
   }
 
+  /// Deletes this pipeline's releases beyond the newest `keep` (by last switch), never `current` or one in `protecting`.
   public func prune(keep: Int, protecting: Set<String>) throws -> [String] {
     let fileManager = FileManager.default
     guard let names = try? fileManager.contentsOfDirectory(atPath: releases.path) else { return [] }
@@ -131,7 +140,7 @@ public struct LocalTarget: Target {
         try fileManager.removeItem(at: releases.appendingPathComponent(entry.name))
         deleted.append(entry.name)
       } catch {
-        throw TargetError("cannot delete old release \(entry.name) on \(root.path): \(error.localizedDescription)")
+        throw TargetError(.io, "cannot delete old release \(entry.name) on \(root.path): \(error.localizedDescription)")
       }
     }
     return deleted
@@ -154,7 +163,7 @@ public struct LocalTarget: Target {
     do {
       try (encoder.encode(mark) + Data("\n".utf8)).write(to: file)
     } catch {
-      throw TargetError("cannot write \(file.path): \(error.localizedDescription)")
+      throw TargetError(.io, "cannot write \(file.path): \(error.localizedDescription)")
     }
   }
 
@@ -166,20 +175,20 @@ public struct LocalTarget: Target {
     // Created 0600 before any byte is written, so secrets are never readable by others, not even briefly.
     let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else {
-      throw TargetError("cannot write \(temporary.path): \(String(cString: strerror(errno)))")
+      throw TargetError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))")
     }
     let bytes = Array(text.utf8)
     let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     fchmod(descriptor, 0o600)
     close(descriptor)
-    guard written == bytes.count else { throw TargetError("short write to \(temporary.path)") }
+    guard written == bytes.count else { throw TargetError(.io, "short write to \(temporary.path)") }
     try rename(temporary, to: file)
   }
 
   private func rename(_ source: URL, to destination: URL) throws {
     guard Glibc.rename(source.path, destination.path) == 0 else {
       throw TargetError(
-        "cannot rename \(source.path) to \(destination.path): \(String(cString: strerror(errno)))")
+        .io, "cannot rename \(source.path) to \(destination.path): \(String(cString: strerror(errno)))")
     }
   }
 
