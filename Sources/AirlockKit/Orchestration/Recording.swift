@@ -1,0 +1,159 @@
+import Foundation
+
+/// Recording events: the lease, the one event record and commit, refusals, and undoing a switch the ledger could not
+/// record.
+extension Orchestrator {
+  /// Takes `stage`'s lease for `operation`; a stale lease left by a dead or expired run is broken first and the
+  /// break recorded as a `recover` event that says what the interrupted run left behind.
+  func takeLease(_ stage: Stage, operation: String) throws -> Lease {
+    try ledger.synchronize()
+    let lease = try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
+      holder, why in
+      let head = try ledger.head(of: stage.name)
+      let state = head.state
+      let onTarget = try? stage.target.currentVersion()
+      var detail =
+        "broke the stale lease of \(holder.actor) (\(holder.operation), pid \(holder.pid) on \(holder.host)): \(why)"
+      if onTarget != head.state.current?.version {
+        detail +=
+          "; the interrupted run left the target on \(onTarget ?? "nothing") while the ledger says "
+          + "\(head.state.current?.version ?? "nothing")"
+      }
+      let record = eventRecord(
+        .recover, in: stage.name, outcome: .interrupted, release: nil, current: state.current,
+        previous: head.state.current, detail: detail)
+      try commitEvent(
+        record, state: state, configText: try ledger.recordedConfigText(head),
+        checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
+    }
+    FaultPoint.afterLease.trip(options.environment)
+    return lease
+  }
+
+  /// The one place an event record is built: this pipeline, this actor, finished now (started at `started`, else
+  /// now as well, for events that take no time).
+  func eventRecord(
+    _ event: EventKind, in environment: String, outcome: EventOutcome, release: Release?, current: Release?,
+    previous: Release?, source: String? = nil, automatic: Bool = false, started: Date? = nil, detail: String
+  ) -> EventRecord {
+    let now = clock.now()
+    return EventRecord(
+      pipeline: ledger.pipeline, environment: environment, event: event, outcome: outcome, release: release,
+      current: current, previous: previous, sourceEnvironment: source, automatic: automatic,
+      actor: options.actor.name, startedAt: started ?? now, finishedAt: now, detail: detail)
+  }
+
+  /// Appends one event commit whose tree is the environment's state after it.
+  ///
+  /// An event that changes nothing on the target (`carrySnapshot`) keeps the environment snapshot of the event
+  /// before it, so a rollback from snapshots never picks up a definition that was refused or never used.
+  @discardableResult
+  func commitEvent(
+    _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
+    expected: ObjectID?, carrySnapshot: Bool = false
+  ) throws -> ObjectID {
+    var state = state
+    state.sequence += 1
+    let snapshot =
+      try carrySnapshot ? expected.flatMap { try ledger.snapshot(at: $0) } ?? stage.snapshot : stage.snapshot
+    return try ledger.append(
+      PipelineLedger.EventFiles(
+        record: record, state: state, configText: configText, checks: checks, snapshot: snapshot,
+        artifact: state.current?.id),
+      to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor,
+      beforeReferenceUpdate: { FaultPoint.beforeReferenceUpdate.trip(options.environment) })
+  }
+
+  /// The one human line of an event commit, e.g. `promote web 1.4.2 staging→production: ok`.
+  static func message(for record: EventRecord) -> String {
+    let version = record.release?.version ?? "-"
+    let outcome = record.outcome.rawValue
+    switch record.event {
+    case .promote:
+      return
+        "promote \(record.pipeline) \(version) \(record.sourceEnvironment ?? "?")→\(record.environment): \(outcome)"
+    case .rollback:
+      let from = record.previous?.version ?? "-"
+      let how = record.automatic ? "rollback (automatic)" : "rollback"
+      return "\(how) \(record.pipeline) \(record.environment) \(from) → \(version): \(outcome)"
+    case .deploy:
+      return "deploy \(record.pipeline) \(version) → \(record.environment): \(outcome)"
+    case .verify:
+      return "verify \(record.pipeline) \(record.environment) \(version): \(outcome)"
+    default:
+      let what = record.release.map { " \($0.version)" } ?? ""
+      return "\(record.event.rawValue) \(record.pipeline) \(record.environment)\(what): \(outcome)"
+    }
+  }
+
+  /// Records a refusal (preflight, hook, promotion rule) as a `blocked` event and reports exit 3.
+  func refuse(
+    _ release: Release, in stage: Stage, event: EventKind, source: String?, because reason: String,
+    secrets: SecretSet, checks: [CheckResult] = [], hooks: [HookRun] = []
+  ) async throws -> OperationReport {
+    let head = try ledger.head(of: stage.name)
+    let configText = try ledger.recordedConfigText(head)
+    let record = eventRecord(
+      event, in: stage.name, outcome: Lifecycle.refused.outcome, release: release, current: head.state.current,
+      previous: head.state.current, source: source, detail: reason)
+    var state = head.state
+    state.sequence = head.state.sequence
+    let commit = try commitEvent(
+      record, state: state, configText: configText, checks: checks, stage: stage, expected: head.commit,
+      carrySnapshot: true)
+    options.progress("✗ \(reason)")
+    return OperationReport(
+      OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: stage.name,
+      transition: Lifecycle.refused, release: release, previous: head.state.current, current: head.state.current,
+      summary: "\(event.rawValue) \(release.version) to \(stage.name) blocked: \(reason); nothing changed",
+      checks: checks, hooks: hooks, commits: [commit], warnings: [])
+  }
+
+  /// Records an event after a switch. When recording fails (another runner won the race for the ledger, or the
+  /// ledger cannot be written: a full disk, a locked branch), switches the target back to `back`, with the config
+  /// `head` recorded for it, and runs its `start` again, so the target runs what the ledger says; then reports the
+  /// failure and whether the switch was undone. Nothing stays half-switched.
+  func recordingOrUndoing(
+    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head,
+    record: () throws -> ObjectID
+  ) async throws -> ObjectID {
+    do {
+      return try record()
+    } catch {
+      let undone = await undoSwitch(stage, back: back, head: head)
+      let conflict = AirlockError.isConflict(error)
+      let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
+      let outcome =
+        undone.map { _ in "the switch was undone: \(stage.name) runs \(back?.version ?? "-") again" }
+        ?? "the switch could not be undone: \(stage.name) runs \(release.version) while the ledger says "
+        + "\(back?.version ?? "nothing runs"); fix the ledger, then run `airlock rollback \(stage.name)` or deploy "
+        + "again to converge"
+      options.progress("! \(what): \(outcome)")
+      if let undone, !undone.isEmpty { options.progress("! \(undone)") }
+      if conflict { throw AirlockError(.conflict, "\(error); \(outcome)") }
+      throw AirlockError(.unexpected, "\(what); \(outcome)")
+    }
+  }
+
+  /// Puts `back` on the target again with its recorded config and runs its `start`; nil when it could not, else
+  /// a warning (empty when there is none).
+  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> String? {
+    guard let back else { return nil }
+    do {
+      let parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
+      let secrets = SecretSet(
+        names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
+      try stage.target.install(
+        back, configText: ConfigFile.render(config: parsed.config, secrets: secrets.values),
+        export: { try ledger.ledger.exportTree(back.id, to: $0) })
+      try stage.target.activate(back.version)
+      guard let started = await stage.start(back, config: parsed.config, secrets: secrets), !started.succeeded else {
+        return ""
+      }
+      return "start of \(back.version) failed after the switch back: \(started.termination.reason)"
+    } catch {
+      options.progress("! switching back to \(back.version) failed: \(error)")
+      return nil
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// `rollback`: back to a verified-good release with the config it was good with, and the restore that an
+/// automatic rollback shares.
+extension Orchestrator {
+  /// Switches `environment` back to the newest earlier verified-good release, or to `reference`.
+  ///
+  /// Restores the artifact and the config snapshot the release was last good with, skips preflight, runs verify,
+  /// and quarantines the release it left. Works from the ledger's snapshot when the pipeline file is broken.
+  public func rollback(environment name: String, to reference: String?) async throws -> OperationReport {
+    let stage = try stageForRecovery(name)
+    let lease = try takeLease(stage, operation: "rollback")
+    defer { lease.release() }
+    let head = try ledger.head(of: name)
+    let state = head.state
+    // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
+    // the target on a release never verified here; then that one is left (and quarantined). A target left on a
+    // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
+    let running = try runningRelease(stage, state: state)
+    let current =
+      running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
+    let good: GoodRelease
+    if let reference {
+      let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
+      guard let release = try ledger.findRelease(reference, among: known) else {
+        throw AirlockError.noRelease(reference, in: ledger.pipeline)
+      }
+      if release.id == current?.id {
+        // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
+        if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
+          return OperationReport(
+            .rollback, pipeline: ledger.pipeline, environment: name, transition: Lifecycle.unchanged,
+            release: release, previous: current, current: current,
+            summary: "\(name) already runs \(release.version), verified; nothing to do")
+        }
+        throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
+      }
+      if let entry = state.good.first(where: { $0.release.id == release.id }) {
+        good = entry
+      } else if let quarantined = state.quarantine(of: release.id), let config = quarantined.config, options.force {
+        good = GoodRelease(release: release, config: config, verifiedAt: quarantined.since)
+      } else if let quarantined = state.quarantine(of: release.id) {
+        throw AirlockError(
+          .blocked,
+          "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway"
+        )
+      } else {
+        throw AirlockError(
+          .blocked, "\(release.version) was never verified good in \(name); rollback only goes to verified releases")
+      }
+    } else {
+      guard let earlier = state.good.first(where: { $0.release.id != current?.id }) else {
+        throw AirlockError(
+          .blocked,
+          "\(name) has no earlier verified-good release to roll back to; ship a fixed release instead")
+      }
+      good = earlier
+    }
+    return try await restore(
+      stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+  }
+
+  /// Switches `stage` to `good` with its recorded config snapshot, verifies it, and records the rollback.
+  ///
+  /// When the restored release fails the same checks, the check or the environment is suspect: the release that
+  /// was left is not quarantined and no further rollback is attempted (exit 5).
+  func restore(
+    _ stage: Stage, to good: GoodRelease, leaving: Release?, automatic: Bool, head: PipelineLedger.Head,
+    started: Date, earlier: [CheckResult]
+  ) async throws -> OperationReport {
+    let name = stage.name
+    let release = good.release
+    var warnings: [String] = []
+    if pipeline == nil {
+      warnings.append("pipeline file unusable: rolled back with the environment snapshot recorded in the ledger")
+    }
+    let snapshotText = String(decoding: try ledger.ledger.readBlob(good.config), as: UTF8.self)
+    let snapshot = ConfigFile.parse(snapshotText)
+    var secretValues: [String: String] = [:]
+    for (key, fingerprint) in snapshot.secrets.sorted(by: { $0.key < $1.key }) {
+      guard let value = options.environment[key] else {
+        throw AirlockError(
+          .invalidInput, "rollback of \(name) needs secret \(key) in the process environment; export it and run again")
+      }
+      secretValues[key] = value
+      if SecretSet.fingerprint(of: value, key: key, pipeline: ledger.pipeline) != fingerprint {
+        warnings.append("secret \(key) differs from the value \(release.version) was last verified with")
+      }
+    }
+    let secrets = SecretSet(names: Array(secretValues.keys), from: secretValues, pipeline: ledger.pipeline)
+    var hooks: [HookRun] = []
+    if let run = await stage.runHook(.preRollback, event: .rollback, release: release, previous: leaving) {
+      hooks.append(run)
+      // An automatic rollback is the safety net; a hook may veto an operator's rollback, never that one. A hook
+      // cut short by a signal vetoes nothing: switchAndVerify's first checkpoint records the abort.
+      if !run.succeeded && !automatic && !Task.isCancelled {
+        throw AirlockError(.blocked, "hook pre-rollback refused the rollback of \(name): \(run.reason)")
+      }
+    }
+    options.progress("→ rolling \(name) back to \(release.version)")
+    let (results, judgement) = try await switchAndVerify(
+      release, on: stage, config: snapshot.config, secrets: secrets, watch: nil, head: head, event: .rollback,
+      source: nil, started: started)
+    var state = head.state
+    state.current = release
+    let transition = Lifecycle.restored(
+      judgement, automatic: automatic, leftReason: "rolled back to \(release.version) by \(options.actor.name)")
+    state.apply(transition, to: release, config: good.config, left: leaving, at: clock.now())
+    let outcome = transition.outcome
+    let detail: String
+    if judgement.passed {
+      detail =
+        "rolled back to \(release.version)" + (leaving.map { "; \($0.version) is quarantined in \(name)" } ?? "")
+    } else {
+      let failing = judgement.failingChecks.joined(separator: ", ")
+      detail =
+        "verify fails against \(release.version) too (\(judgement.detail)): the check \(failing) or the environment "
+        + "is suspect, not the release; not rolling back further"
+    }
+    let record = eventRecord(
+      .rollback, in: name, outcome: outcome, release: release, current: release, previous: leaving,
+      automatic: automatic, started: started, detail: detail)
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
+      try commitEvent(
+        record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
+    }
+    options.progress("→ recorded rollback of \(name) to \(release.version): \(outcome.rawValue)")
+    FaultPoint.afterRecord.trip(options.environment)
+    if let run = await stage.runHook(.postRollback, event: .rollback, release: release, previous: leaving) {
+      hooks.append(run)
+      if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+    }
+    if !judgement.passed,
+      let run = await stage.runHook(.onFailure, event: .rollback, release: release, previous: leaving)
+    {
+      hooks.append(run)
+    }
+    warnings += prune(stage, state: state)
+    let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
+    return OperationReport(
+      .rollback, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
+      previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
+      checks: earlier + results, hooks: hooks, commits: [commit], warnings: warnings)
+  }
+}

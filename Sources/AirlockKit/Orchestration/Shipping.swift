@@ -1,0 +1,289 @@
+import Foundation
+
+/// Shipping one release into one environment: install, switch, start, verify, watch, and the failure policy.
+extension Orchestrator {
+  /// Installs, switches, starts and verifies `release` in `stage`, then applies the failure policy.
+  func ship(
+    _ release: Release, to stage: Stage, event: EventKind, source: String?, secrets: SecretSet
+  ) async throws -> OperationReport {
+    let started = clock.now()
+    let name = stage.name
+    let head = try ledger.head(of: name)
+    var warnings = try interruptedRunWarning(stage, head: head).map { [$0] } ?? []
+    let previous = head.state.current
+    let config = stage.spec.config
+    let ledgerConfig = ConfigFile.render(config: config, secrets: secrets.fingerprints)
+    if previous?.id == release.id, head.state.currentStatus == .verified, let commit = head.commit,
+      try ledger.configText(at: commit) == ledgerConfig, try onTarget(stage) == release.version
+    {
+      return OperationReport(
+        OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+        transition: Lifecycle.unchanged, release: release, previous: previous, current: previous,
+        summary: "\(name) already runs \(release.version) with this config, verified; nothing to do",
+        warnings: warnings)
+    }
+    if let quarantine = head.state.quarantine(of: release.id), !options.force {
+      return try await refuse(
+        release, in: stage, event: event, source: source,
+        because: "\(release.version) is quarantined in \(name) (\(quarantine.reason)); pass --force to ship it anyway",
+        secrets: secrets)
+    }
+
+    if stage.spec.approvalRequired && head.state.approval(of: release.id) == nil {
+      return try await refuse(
+        release, in: stage, event: event, source: source,
+        because:
+          "\(release.version) needs an approval for \(name): `airlock approve \(name) --release \(release.version)`",
+        secrets: secrets)
+    }
+
+    var checks: [CheckResult] = []
+    if !stage.spec.preflight.isEmpty {
+      options.progress("→ preflight \(name): \(stage.spec.preflight.joined(separator: ", "))")
+      checks = try await stage.runChecks(stage.spec.preflight, release: release, config: config, secrets: secrets)
+      let failed = checks.filter { $0.verdict != .pass }
+      // A check cut short by a signal is no refusal: switchAndVerify's first checkpoint records the abort.
+      if !failed.isEmpty && !Task.isCancelled {
+        let reasons = failed.map { $0.dependency ? "dependency \($0.summary)" : $0.summary }
+        return try await refuse(
+          release, in: stage, event: event, source: source,
+          because: "preflight failed: " + reasons.joined(separator: "; "), secrets: secrets, checks: checks)
+      }
+    }
+    var hooks: [HookRun] = []
+    let pre: HookPoint = event == .promote ? .prePromote : .preDeploy
+    if let run = await stage.runHook(pre, event: event, release: release, previous: previous) {
+      hooks.append(run)
+      if !run.succeeded && !Task.isCancelled {
+        return try await refuse(
+          release, in: stage, event: event, source: source, because: "hook \(run.hook) refused: \(run.reason)",
+          secrets: secrets, checks: checks, hooks: hooks)
+      }
+    }
+
+    // Written before the switch: what can fail once the release runs is only the event itself.
+    let configBlob = try ledger.ledger.writeBlob(Data(ledgerConfig.utf8))
+    let (verifyResults, judgement) = try await switchAndVerify(
+      release, on: stage, config: config, secrets: secrets, watch: stage.spec.watch, head: head, event: event,
+      source: source, started: started)
+    checks += verifyResults
+    var state = head.state
+    state.current = release
+    let rollbackTarget =
+      judgement.isReleaseFailure && stage.spec.onFailure == .rollback
+      ? head.state.good.first { $0.release.id != release.id } : nil
+    // Nothing to go back to, or `on_failure: halt`: the release stays but may not be shipped again.
+    let transition = Lifecycle.judged(
+      judgement, policy: rollbackTarget != nil ? .rollBack : .leave(quarantine: true))
+    state.apply(transition, to: release, config: configBlob, at: clock.now())
+    let outcome = transition.outcome
+    let record = eventRecord(
+      event, in: name, outcome: outcome, release: release, current: release, previous: previous, source: source,
+      started: started, detail: judgement.detail)
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
+      try commitEvent(
+        record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
+    }
+    options.progress("→ recorded \(event.rawValue) \(release.version) in \(name): \(outcome.rawValue)")
+    FaultPoint.afterRecord.trip(options.environment)
+
+    if judgement.passed {
+      if let run = await stage.runHook(
+        event == .promote ? .postPromote : .postDeploy, event: event, release: release, previous: previous)
+      {
+        hooks.append(run)
+        if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+      }
+      warnings += prune(stage, state: state)
+      let verb =
+        event == .promote
+        ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
+      return OperationReport(
+        OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+        transition: transition, release: release, previous: previous, current: release,
+        summary: "\(verb): verified", checks: checks, hooks: hooks, commits: [commit], warnings: warnings)
+    }
+
+    options.progress("✗ \(name) \(release.version): \(judgement.detail)")
+    if let run = await stage.runHook(.onFailure, event: event, release: release, previous: previous) {
+      hooks.append(run)
+      if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
+    }
+    var rollbackFailure: String?
+    if let rollbackTarget {
+      options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")
+      do {
+        var report = try await restore(
+          stage, to: rollbackTarget, leaving: release, automatic: true,
+          head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
+        report.command = OperationReport.Command(shipping: event)
+        report.release = release
+        report.previous = previous
+        report.hooks = hooks + report.hooks
+        report.commits.insert(commit, at: 0)
+        report.warnings = warnings + report.warnings
+        return report
+      } catch let error where AirlockError.isConflict(error) || (error as? AirlockError)?.code == .aborted {
+        throw error
+      } catch {
+        // The failure is recorded; a rollback that cannot run (a secret gone since, a full disk) leaves the failed
+        // release in place and says so, with the documented exit 5 rather than an unrelated code.
+        rollbackFailure = "the automatic rollback to \(rollbackTarget.release.version) could not run: \(error)"
+        options.progress("✗ \(rollbackFailure!)")
+        warnings.append(rollbackFailure!)
+      }
+    }
+    let why: String
+    switch judgement {
+    case _ where rollbackFailure != nil:
+      why = "left as it is: \(rollbackFailure!); run `airlock rollback \(name)` once that is fixed"
+    case .inconclusive:
+      why = "left as it is: a check is broken, fix the check and run `airlock verify \(name)`"
+    case .dependencyDown:
+      why = "left as it is: a dependency is down, and rolling back cannot fix someone else's outage"
+    default:
+      why =
+        stage.spec.onFailure == .halt
+        ? "left as it is (on_failure: halt); run `airlock rollback \(name)` to go back"
+        : "left as it is: \(name) has no earlier verified-good release to go back to"
+    }
+    return OperationReport(
+      OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
+      transition: rollbackFailure == nil ? transition : transition.leftInPlace, release: release,
+      previous: previous, current: release,
+      summary: "\(event.rawValue) \(release.version) to \(name): \(judgement.detail); \(why)", checks: checks,
+      hooks: hooks, commits: [commit], warnings: warnings)
+  }
+
+  /// Installs, switches to, starts and verifies `release` (then watches it, if `watch`), returning the verify
+  /// results and their judgement.
+  ///
+  /// A signal on the way (task cancellation) is recorded as an `aborted` event saying how far the run got, and
+  /// surfaces as `AirlockError` `.aborted`; the lease is released by the caller on the way out.
+  func switchAndVerify(
+    _ release: Release, on stage: Stage, config: [String: String], secrets: SecretSet, watch: TimeSpan?,
+    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date
+  ) async throws -> ([CheckResult], Judgement) {
+    var switched = false
+    do {
+      try checkpoint(.beforeExport)
+      options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
+      do {
+        try stage.target.install(
+          release, configText: ConfigFile.render(config: config, secrets: secrets.values),
+          export: { try ledger.ledger.exportTree(release.id, to: $0) })
+      } catch let error where !(error is CancellationError) {
+        throw try recordInstallFailure(
+          error, release: release, on: stage, head: head, event: event, source: source,
+          started: started)
+      }
+      try checkpoint(.afterExport)
+      try stage.target.activate(release.version)
+      switched = true
+      options.progress("→ switched \(stage.name) current → \(release.version)")
+      try checkpoint(.afterSwitch)
+      let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
+        $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+      }
+      try checkpoint(.afterStart)
+      var results: [CheckResult] = []
+      if startFailure == nil && !stage.spec.verify.isEmpty {
+        options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
+        results = try await stage.runChecks(stage.spec.verify, release: release, config: config, secrets: secrets)
+      }
+      // Checked before judging: a probe cut short by a signal is not evidence against the release.
+      try checkpoint(.afterVerify)
+      var judgement = Judgement(results: results, startFailure: startFailure)
+      if judgement.passed, let watch,
+        let degraded = try await stage.watch(release, config: config, secrets: secrets, window: watch)
+      {
+        try checkpoint(.afterVerify)
+        results += degraded
+        judgement = Judgement(results: degraded, startFailure: nil)
+      }
+      return (results, judgement)
+    } catch is CancellationError {
+      var state = head.state
+      let transition = Lifecycle.aborted(switched: switched)
+      if let status = transition.status { state.currentStatus = status }
+      var detail = "aborted by a signal before the switch; nothing changed"
+      if switched {
+        state.current = release
+        detail =
+          "aborted by a signal after the switch: \(release.version) runs unverified; "
+          + "run `airlock verify \(stage.name)` or `airlock rollback \(stage.name)`"
+      }
+      let record = eventRecord(
+        event, in: stage.name, outcome: transition.outcome, release: release, current: state.current,
+        previous: head.state.current, source: source, started: started, detail: detail)
+      let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
+      let configText = switched ? text : try ledger.recordedConfigText(head)
+      try commitEvent(record, state: state, configText: configText, checks: [], stage: stage, expected: head.commit)
+      options.progress("✗ \(detail)")
+      throw AirlockError(.aborted, "\(event.rawValue) of \(release.version) to \(stage.name) \(detail)")
+    }
+  }
+
+  /// Records a failed install (a full or read-only target) as a `failed` event that changed nothing, and returns
+  /// the error to report (exit 1); when even that record cannot be written, the error says so too.
+  func recordInstallFailure(
+    _ error: any Error, release: Release, on stage: Stage, head: PipelineLedger.Head, event: EventKind,
+    source: String?, started: Date
+  ) throws -> AirlockError {
+    let running = head.state.current.map { "\(stage.name) still runs \($0.version)" } ?? "nothing runs there yet"
+    let detail = "installing \(release.version) failed: \(error); nothing was switched, \(running)"
+    let record = eventRecord(
+      event, in: stage.name, outcome: .failed, release: release, current: head.state.current,
+      previous: head.state.current, source: source, started: started, detail: detail)
+    do {
+      try commitEvent(
+        record, state: head.state, configText: try ledger.recordedConfigText(head), checks: [], stage: stage,
+        expected: head.commit, carrySnapshot: true)
+    } catch {
+      return AirlockError(.unexpected, "\(detail); recording the failure failed too: \(error)")
+    }
+    options.progress("✗ \(detail)")
+    return AirlockError(.unexpected, "\(event.rawValue) of \(release.version) to \(stage.name): \(detail)")
+  }
+
+  /// A step boundary: where a signal stops the run, and where the test-only `AIRLOCK_FAULT` kills it.
+  func checkpoint(_ point: FaultPoint) throws {
+    point.trip(options.environment)
+    try Task.checkCancellation()
+  }
+
+  /// The label the target's `current` names; a target in a state Airlock did not make refuses the command
+  /// (exit 3) before anything changes, rather than being reported as some release or overwritten.
+  func onTarget(_ stage: Stage) throws -> String? {
+    do {
+      return try stage.target.currentVersion()
+    } catch let error as TargetError where error.isUnmanaged {
+      throw AirlockError(.blocked, "\(stage.name): \(error.message); nothing changed")
+    }
+  }
+
+  /// A warning when the target's `current` disagrees with the ledger: an earlier run stopped between switch and record.
+  func interruptedRunWarning(_ stage: Stage, head: PipelineLedger.Head) throws -> String? {
+    let running = try onTarget(stage)
+    guard running != head.state.current?.version else { return nil }
+    let message =
+      "\(stage.name): the target runs \(running ?? "nothing") but the ledger last recorded "
+      + "\(head.state.current?.version ?? "nothing"): an earlier run was interrupted; this run converges it"
+    options.progress("! \(message)")
+    return message
+  }
+
+  /// Deletes releases beyond `keep`, never the current or the newest verified-good one; returns warnings.
+  func prune(_ stage: Stage, state: EnvironmentState) -> [String] {
+    var protected = Set<String>()
+    if let current = state.current { protected.insert(current.version) }
+    if let newest = state.good.first { protected.insert(newest.release.version) }
+    do {
+      let deleted = try stage.target.prune(keep: stage.snapshot.keep, protecting: protected)
+      if !deleted.isEmpty { options.progress("→ retention: removed \(deleted.joined(separator: ", "))") }
+      return []
+    } catch {
+      return ["retention: \(error)"]
+    }
+  }
+}

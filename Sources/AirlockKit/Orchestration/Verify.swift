@@ -1,0 +1,54 @@
+import Foundation
+
+/// `verify`: the verify checks against what runs now, recorded; never a rollback.
+extension Orchestrator {
+  /// Runs `environment`'s verify checks against what runs there now and records the verdict.
+  ///
+  /// A pass marks the release verified (so it can be promoted); a failure is recorded and reported (exit 5) but
+  /// never rolls back: that is for `rollback` or a deploy's failure policy.
+  public func verify(environment name: String) async throws -> OperationReport {
+    let pipeline = try requirePipeline()
+    let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
+    let lease = try takeLease(stage, operation: "verify")
+    defer { lease.release() }
+    let started = clock.now()
+    let head = try ledger.head(of: name)
+    guard let release = head.state.current, let commit = head.commit else {
+      throw AirlockError(.invalidInput, "nothing runs in \(name) yet: deploy or promote a release first")
+    }
+    if let running = try runningRelease(stage, state: head.state), running.id != release.id {
+      throw AirlockError(
+        .blocked,
+        "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
+          + "interrupted; converge with deploy, promote or rollback before verifying")
+    }
+    let configText = try ledger.recordedConfigText(head)
+    let config = ConfigFile.parse(configText).config
+    options.progress("→ verify \(name) \(release.version)")
+    let results = try await stage.runChecks(
+      stage.spec.verify, release: release, config: config, secrets: stage.secrets())
+    let judgement = Judgement(results: results, startFailure: nil)
+    var state = head.state
+    // A failed release keeps running but is no longer promotable nor a rollback target until a verify passes.
+    let transition = Lifecycle.judged(judgement, policy: .leave(quarantine: false))
+    state.apply(
+      transition, to: release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
+    let outcome = transition.outcome
+    let record = eventRecord(
+      .verify, in: name, outcome: outcome, release: release, current: release, previous: release, started: started,
+      detail: judgement.detail)
+    let written = try commitEvent(
+      record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
+    return OperationReport(
+      .verify, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
+      previous: release, current: release, summary: "verify \(name) \(release.version): \(judgement.detail)",
+      checks: results, commits: [written])
+  }
+
+  /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
+  /// pointing elsewhere, the release bound to that label.
+  func runningRelease(_ stage: Stage, state: EnvironmentState) throws -> Release? {
+    guard let label = try onTarget(stage), label != state.current?.version else { return state.current }
+    return try ledger.release(labelled: label) ?? state.current
+  }
+}
