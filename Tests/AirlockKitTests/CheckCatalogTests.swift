@@ -14,7 +14,7 @@ import Testing
     let spec = CheckSpec(
       name: "probe", kind: kind, policy: ProbePolicy(attempts: 3, pass: 1), dependency: true)
 
-    let check = try #require(CheckCatalog.make(spec) as? any ProbingCheck)
+    let check = try #require(try CheckCatalog.make(spec) as? any ProbingCheck)
 
     #expect(check.name == "probe")
     #expect(check.kind == keyword)
@@ -22,9 +22,9 @@ import Testing
     #expect(check.policy == ProbePolicy(attempts: 3, pass: 1))
   }
 
-  @Test func leavesPreflightKindsToTheirOwnCode() {
-    #expect(CheckCatalog.make(CheckSpec(name: "config", kind: .config(rules: []))) == nil)
-    #expect(CheckCatalog.make(CheckSpec(name: "drift", kind: .drift(environment: "staging", allow: []))) == nil)
+  @Test func leavesPreflightKindsToTheirOwnCode() throws {
+    #expect(try CheckCatalog.make(CheckSpec(name: "config", kind: .config(rules: []))) == nil)
+    #expect(try CheckCatalog.make(CheckSpec(name: "drift", kind: .drift(environment: "staging", allow: []))) == nil)
   }
 
   @Test func resultsRoundTripThroughJSON() throws {

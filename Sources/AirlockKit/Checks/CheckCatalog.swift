@@ -2,7 +2,9 @@
 public enum CheckCatalog {
   /// The check for `spec`, or `nil` for the preflight kinds `config` and `drift`, which are built elsewhere because
   /// they need more than one environment's view.
-  public static func make(_ spec: CheckSpec) -> (any Check)? {
+  /// A check of a registered kind is built by its `CustomCheckKind.make`, whose error is rethrown; `nil` also means
+  /// a kind this process has not registered.
+  public static func make(_ spec: CheckSpec) throws -> (any Check)? {
     switch spec.kind {
     case .http(let url, let expect, let contains):
       return HTTPCheck(
@@ -17,6 +19,12 @@ public enum CheckCatalog {
         name: spec.name, path: path, maxAge: maxAge, policy: spec.policy, isDependency: spec.dependency)
     case .config, .drift:
       return nil
+    case .custom(let kind, let subject, let options):
+      guard let registered = CheckKinds.kind(kind) else { return nil }
+      return try registered.make(
+        CustomCheckDefinition(
+          name: spec.name, kind: kind, subject: subject, options: options, policy: spec.policy,
+          dependency: spec.dependency))
     }
   }
 }

@@ -78,8 +78,17 @@ struct Stage {
           name: name, path: snapshot.resolve(path).path, maxAge: maxAge, policy: spec.policy,
           isDependency: spec.dependency)
       default:
-        guard let check = CheckCatalog.make(spec) else {
-          throw AirlockError(.invalidInput, "check '\(name)' (\(spec.kind.keyword)) has no implementation")
+        let made: (any Check)?
+        do {
+          made = try CheckCatalog.make(spec)
+        } catch {
+          throw AirlockError(.invalidInput, "check '\(name)' (\(spec.kind.keyword)) cannot be built: \(error)")
+        }
+        guard let check = made else {
+          throw AirlockError(
+            .invalidInput,
+            "check '\(name)' is of kind '\(spec.kind.keyword)', which this program has not registered; run it with "
+              + "the program that registers the kind (CheckKinds.register)")
         }
         return check
       }

@@ -213,6 +213,8 @@ public enum CheckKind: Sendable, Codable, Hashable {
   case config(rules: [ConfigRule])
   /// Passes when the config key set equals `environment`'s, except keys in `allow`. Preflight only.
   case drift(environment: String, allow: [String])
+  /// A kind a library user registered under `kind` (see `CheckKinds`), with the value of its key and its options.
+  case custom(kind: String, subject: String, options: [String: String])
 
   /// The YAML key that names this kind.
   public var keyword: String {
@@ -223,6 +225,7 @@ public enum CheckKind: Sendable, Codable, Hashable {
     case .heartbeat: return "heartbeat"
     case .config: return "config"
     case .drift: return "drift"
+    case .custom(let kind, _, _): return kind
     }
   }
 

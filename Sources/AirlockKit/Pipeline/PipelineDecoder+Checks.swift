@@ -27,16 +27,24 @@ extension PipelineDecoder {
       report("invalid check name '\(name)': \(PipelineNames.nameRule)", at: pair.key.position)
     }
     var draft = CheckDraft(name: Located(value: name, position: pair.key.position))
+    // Kinds a library user registered are named and validated exactly like the built-in ones.
+    let custom = CheckKinds.all
+    let kindNames = Self.checkKinds + custom.keys.sorted()
+    let allowed = Self.checkKeys + custom.keys.sorted() + custom.values.flatMap(\.options)
+    let listed = kindNames.dropLast().joined(separator: ", ") + " or " + kindNames.last!
     guard
       let check = fields(
-        pair.value, subject: "check '\(name)'", allowed: Self.checkKeys, context: "in check '\(name)'",
-        expected: "a mapping with one kind key (http, tcp, command, heartbeat, config or drift)")
+        pair.value, subject: "check '\(name)'", allowed: allowed, context: "in check '\(name)'",
+        expected: "a mapping with one kind key (\(listed))")
     else { return draft }
-    let kinds = check.pairs.filter { Self.checkKinds.contains($0.name) }
+    let kinds = check.pairs.filter { kindNames.contains($0.name) }
     guard let kindPair = kinds.first else {
       if !check.hadUnknownKeys {
+        let builtIn = Self.checkKinds.map { "'\($0)'" }
+        let registered = custom.keys.sorted().map { "'\($0)'" }
         report(
-          "check '\(name)' has no kind; give one of 'http', 'tcp', 'command', 'heartbeat', 'config' or 'drift'",
+          "check '\(name)' has no kind; give one of \(builtIn.dropLast().joined(separator: ", ")) or \(builtIn.last!)"
+            + (registered.isEmpty ? "" : ", or a registered kind: \(registered.joined(separator: ", "))"),
           at: pair.key.position)
       }
       return draft
@@ -48,6 +56,12 @@ extension PipelineDecoder {
     }
     let kind = kindPair.name
     for other in check.pairs {
+      let customOwners = custom.values.filter { $0.options.contains(other.name) }.map(\.key)
+      if !customOwners.isEmpty && !customOwners.contains(kind) && !Self.checkKeys.contains(other.name) {
+        report(
+          "'\(other.name)' applies to \(customOwners.sorted().joined(separator: " and ")) checks only, and '\(name)' "
+            + "is a \(kind) check", at: other.key.position)
+      }
       if let owner = Self.kindKeys[other.name], owner != kind {
         let article = kind == "http" ? "an" : "a"
         report(
@@ -77,7 +91,7 @@ extension PipelineDecoder {
       draft.kind = heartbeat(value, check: check, name: name, at: pair.key.position)
     case "config":
       draft.kind = configRules(value, draft: &draft)
-    default:
+    case "drift":
       if let environment = text(value, subject: "'drift'") {
         draft.drift = Located(value: environment, position: value.position)
         var allow: [String] = []
@@ -91,8 +105,25 @@ extension PipelineDecoder {
         }
         draft.kind = .drift(environment: environment, allow: allow)
       }
+    default:
+      // A registered kind: the subject and its options are text, for the kind's own `make` to interpret.
+      guard let registered = custom[kind], let subject = scalar(value, subject: "'\(kind)'") else { break }
+      var options: [String: String] = [:]
+      for option in registered.options {
+        if let node = check[option], let text = scalar(node, subject: "'\(option)'") { options[option] = text }
+      }
+      draft.kind = .custom(kind: kind, subject: subject, options: options)
     }
     return draft
+  }
+
+  /// Any scalar (text, number, boolean) as its text: what a registered kind's subject and options carry.
+  func scalar(_ node: YAMLNode, subject: String) -> String? {
+    guard !node.isNull, let text = node.scalarText else {
+      mismatch(node, subject: subject, expected: "a value (text or a number)")
+      return nil
+    }
+    return text
   }
 
   func policy(_ check: Fields) -> (ProbePolicy, Bool) {
