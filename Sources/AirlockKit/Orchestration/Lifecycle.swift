@@ -133,3 +133,12 @@ extension EnvironmentState {
     }
   }
 }
+
+extension EnvironmentState {
+  /// This state as `commitEvent` records it (its event counted), for a step that follows in the same run.
+  var recorded: EnvironmentState {
+    var state = self
+    state.sequence += 1
+    return state
+  }
+}

@@ -52,8 +52,7 @@ extension Orchestrator {
     _ record: EventRecord, state: EnvironmentState, configText: String, checks: [CheckResult], stage: Stage,
     expected: ObjectID?, carrySnapshot: Bool = false
   ) throws -> ObjectID {
-    var state = state
-    state.sequence += 1
+    let state = state.recorded
     let snapshot =
       try carrySnapshot ? expected.flatMap { try ledger.snapshot(at: $0) } ?? stage.snapshot : stage.snapshot
     return try ledger.append(

@@ -115,7 +115,7 @@ extension Orchestrator {
       do {
         var report = try await restore(
           stage, to: rollbackTarget, leaving: release, automatic: true,
-          head: PipelineLedger.Head(commit: commit, state: state), started: clock.now(), earlier: checks)
+          head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks)
         report.command = OperationReport.Command(shipping: event)
         report.release = release
         report.previous = previous
