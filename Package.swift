@@ -22,11 +22,18 @@ let package = Package(
       name: "CMbedCrypto",
       providers: [.apt(["libmbedtls-dev"])]
     ),
+    // https checks speak TLS through mbed TLS, so `airlock` links no FoundationNetworking (libcurl and its dozens of
+    // shared libraries cost every start, not only the starts that probe https).
+    .systemLibrary(
+      name: "CMbedTLS",
+      providers: [.apt(["libmbedtls-dev"])]
+    ),
     .target(
       name: "AirlockKit",
       dependencies: [
         "CGit2",
         "CMbedCrypto",
+        "CMbedTLS",
         .product(name: "Yams", package: "Yams"),
       ]
     ),
@@ -44,6 +51,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // A Foundation hello-world, the start-up floor `airlock-bench rollback` prints beside `airlock`'s.
+    .executableTarget(name: "airlock-hello"),
     // The pipeline loader's fuzz target; scripts/fuzz builds it with libFuzzer, a plain build makes a replayer.
     .executableTarget(
       name: "airlock-fuzz",

@@ -3,19 +3,36 @@ import ArgumentParser
 import Foundation
 
 /// `airlock-bench rollback`: end-to-end `airlock rollback` between two kept releases on a local target, process start
-/// included, with a short history and again with `--history` earlier events on the branch.
+/// included, with a short history and again with `--history` earlier events on the branch; printed beside the start-up
+/// floor measured in the same run: `airlock-hello` (Foundation, built by the same command) and `airlock --help`.
 struct RollbackBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rollback", abstract: "Median wall time of `airlock rollback` on a local target.")
 
-  @Option(help: "Rollbacks to time for each history size.") var runs = 21
+  @Option(help: "Rollbacks (and starts of the floor programs, at least 21) to time for each history size.")
+  var runs = 21
   @Option(help: "Earlier events on the branch for the second measurement.") var history = 1000
 
   func run() async throws {
-    let airlock = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-      .deletingLastPathComponent().appendingPathComponent("airlock")
-    guard FileManager.default.isExecutableFile(atPath: airlock.path) else {
-      throw ValidationError("build the airlock binary first: swift build -c release")
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let airlock = folder.appendingPathComponent("airlock")
+    let hello = folder.appendingPathComponent("airlock-hello")
+    for program in [airlock, hello] where !FileManager.default.isExecutableFile(atPath: program.path) {
+      throw ValidationError(
+        "\(program.path) is missing: build it first with swift build -c release --static-swift-stdlib")
+    }
+    print("start-up floor, same run: a Foundation hello-world built alongside, and `airlock --help`")
+    let here = FileManager.default.temporaryDirectory
+    for (label, program, arguments) in [
+      ("hello-world (Foundation)", hello, []), ("airlock --help", airlock, ["--help"]),
+    ] {
+      let samples = try (0..<max(runs, 21)).map { _ in
+        try milliseconds {
+          let status = try runQuietly(program, arguments, in: here, environment: [:])
+          guard status == 0 else { throw ValidationError("\(program.lastPathComponent) exited \(status)") }
+        }
+      }
+      print(Summary(samples: samples).row(label))
     }
     print("airlock rollback, local target, no start command or verify checks (Airlock's own cost)")
     for earlier in [0, history] {

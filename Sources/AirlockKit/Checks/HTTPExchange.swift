@@ -45,7 +45,8 @@ struct BodySearch {
   }
 }
 
-/// One `GET` over a plain TCP connection, bounded by a deadline and by the body limit: the `http://` probe.
+/// One `GET` over a TCP connection, plain or TLS, bounded by a deadline and by the body limit: the `http://` and
+/// `https://` probe.
 ///
 /// HTTP/1.1 with `Connection: close`; a body framed by `Content-Length`, by chunked transfer coding or by the end of
 /// the connection. It stops reading as soon as the answer is known: the status when it decides alone, the string
@@ -62,6 +63,8 @@ struct HTTPExchange: Sendable {
   var expect: Int
   var needle: Data?
   var limit: Int
+  /// For `https`: the PEM bundle whose certificates the server's must chain to; `nil` speaks plain HTTP.
+  var trustedFile: String? = nil
 
   /// The most a response head may take.
   static let headLimit = 64 * 1024
@@ -74,7 +77,14 @@ struct HTTPExchange: Sendable {
     case .failure(let failure): return .failure(.failed, failure.reason)
     }
     defer { close(fd) }
-    var connection = Connection(fd: fd, deadline: deadline, abandoned: abandoned)
+    var tls: TLSChannel?
+    if let trustedFile {
+      switch TLSChannel.open(fd: fd, host: host, trustedFile: trustedFile, deadline: deadline, abandoned: abandoned) {
+      case .success(let channel): tls = channel
+      case .failure(let failure): return .failure(.failed, failure.reason)
+      }
+    }
+    var connection = Connection(fd: fd, deadline: deadline, abandoned: abandoned, tls: tls)
     let request =
       "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(userAgent)\r\nAccept: */*\r\n"
       + "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
@@ -138,20 +148,24 @@ struct HTTPExchange: Sendable {
     let fd: Int32
     let deadline: ContinuousClock.Instant
     let abandoned: TCPConnector.Abandonment
+    /// The TLS session bytes go through, if any.
+    let tls: TLSChannel?
     private var pending = Data()
     private var ended = false
 
-    init(fd: Int32, deadline: ContinuousClock.Instant, abandoned: TCPConnector.Abandonment) {
+    init(fd: Int32, deadline: ContinuousClock.Instant, abandoned: TCPConnector.Abandonment, tls: TLSChannel? = nil) {
       self.fd = fd
       self.deadline = deadline
       self.abandoned = abandoned
+      self.tls = tls
     }
 
     typealias Failure = TCPConnector.Failure
 
     /// Sends all of `data`; `nil`, or why it could not.
     func send(_ data: Data) -> String? {
-      data.withUnsafeBytes { raw -> String? in
+      if let tls { return tls.send(data) }
+      return data.withUnsafeBytes { raw -> String? in
         var offset = 0
         while offset < raw.count {
           switch TCPConnector.wait(for: fd, events: POLLOUT, until: deadline, abandoned: abandoned) {
@@ -176,6 +190,17 @@ struct HTTPExchange: Sendable {
     private mutating func receive() -> Result<Bool, Failure> {
       guard !ended else { return .success(false) }
       var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+      if let tls {
+        switch tls.receive(into: &buffer) {
+        case .failure(let failure): return .failure(failure)
+        case .success(0):
+          ended = true
+          return .success(false)
+        case .success(let count):
+          pending.append(contentsOf: buffer[..<count])
+          return .success(true)
+        }
+      }
       while true {
         switch TCPConnector.wait(for: fd, events: POLLIN, until: deadline, abandoned: abandoned) {
         case .timedOut: return .failure(Failure(reason: "timeout"))

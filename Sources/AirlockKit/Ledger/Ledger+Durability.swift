@@ -28,8 +28,15 @@ public enum LedgerDurability: String, Sendable, CaseIterable {
 }
 
 extension Ledger {
-  /// The process-wide state behind `defaultDurability` and libgit2's fsync switch.
-  private static let durabilityState = Mutex((defaultDurability: LedgerDurability.batch, fullLedgers: 0))
+  /// The process-wide state behind `defaultDurability` and libgit2's fsync switch (`fsyncOn`: as last set).
+  private static let durabilityState = Mutex(
+    DurabilityState(defaultDurability: LedgerDurability.batch, fullLedgers: 0, fsyncOn: false))
+
+  private struct DurabilityState {
+    var defaultDurability: LedgerDurability
+    var fullLedgers: Int
+    var fsyncOn: Bool
+  }
 
   /// The durability every ledger opened from now on starts with (`.batch` unless changed; the CLI sets it from
   /// `AIRLOCK_FSYNC`). Ledgers already open keep theirs.
@@ -38,7 +45,7 @@ extension Ledger {
     set {
       durabilityState.withLock { state in
         state.defaultDurability = newValue
-        applyLibgit2Fsync(state)
+        applyLibgit2Fsync(&state)
       }
     }
   }
@@ -48,14 +55,19 @@ extension Ledger {
     guard (old == .full) != (new == .full) else { return }
     durabilityState.withLock { state in
       state.fullLedgers += new == .full ? 1 : -1
-      applyLibgit2Fsync(state)
+      applyLibgit2Fsync(&state)
     }
   }
 
-  private static func applyLibgit2Fsync(_ state: (defaultDurability: LedgerDurability, fullLedgers: Int)) {
+  private static func applyLibgit2Fsync(_ state: inout DurabilityState) {
+    let wanted = state.defaultDurability == .full || state.fullLedgers > 0
+    // Off is libgit2's own default: turning it off before it was ever turned on would only initialise libgit2
+    // (which parses the system's CA bundle) in commands that never open a ledger, such as `airlock --help`.
+    guard wanted != state.fsyncOn else { return }
     // Setting a known option cannot fail once libgit2 is initialised; an init failure resurfaces at `open`.
     guard (try? requireLibgit2()) != nil else { return }
-    _ = airlock_git_enable_fsync_gitdir(state.defaultDurability == .full || state.fullLedgers > 0 ? 1 : 0)
+    _ = airlock_git_enable_fsync_gitdir(wanted ? 1 : 0)
+    state.fsyncOn = wanted
   }
 
   /// In `.batch` mode, syncs the file of the ref that just moved and the folder that names it.

@@ -5,6 +5,7 @@ import Foundation
 /// `airlock deploy ENV --artifact DIR [--version LABEL]`.
 struct Deploy: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "deploy",
     abstract: "Record DIR as a new release and ship it to ENV (an environment without `requires`).")
 
   @OptionGroup var global: GlobalOptions
@@ -25,6 +26,7 @@ struct Deploy: AsyncParsableCommand, Sendable {
 /// `airlock promote ENV [--release ID]`.
 struct Promote: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "promote",
     abstract: "Ship the newest release verified in ENV's `requires` environment (or --release) to ENV.")
 
   @OptionGroup var global: GlobalOptions
@@ -44,6 +46,7 @@ struct Promote: AsyncParsableCommand, Sendable {
 /// `airlock rollback ENV [--to ID]`.
 struct Rollback: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "rollback",
     abstract: "Switch ENV back to the previous verified-good release (or --to), with the config it was good with.",
     discussion: "Needs only the ledger and the target: works while a check's endpoint or the pipeline file is broken.")
 
@@ -64,6 +67,7 @@ struct Rollback: AsyncParsableCommand, Sendable {
 /// `airlock verify ENV`.
 struct Verify: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "verify",
     abstract: "Run ENV's verify checks against what runs there now and record the verdict (never rolls back).")
 
   @OptionGroup var global: GlobalOptions

@@ -5,6 +5,7 @@ import Foundation
 /// `airlock lock ENV --reason TEXT`.
 struct Lock: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "lock",
     abstract: "Hold an incident lock on ENV until `airlock unlock ENV`: every change to ENV answers exit 6 meanwhile.")
 
   @OptionGroup var global: GlobalOptions
@@ -28,6 +29,7 @@ struct Lock: AsyncParsableCommand, Sendable {
 /// `airlock unlock ENV [--force]`.
 struct Unlock: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "unlock",
     abstract: "End an incident lock on ENV; --force breaks someone else's lock or a stuck run's lease (recorded).")
 
   @OptionGroup var global: GlobalOptions
@@ -47,6 +49,7 @@ struct Unlock: AsyncParsableCommand, Sendable {
 /// `airlock approve ENV --release ID`.
 struct Approve: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "approve",
     abstract: "Approve a release for an environment with `approval: required`; binds to its artifact tree id.")
 
   @OptionGroup var global: GlobalOptions

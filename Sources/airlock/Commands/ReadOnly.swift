@@ -5,6 +5,7 @@ import Foundation
 /// `airlock validate`: parse and check every pipeline; nothing runs.
 struct Validate: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "validate",
     abstract: "Parse and check every pipeline in pipelines/ (or -f FILE) and report every error; nothing runs.")
 
   @OptionGroup var global: GlobalOptions
@@ -56,6 +57,7 @@ extension Result where Success == Pipeline, Failure == PipelineError {
 /// `airlock plan ENV [--release ID]`.
 struct Plan: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "plan",
     abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
 
   @OptionGroup var global: GlobalOptions
@@ -82,7 +84,7 @@ struct Plan: AsyncParsableCommand, Sendable {
 
 /// `airlock history [ENV] [--limit N]`.
 struct History: AsyncParsableCommand, Sendable {
-  static let configuration = CommandConfiguration(abstract: "List events, newest first.")
+  static let configuration = CommandConfiguration(commandName: "history", abstract: "List events, newest first.")
 
   @OptionGroup var global: GlobalOptions
   @Argument(help: "Only this environment's events.") var environment: String?
@@ -112,7 +114,8 @@ struct History: AsyncParsableCommand, Sendable {
 
 /// `airlock status`.
 struct Status: AsyncParsableCommand, Sendable {
-  static let configuration = CommandConfiguration(abstract: "Show what runs where, per environment.")
+  static let configuration = CommandConfiguration(
+    commandName: "status", abstract: "Show what runs where, per environment.")
 
   @OptionGroup var global: GlobalOptions
 
@@ -148,6 +151,7 @@ struct Status: AsyncParsableCommand, Sendable {
 /// `airlock drift ENV OTHER`.
 struct Drift: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
+    commandName: "drift",
     abstract: "Show config and release differences between two environments; nothing changes.",
     discussion: "Secrets are compared and shown by sha256 fingerprint only. Exit 0 whatever the differences.")
 

@@ -1,0 +1,49 @@
+import AirlockTestSupport
+import Foundation
+import Testing
+
+/// Issue 8 item 9 end to end: `airlock` starts without FoundationNetworking (and libcurl with its dozens of shared
+/// libraries), and its `https://` checks still work, over mbed TLS.
+@Suite struct StartupTests {
+  @Test func theBinaryLinksNeitherFoundationNetworkingNorLibcurl() async throws {
+    let box = try Sandbox()
+
+    let ldd = try await box.run("/usr/bin/ldd", [Sandbox.binary.path], environment: [:])
+
+    #expect(ldd.code == 0, "\(ldd.output)")
+    #expect(ldd.stdout.contains("libgit2"), "\(ldd.stdout)")
+    #expect(!ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")
+    #expect(!ldd.stdout.contains("libcurl"), "\(ldd.stdout)")
+  }
+
+  @Test(arguments: [true, false])
+  func verifyProbesHTTPSTrustingSSLCertFile(trusted: Bool) async throws {
+    let server = try TestTLSServer(files: ["healthz": "serving 1.0.0\n"])
+    defer { server.stop() }
+    let box = try Sandbox()
+    try box.pipeline()
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    try box.pipeline(
+      stagingVerify: "[secure]",
+      extraChecks: """
+          secure:
+            http: \(server.url("/healthz"))
+            contains: "serving {version}"
+            attempts: 1
+            pass: 1
+            timeout: 10s
+        """)
+
+    let verify = try await box.airlock(
+      "verify", "staging", environment: trusted ? ["SSL_CERT_FILE": server.certificateFile] : [:])
+
+    if trusted {
+      #expect(verify.code == 0, "\(verify.output)")
+    } else {
+      #expect(verify.code == 5, "\(verify.output)")
+      #expect(verify.output.contains("TLS failure: certificate refused: "), "\(verify.output)")
+      #expect(verify.output.contains("not correctly signed by the trusted CA"), "\(verify.output)")
+    }
+  }
+}
