@@ -103,5 +103,6 @@ public final class TestTLSServer: Sendable {
 
 /// Why a `TestTLSServer` could not start.
 public struct TestTLSServerError: Error, CustomStringConvertible {
+  /// What went wrong, with openssl's own words where it said any.
   public var description: String
 }
