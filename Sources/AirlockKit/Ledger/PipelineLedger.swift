@@ -119,6 +119,16 @@ public final class PipelineLedger {
     try head.commit.flatMap { try configText(at: $0) } ?? ""
   }
 
+  /// The config the release running in `environment` was recorded with, or `nil` when nothing runs there yet.
+  ///
+  /// Events that ran nothing (a refused or aborted first deploy) carry an empty config; counting them would make
+  /// the environment's declared config look empty to `drift` and `differs_from`.
+  func runningConfigText(of environment: String) throws -> String? {
+    let head = try head(of: environment)
+    guard head.state.current != nil, let commit = head.commit else { return nil }
+    return try configText(at: commit)
+  }
+
   /// The check results (`checks.json`) of a commit.
   public func checkResults(at commit: ObjectID) throws -> [CheckResult] {
     guard let data = try ledger.readFile("checks.json", inCommit: commit) else { return [] }

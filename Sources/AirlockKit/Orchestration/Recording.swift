@@ -95,10 +95,8 @@ extension Orchestrator {
     let record = eventRecord(
       event, in: stage.name, outcome: Lifecycle.refused.outcome, release: release, current: head.state.current,
       previous: head.state.current, source: source, detail: reason)
-    var state = head.state
-    state.sequence = head.state.sequence
     let commit = try commitEvent(
-      record, state: state, configText: configText, checks: checks, stage: stage, expected: head.commit,
+      record, state: head.state, configText: configText, checks: checks, stage: stage, expected: head.commit,
       carrySnapshot: true)
     options.progress("✗ \(reason)")
     return OperationReport(
@@ -123,36 +121,35 @@ extension Orchestrator {
       let conflict = AirlockError.isConflict(error)
       let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
       let outcome =
-        undone.map { _ in "the switch was undone: \(stage.name) runs \(back?.version ?? "-") again" }
-        ?? "the switch could not be undone: \(stage.name) runs \(release.version) while the ledger says "
-        + "\(back?.version ?? "nothing runs"); fix the ledger, then run `airlock rollback \(stage.name)` or deploy "
-        + "again to converge"
+        undone
+        ? "the switch was undone: \(stage.name) runs \(back?.version ?? "-") again"
+        : "the switch could not be undone: \(stage.name) runs \(release.version) while the ledger says "
+          + "\(back?.version ?? "nothing runs"); fix the ledger, then run `airlock rollback \(stage.name)` or deploy "
+          + "again to converge"
       options.progress("! \(what): \(outcome)")
-      if let undone, !undone.isEmpty { options.progress("! \(undone)") }
       if conflict { throw AirlockError(.conflict, "\(error); \(outcome)") }
       throw AirlockError(.unexpected, "\(what); \(outcome)")
     }
   }
 
-  /// Puts `back` on the target again with its recorded config and runs its `start`; nil when it could not, else
-  /// a warning (empty when there is none).
-  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> String? {
-    guard let back else { return nil }
+  /// Puts `back` on the target again with its recorded config and runs its `start` (a failing start is reported,
+  /// the switch back stands); false when there was nothing to go back to or the switch back failed.
+  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> Bool {
+    guard let back else { return false }
+    let parsed: (config: [String: String], secrets: [String: String])
+    let secrets: SecretSet
     do {
-      let parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
-      let secrets = SecretSet(
-        names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
-      try stage.target.install(
-        back, configText: ConfigFile.render(config: parsed.config, secrets: secrets.values),
-        export: { try ledger.ledger.exportTree(back.id, to: $0) })
+      parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
+      secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
+      try stage.install(back, config: parsed.config, secrets: secrets)
       try stage.target.activate(back.version)
-      guard let started = await stage.start(back, config: parsed.config, secrets: secrets), !started.succeeded else {
-        return ""
-      }
-      return "start of \(back.version) failed after the switch back: \(started.termination.reason)"
     } catch {
       options.progress("! switching back to \(back.version) failed: \(error)")
-      return nil
+      return false
     }
+    if let started = await stage.start(back, config: parsed.config, secrets: secrets), !started.succeeded {
+      options.progress("! start of \(back.version) failed after the switch back: \(started.termination.reason)")
+    }
+    return true
   }
 }

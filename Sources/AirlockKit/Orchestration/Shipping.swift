@@ -169,9 +169,7 @@ extension Orchestrator {
       try checkpoint(.beforeExport)
       options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
       do {
-        try stage.target.install(
-          release, configText: ConfigFile.render(config: config, secrets: secrets.values),
-          export: { try ledger.ledger.exportTree(release.id, to: $0) })
+        try stage.install(release, config: config, secrets: secrets)
       } catch let error where !(error is CancellationError) {
         throw try recordInstallFailure(
           error, release: release, on: stage, head: head, event: event, source: source,

@@ -181,6 +181,14 @@ struct Stage {
     return nil
   }
 
+  /// Makes `release` complete on the target from the ledger, with `config` and the secrets' values in its
+  /// `.airlock/config.env`.
+  func install(_ release: Release, config: [String: String], secrets: SecretSet) throws {
+    try target.install(
+      release, configText: ConfigFile.render(config: config, secrets: secrets.values),
+      export: { try ledger.ledger.exportTree(release.id, to: $0) })
+  }
+
   /// Runs `start` in the release directory with the config and secrets in its environment.
   func start(_ release: Release, config: [String: String], secrets: SecretSet) async -> ProcessResult? {
     guard let command = spec.start?.split(separator: " ").map(String.init), !command.isEmpty else { return nil }
@@ -213,17 +221,5 @@ struct Stage {
       }
     }
     return run
-  }
-}
-
-extension PipelineLedger {
-  /// The config the release running in `environment` was recorded with, or `nil` when nothing runs there yet.
-  ///
-  /// Events that ran nothing (a refused or aborted first deploy) carry an empty config; counting them would make
-  /// the environment's declared config look empty to `drift` and `differs_from`.
-  func runningConfigText(of environment: String) throws -> String? {
-    let head = try head(of: environment)
-    guard head.state.current != nil, let commit = head.commit else { return nil }
-    return try configText(at: commit)
   }
 }
