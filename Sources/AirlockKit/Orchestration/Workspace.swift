@@ -41,10 +41,7 @@ public struct Workspace {
   /// Finds the project, loads the chosen pipeline (keeping a load failure) and resolves the ledger location.
   public static func open(_ request: Request) throws -> Workspace {
     if let name = request.pipelineName, !PipelineNames.isValidName(name) {
-      throw AirlockError(
-        .invalidInput,
-        "-p '\(name)' is not a pipeline name: names are [a-z0-9][a-z0-9._-]*, at most "
-          + "\(PipelineNames.maximumLength) characters")
+      throw AirlockError(.invalidInput, "-p '\(name)' is not a pipeline name: \(PipelineNames.nameRule)")
     }
     let fileURL = request.pipelineFile.map { URL(fileURLWithPath: $0, relativeTo: request.directory).standardized }
     // With -f the file decides the root (Project.root(forPipelineFile:)); otherwise pipelines/ is searched upward.
@@ -161,9 +158,6 @@ public final class ReadingLedger {
     self.ledger = ledger
     self.scratch = scratch
   }
-
-  /// Whether this is the empty stand-in for a ledger that does not exist yet.
-  public var isEmptyStandIn: Bool { scratch != nil }
 
   deinit {
     if let scratch { try? FileManager.default.removeItem(at: scratch) }

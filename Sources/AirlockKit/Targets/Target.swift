@@ -43,7 +43,7 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The target is in a state Airlock did not make (a `current` that is not its symlink into `releases/`):
-    /// read-only commands report it, `verify` refuses, and a switch replaces a foreign symlink.
+    /// `status` reports it, and `verify`, `deploy`, `promote` and `rollback` refuse it before anything changes.
     public static let unmanaged = Code(.unmanaged)
     /// The release to switch to is not (completely) on the target.
     public static let missingRelease = Code(.missingRelease)
