@@ -50,4 +50,13 @@ extension GlobalOptions {
     }
     return workspace.orchestrator(ledger: ledger, options: operationOptions(ledger: ledger, force: force))
   }
+
+  /// Runs a read-only query with an orchestrator over the ledger, or over an empty stand-in before the first
+  /// deploy (`Workspace.ledgerForReading`), which is kept until the query returns and then removed.
+  func reading<T>(_ workspace: Workspace, _ query: (Orchestrator) throws -> T) throws -> T {
+    let reading = try workspace.ledgerForReading()
+    return try withExtendedLifetime(reading) {
+      try query(workspace.orchestrator(ledger: reading.ledger, options: operationOptions(ledger: nil)))
+    }
+  }
 }

@@ -98,6 +98,9 @@ public struct Plan: Sendable, Codable {
   public var rollbackTarget: Release?
   /// Anything else worth knowing: a missing secret, a release already running.
   public var notes: [String]
+
+  /// `plan`'s exit status: blocked (3) when what it plans would be refused, so CI can gate on it, else done.
+  public var exitStatus: ExitStatus { refusal == nil ? .done : .blocked }
 }
 
 extension Orchestrator {

@@ -68,16 +68,13 @@ struct Plan: AsyncParsableCommand, Sendable {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
-      let reading = try workspace.ledgerForReading()
-      let plan = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
-        .plan(environment: environment, release: release)
+      let plan = try global.reading(workspace) { try $0.plan(environment: environment, release: release) }
       if global.json {
         Output.json(plan)
       } else {
         Printing.plan(plan)
       }
-      // What it plans would be refused: CI can gate on it.
-      return plan.refusal == nil ? .success : ExitCode(3)
+      return ExitCode(plan.exitStatus.rawValue)
     }
   }
 }
@@ -97,9 +94,7 @@ struct History: AsyncParsableCommand, Sendable {
   func run() async throws {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
-      let reading = try workspace.ledgerForReading()
-      let entries = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
-        .history(environment: environment, limit: limit)
+      let entries = try global.reading(workspace) { try $0.history(environment: environment, limit: limit) }
       if global.json {
         Output.json(entries)
       } else if entries.isEmpty {
@@ -163,9 +158,7 @@ struct Drift: AsyncParsableCommand, Sendable {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
       _ = try workspace.requirePipeline()
-      let reading = try workspace.ledgerForReading()
-      let report = try workspace.orchestrator(ledger: reading.ledger, options: global.operationOptions(ledger: nil))
-        .drift(environment, other)
+      let report = try global.reading(workspace) { try $0.drift(environment, other) }
       if global.json { Output.json(report) } else { Printing.drift(report) }
       return .success
     }
