@@ -47,10 +47,10 @@ struct Airlock: AsyncParsableCommand {
       let message = fullMessage(for: error)
       // `--json` promises one JSON document on stdout, argument errors included.
       if CommandLine.arguments.dropFirst().contains("--json") {
-        Output.jsonFailure(message.split(separator: "\n").map(String.init), exitCode: 2)
+        Output.jsonFailure(message.split(separator: "\n").map(String.init), exitCode: ExitStatus.invalid.rawValue)
       }
       FileHandle.standardError.write(Data((message + "\n").utf8))
-      Foundation.exit(2)
+      Foundation.exit(ExitStatus.invalid.rawValue)
     }
   }
 

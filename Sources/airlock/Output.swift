@@ -28,12 +28,13 @@ enum Output {
       (code, lines) = (error.exitCode, [error.message])
     case let error as PipelineError:
       (code, lines) = (
-        2, error.diagnostics.isEmpty ? ["the pipeline could not be loaded"] : error.diagnostics.map(\.description)
+        ExitStatus.invalid.rawValue,
+        error.diagnostics.isEmpty ? ["the pipeline could not be loaded"] : error.diagnostics.map(\.description)
       )
     case let error as LedgerError:
       (code, lines) = (error.exitCode, [error.description])
     default:
-      (code, lines) = (1, ["\(error)"])
+      (code, lines) = (ExitStatus.unexpected.rawValue, ["\(error)"])
     }
     if json { jsonFailure(lines, exitCode: code) }
     for line in lines { progress(line.hasPrefix("error") || line.contains(": error: ") ? line : "error: \(line)") }

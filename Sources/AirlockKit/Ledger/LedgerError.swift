@@ -43,11 +43,11 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var description: String { code.rawValue }
 
     /// The documented exit code of failures of this kind: 2 for bad input, 6 for a lost race, else 1.
-    var exitCode: Int32 {
+    var exitStatus: ExitStatus {
       switch code {
-      case .invalidArtifact, .invalidInput: return 2
-      case .concurrentUpdate: return 6
-      case .notFound, .alreadyExists, .corrupt, .io, .remote, .git: return 1
+      case .invalidArtifact, .invalidInput: return .invalid
+      case .concurrentUpdate: return .conflict
+      case .notFound, .alreadyExists, .corrupt, .io, .remote, .git: return .unexpected
       }
     }
 
@@ -83,7 +83,7 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
   public var description: String { message }
 
   /// The documented exit code: 2 for bad input (an artifact or label), 6 for a lost race, else 1.
-  public var exitCode: Int32 { code.exitCode }
+  public var exitCode: Int32 { code.exitStatus.rawValue }
 }
 
 extension LedgerError {

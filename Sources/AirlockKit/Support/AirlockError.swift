@@ -30,13 +30,13 @@ public struct AirlockError: Error, Sendable, CustomStringConvertible {
     public var description: String { code.rawValue }
 
     /// The documented exit code of failures of this kind.
-    var exitCode: Int32 {
+    var exitStatus: ExitStatus {
       switch code {
-      case .unexpected: return 1
-      case .invalidInput: return 2
-      case .blocked: return 3
-      case .conflict: return 6
-      case .aborted: return 130
+      case .unexpected: return .unexpected
+      case .invalidInput: return .invalid
+      case .blocked: return .blocked
+      case .conflict: return .conflict
+      case .aborted: return .interrupted
       }
     }
   }
@@ -56,7 +56,7 @@ public struct AirlockError: Error, Sendable, CustomStringConvertible {
   public var description: String { message }
 
   /// The documented exit code for this failure.
-  public var exitCode: Int32 { code.exitCode }
+  public var exitCode: Int32 { code.exitStatus.rawValue }
 
   /// Whether `error` means another runner won: an `AirlockError` `.conflict` (a lock, a lease, a lost race) or a
   /// `LedgerError` `.concurrentUpdate` (a compare-and-swap on a ref that lost). Both exit 6.
