@@ -17,6 +17,18 @@ func requireLibgit2() throws {
   if let libgit2Failure { throw libgit2Failure }
 }
 
+extension Ledger {
+  /// Starts libgit2's one-time initialisation on a background thread and returns at once.
+  ///
+  /// The initialisation parses the system's CA bundle (libgit2 is built to speak https), several milliseconds
+  /// that the first ledger open would otherwise wait for. A command-line tool calls this first thing, so the work
+  /// overlaps argument parsing and the pipeline load on another core; the first `Ledger` open then waits only
+  /// for what is left of it. Calling it more than once, or not at all, is harmless.
+  public static func prepareInBackground() {
+    Thread.detachNewThread { _ = try? requireLibgit2() }
+  }
+}
+
 /// Checks one libgit2 status: the single place where a failing `git_*` call becomes a `LedgerError`.
 ///
 /// `git_error_last()` is thread-local and overwritten by the next libgit2 call, so it is read first, before

@@ -1,7 +1,7 @@
 // Yams does not expose parser events, and composing with Yams resolves aliases and hashes mapping keys, both of
 // which an alias bomb turns exponential. So the pipeline reader drives libyaml (the C library Yams vendors and
 // links as the `CYaml` module) event by event and builds its own small tree, refusing aliases as soon as it sees
-// one. Yams is still the authority on what a plain scalar means (its resolver decides null, bool, int, float).
+// one. What a plain scalar means (null, bool, int, float) follows Yams' resolver rules, in YAMLScalarType.swift.
 import CYaml
 import Foundation
 import Yams
@@ -323,25 +323,5 @@ private struct Composer {
     return SourcePosition(line: line, column: column)
   }
 
-  /// First characters of every plain scalar Yams' resolver reads as something other than text.
-  private static let nonTextStarts = Set("0123456789+-.~<=yYnNtTfFoO".utf8)
-
-  static func resolve(_ text: String) -> ScalarType {
-    // Most scalars are names and paths; skipping the resolver's regular expressions for them keeps a large file
-    // cheap to read without changing any verdict.
-    if let first = text.utf8.first, !nonTextStarts.contains(first) { return .string }
-    // Decimal numbers without a leading zero are ints under every rule of the resolver.
-    if let first = text.utf8.first, first != UInt8(ascii: "0") || text.utf8.count == 1,
-      text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
-    {
-      return .int
-    }
-    switch Resolver.default.resolveTag(of: Node(text)) {
-    case .null: return .null
-    case .bool: return .bool
-    case .int: return .int
-    case .float: return .float
-    default: return .string
-    }
-  }
+  static func resolve(_ text: String) -> ScalarType { YAMLScalarType.resolve(text) }
 }

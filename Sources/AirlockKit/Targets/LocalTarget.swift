@@ -126,6 +126,8 @@ public struct LocalTarget: Target {
       // Leftovers of an interrupted install; the caller holds the environment's lease, so none is in use.
       try? fileManager.removeItem(at: releases.appendingPathComponent(name))
     }
+    // Fewer folders than `keep` (a rollback to a kept release adds none): nothing to read, nothing to delete.
+    guard names.count(where: { !$0.hasPrefix(".") }) > keep else { return deleted }
     let current = try? currentVersion()
     // Only folders whose mark shows this pipeline made them: a ledger or anyone's files placed under releases/
     // are never Airlock's to delete.
