@@ -134,9 +134,13 @@ extension Orchestrator {
           targetProblem = "\(error)"
         }
       }
-      let found = try Lease.current(ledger, environment: name)
-      let lease = found?.holder
-      let leaseProblem = found.flatMap { $0.holder == nil ? $0.describe(now: clock.now(), environment: name) : nil }
+      var lease: LeaseHolder?
+      var leaseProblem: String?
+      switch try Lease.current(ledger, environment: name) {
+      case .held(let holder, _)?: lease = holder
+      case let found?: leaseProblem = found.describe(now: clock.now(), environment: name)
+      case nil: break
+      }
       let stale = lease?.staleness(now: clock.now(), host: HostName.current)
       var interrupted: String?
       if let lease, let stale {
