@@ -124,7 +124,11 @@ public final class PipelineLedger {
   /// Events that ran nothing (a refused or aborted first deploy) carry an empty config; counting them would make
   /// the environment's declared config look empty to `drift` and `differs_from`.
   func runningConfigText(of environment: String) throws -> String? {
-    let head = try head(of: environment)
+    try runningConfigText(try head(of: environment))
+  }
+
+  /// The config the release running at `head` was recorded with, or `nil` when nothing runs there yet.
+  func runningConfigText(_ head: Head) throws -> String? {
     guard head.state.current != nil, let commit = head.commit else { return nil }
     return try configText(at: commit)
   }

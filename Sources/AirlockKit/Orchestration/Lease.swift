@@ -144,7 +144,7 @@ final class Lease {
     for _ in 0..<3 {
       if let existing = try ledger.ledger.reference(name) {
         let found = try read(ledger, commit: existing)
-        guard let current = found.holder else {
+        guard case .held(let current, _) = found else {
           throw AirlockError(
             .conflict, "\(environment) is held by \(found.describe(now: now, environment: environment))")
         }
@@ -170,7 +170,7 @@ final class Lease {
         } catch {
           // Someone holds it in the shared ledger: give ours back and report theirs.
           try? ledger.ledger.deleteReference(name, expected: commit)
-          if let theirs = try Self.current(ledger, environment: environment)?.holder {
+          if case .held(let theirs, _) = try Self.current(ledger, environment: environment) {
             throw AirlockError(.conflict, "\(environment) is \(theirs.describe(now: now))")
           }
           throw error
@@ -199,29 +199,41 @@ final class Lease {
     do {
       data = try ledger.ledger.readFile("lease.json", inCommit: commit)
     } catch let error as LedgerError {
-      return Found(commit: commit, holder: nil, problem: "\(error)")
+      return .unreadable(commit: commit, problem: "\(error)")
     }
-    guard let data else { return Found(commit: commit, holder: nil, problem: "the commit has no lease.json") }
+    guard let data else { return .unreadable(commit: commit, problem: "the commit has no lease.json") }
     do {
-      return Found(commit: commit, holder: try LedgerCoding.decode(LeaseHolder.self, from: data), problem: nil)
+      return .held(try LedgerCoding.decode(LeaseHolder.self, from: data), commit: commit)
     } catch {
-      return Found(commit: commit, holder: nil, problem: "its lease.json cannot be read (\(error))")
+      return .unreadable(commit: commit, problem: "its lease.json cannot be read (\(error))")
     }
   }
 
-  /// A lease ref's commit and its holder, or why the holder cannot be read (garbage, or another Airlock
+  /// What a lease ref's commit holds: a holder that reads, or why it cannot be read (garbage, or another Airlock
   /// version's format on a shared ledger).
-  struct Found {
-    var commit: ObjectID
-    var holder: LeaseHolder?
-    var problem: String?
+  enum Found {
+    /// The lease of `holder`, recorded in `commit`.
+    case held(LeaseHolder, commit: ObjectID)
+    /// A lease commit whose holder cannot be read, and the problem.
+    case unreadable(commit: ObjectID, problem: String)
+
+    /// The lease commit the ref points at.
+    var commit: ObjectID {
+      switch self {
+      case .held(_, let commit), .unreadable(let commit, _): return commit
+      }
+    }
 
     /// One line for a refusal or `status`: the holder, or the unreadable lease and how to break it.
     func describe(now: Date, environment: String) -> String {
-      if let holder { return holder.describe(now: now) }
-      return
-        "an unreadable lease (commit \(commit.short): \(problem ?? "unknown")); if no run is in progress, break it "
-        + "with `airlock unlock \(environment) --force`"
+      switch self {
+      case .held(let holder, _):
+        return holder.describe(now: now)
+      case .unreadable(let commit, let problem):
+        return
+          "an unreadable lease (commit \(commit.short): \(problem)); if no run is in progress, break it "
+          + "with `airlock unlock \(environment) --force`"
+      }
     }
   }
 

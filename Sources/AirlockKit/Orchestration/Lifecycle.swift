@@ -21,18 +21,31 @@ public enum ExitStatus: Int32, Sendable, Codable, Hashable {
 }
 
 /// The release lifecycle as a value: what one step found, turned into the one transition it makes to an
-/// environment's state.
+/// environment's state, with the line its event records and the line its report prints.
 ///
 /// Pure: no I/O, no clock of its own. Deploy, promote, rollback and verify run their effects, then ask for the
-/// transition and apply it, so the verdict → outcome → status → exit status mapping lives here and only here.
+/// transition and apply it, so the verdict → outcome → status → exit status mapping, and every summary those
+/// commands print, live here and only here.
 struct Lifecycle: Sendable {
-  /// What happens to a release whose own verify failed.
+  /// What a step is about: the event, the environment, the release, and a promotion's source.
+  struct Subject: Sendable, Hashable {
+    /// `deploy`, `promote`, `rollback` or `verify`.
+    var event: EventKind
+    var environment: String
+    /// The label of the release the step is about (for a rollback, the release it goes back to).
+    var version: String
+    /// The environment a promotion takes the release from.
+    var source: String? = nil
+  }
+
+  /// What happens to a release whose verify failed after a deploy or promotion.
   enum FailurePolicy: Sendable, Hashable {
-    /// An earlier verified-good release exists and `on_failure: rollback`: a rollback event follows.
+    /// `on_failure: rollback` and an earlier verified-good release exists: a rollback event follows.
     case rollBack
-    /// Leave it running; `quarantine` keeps automation from shipping it again (a deploy or promotion does, a
-    /// plain `airlock verify` does not: dropping it from the good list already makes it unpromotable).
-    case leave(quarantine: Bool)
+    /// `on_failure: halt`: left running, quarantined so automation does not ship it again.
+    case halt
+    /// `on_failure: rollback` with no earlier verified-good release: left running, quarantined.
+    case nothingToRollBackTo
   }
 
   /// The change to the verified-good list.
@@ -40,7 +53,7 @@ struct Lifecycle: Sendable {
     case mark, drop, keep
   }
 
-  /// One transition: what the event records and how the environment's state changes.
+  /// One transition: what the event records, how the environment's state changes, and what the report says.
   struct Transition: Sendable, Hashable {
     var outcome: EventOutcome
     /// The new status of the release running after the event; `nil` leaves it as it was.
@@ -54,64 +67,149 @@ struct Lifecycle: Sendable {
     /// A rollback event follows this one.
     var rollsBack: Bool = false
     var exit: ExitStatus
+    /// The event's `detail`: what its record says happened (empty when nothing is recorded).
+    var detail: String
+    /// The one human line the command prints: what happened and, on failure, what to do next.
+    var summary: String
 
-    /// This transition when the rollback it asks for cannot run: the release is left as it is (exit 5).
-    var leftInPlace: Transition {
+    /// This transition when the rollback it asks for cannot run (`failure` says why): the release is left as it
+    /// is (exit 5).
+    func leftInPlace(_ subject: Subject, because failure: String) -> Transition {
       var transition = self
       transition.rollsBack = false
       transition.exit = .leftAsIs
+      transition.summary = Lifecycle.failed(
+        subject, detail, "left as it is: \(failure); run `airlock rollback \(subject.environment)` once that is fixed")
       return transition
     }
   }
 
-  /// The transition of a release judged by its verify checks after a deploy or promotion (`shipped`), or by
-  /// `airlock verify` of what runs.
+  /// The transition of a release judged by its verify checks after a deploy or promotion.
   ///
+  /// When a rollback follows, its own report (see `restored`) is what the command prints.
+  static func shipped(_ judgement: Judgement, of subject: Subject, policy: FailurePolicy) -> Transition {
+    let name = subject.environment
+    let summary: String
+    switch judgement {
+    case .pass:
+      let verb =
+        subject.event == .promote
+        ? "promoted \(subject.version) \(subject.source ?? "")→\(name)" : "deployed \(subject.version) to \(name)"
+      summary = "\(verb): verified"
+    case .inconclusive:
+      summary = failed(
+        subject, judgement.detail, "left as it is: a check is broken, fix the check and run `airlock verify \(name)`")
+    case .dependencyDown:
+      summary = failed(
+        subject, judgement.detail,
+        "left as it is: a dependency is down, and rolling back cannot fix someone else's outage")
+    case .fail:
+      let why: String
+      switch policy {
+      case .rollBack: why = "rolling back to the newest earlier verified-good release"
+      case .halt: why = "left as it is (on_failure: halt); run `airlock rollback \(name)` to go back"
+      case .nothingToRollBackTo: why = "left as it is: \(name) has no earlier verified-good release to go back to"
+      }
+      summary = failed(subject, judgement.detail, why)
+    }
+    return judged(judgement, rollBack: policy == .rollBack, quarantine: true, summary: summary)
+  }
+
+  /// The transition of `airlock verify`: the release running is judged; a failure never rolls back, and does not
+  /// quarantine (dropping it from the good list already makes it unpromotable).
+  static func verified(_ judgement: Judgement, of subject: Subject) -> Transition {
+    judged(
+      judgement, rollBack: false, quarantine: false,
+      summary: "verify \(subject.environment) \(subject.version): \(judgement.detail)")
+  }
+
   /// The one rule for every verdict: a pass marks the release verified and good; a broken check judges nothing
   /// (unverified, kept); a dependency that is down judges nothing either (the verify failed, the release stays
   /// unverified and keeps its place, since rolling back cannot fix someone else's outage); a failure of the
-  /// release itself marks it failed and drops it from the good list, then the failure policy decides.
-  static func judged(_ judgement: Judgement, policy: FailurePolicy) -> Transition {
+  /// release itself marks it failed and drops it from the good list, then rolls back or leaves it (quarantined or
+  /// not).
+  private static func judged(
+    _ judgement: Judgement, rollBack: Bool, quarantine: Bool, summary: String
+  ) -> Transition {
+    let detail = judgement.detail
     switch judgement {
     case .pass:
-      return Transition(outcome: .ok, status: .verified, good: .mark, exit: .done)
+      return Transition(outcome: .ok, status: .verified, good: .mark, exit: .done, detail: detail, summary: summary)
     case .inconclusive:
-      return Transition(outcome: .inconclusive, status: .unverified, good: .keep, exit: .leftAsIs)
+      return Transition(
+        outcome: .inconclusive, status: .unverified, good: .keep, exit: .leftAsIs, detail: detail, summary: summary)
     case .dependencyDown:
-      return Transition(outcome: .failed, status: .unverified, good: .keep, exit: .leftAsIs)
-    case .fail(let detail, _):
-      switch policy {
-      case .rollBack:
-        return Transition(outcome: .failed, status: .failed, good: .drop, rollsBack: true, exit: .rolledBack)
-      case .leave(let quarantine):
-        return Transition(
-          outcome: .failed, status: .failed, good: .drop, quarantine: quarantine ? detail : nil, exit: .leftAsIs)
-      }
+      return Transition(
+        outcome: .failed, status: .unverified, good: .keep, exit: .leftAsIs, detail: detail, summary: summary)
+    case .fail where rollBack:
+      return Transition(
+        outcome: .failed, status: .failed, good: .drop, rollsBack: true, exit: .rolledBack, detail: detail,
+        summary: summary)
+    case .fail:
+      return Transition(
+        outcome: .failed, status: .failed, good: .drop, quarantine: quarantine ? detail : nil, exit: .leftAsIs,
+        detail: detail, summary: summary)
     }
   }
 
-  /// The transition of a rollback, judged by the verify checks run against the restored release.
+  /// The summary of a deploy or promotion whose release failed `detail`, then `why` it is where it is.
+  private static func failed(_ subject: Subject, _ detail: String, _ why: String) -> String {
+    "\(subject.event.rawValue) \(subject.version) to \(subject.environment): \(detail); \(why)"
+  }
+
+  /// The transition of a rollback to the subject's release, judged by the verify checks run against it;
+  /// `automatic` when a failed deploy or promotion asked for it, `actor` the one who ran it.
   ///
-  /// A pass makes the restored release verified and good and quarantines the one left; a failure there too blames
-  /// the check or the environment (suspect): nothing is quarantined and no further rollback is attempted.
-  static func restored(_ judgement: Judgement, automatic: Bool, leftReason: String?) -> Transition {
+  /// A pass makes the restored release verified and good and quarantines the one `left`; a failure there too
+  /// blames the check or the environment (suspect): nothing is quarantined and no further rollback is attempted.
+  static func restored(
+    _ judgement: Judgement, of subject: Subject, leaving left: Release?, automatic: Bool, by actor: String
+  ) -> Transition {
+    let (name, version) = (subject.environment, subject.version)
+    let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
     guard judgement.passed else {
-      return Transition(outcome: .suspect, status: .suspect, good: .keep, exit: .leftAsIs)
+      let failing = judgement.failingChecks.joined(separator: ", ")
+      let detail =
+        "verify fails against \(version) too (\(judgement.detail)): the check \(failing) or the environment "
+        + "is suspect, not the release; not rolling back further"
+      return Transition(
+        outcome: .suspect, status: .suspect, good: .keep, exit: .leftAsIs, detail: detail,
+        summary: "\(name): \(lead): \(detail)")
     }
+    let detail = "rolled back to \(version)" + (left.map { "; \($0.version) is quarantined in \(name)" } ?? "")
     return Transition(
-      outcome: .ok, status: .verified, good: .mark, quarantineLeft: leftReason,
-      exit: automatic ? .rolledBack : .done)
+      outcome: .ok, status: .verified, good: .mark, quarantineLeft: "rolled back to \(version) by \(actor)",
+      exit: automatic ? .rolledBack : .done, detail: detail, summary: "\(name): \(lead): \(detail)")
   }
 
-  /// A refusal (preflight, a hook, a promotion rule): recorded as `blocked`, nothing else changes.
-  static let refused = Transition(outcome: .blocked, status: nil, good: .keep, exit: .blocked)
+  /// A refusal (preflight, a hook, a promotion rule) for `reason`: recorded as `blocked`, nothing else changes.
+  static func refused(_ subject: Subject, because reason: String) -> Transition {
+    Transition(
+      outcome: .blocked, status: nil, good: .keep, exit: .blocked, detail: reason,
+      summary: "\(subject.event.rawValue) \(subject.version) to \(subject.environment) blocked: \(reason); "
+        + "nothing changed")
+  }
 
-  /// The release already runs, verified, with this config: nothing is recorded.
-  static let unchanged = Transition(outcome: .unchanged, status: nil, good: .keep, exit: .done)
+  /// The release already runs, verified (with this config, for a deploy or promotion): nothing is recorded.
+  static func unchanged(_ subject: Subject) -> Transition {
+    let config = subject.event == .rollback ? "" : " with this config"
+    return Transition(
+      outcome: .unchanged, status: nil, good: .keep, exit: .done, detail: "",
+      summary: "\(subject.environment) already runs \(subject.version)\(config), verified; nothing to do")
+  }
 
-  /// A signal stopped the run; once the switch had happened, the release runs unverified.
-  static func aborted(switched: Bool) -> Transition {
-    Transition(outcome: .aborted, status: switched ? .unverified : nil, good: .keep, exit: .interrupted)
+  /// A signal stopped the run; once the switch had happened, the release runs unverified. The summary is the
+  /// error the command ends with.
+  static func aborted(_ subject: Subject, switched: Bool) -> Transition {
+    let name = subject.environment
+    let detail =
+      switched
+      ? "aborted by a signal after the switch: \(subject.version) runs unverified; "
+        + "run `airlock verify \(name)` or `airlock rollback \(name)`"
+      : "aborted by a signal before the switch; nothing changed"
+    return Transition(
+      outcome: .aborted, status: switched ? .unverified : nil, good: .keep, exit: .interrupted, detail: detail,
+      summary: "\(subject.event.rawValue) of \(subject.version) to \(name) \(detail)")
   }
 }
 

@@ -61,13 +61,17 @@ extension Orchestrator {
     }
     let commit = found.commit
     let now = clock.now()
-    guard let holder = found.holder else {
+    let holder: LeaseHolder
+    switch found {
+    case .held(let readable, _):
+      holder = readable
+    case .unreadable(_, let problem):
       // Nobody can say whose it is, so only --force breaks it; the event records what the ref held.
       guard options.force else {
         throw AirlockError(.conflict, "\(name) is held by \(found.describe(now: now, environment: name))")
       }
       try deleteLease(of: name, expected: commit)
-      let detail = "broke an unreadable lease (commit \(commit.short): \(found.problem ?? "unknown"))"
+      let detail = "broke an unreadable lease (commit \(commit.short): \(problem))"
       let event = try recordControlEvent(stage, event: .unlock, detail: detail)
       return LockReport(
         command: .unlock, environment: name, holder: nil, release: nil, summary: "\(name): \(detail)", commit: event)

@@ -134,9 +134,13 @@ extension Orchestrator {
           targetProblem = "\(error)"
         }
       }
-      let found = try Lease.current(ledger, environment: name)
-      let lease = found?.holder
-      let leaseProblem = found.flatMap { $0.holder == nil ? $0.describe(now: clock.now(), environment: name) : nil }
+      var lease: LeaseHolder?
+      var leaseProblem: String?
+      switch try Lease.current(ledger, environment: name) {
+      case .held(let holder, _)?: lease = holder
+      case let found?: leaseProblem = found.describe(now: clock.now(), environment: name)
+      case nil: break
+      }
       let stale = lease?.staleness(now: clock.now(), host: HostName.current)
       var interrupted: String?
       if let lease, let stale {
@@ -312,13 +316,17 @@ extension Orchestrator {
     let rightSpec = try environment(right, in: pipeline)
     func side(_ spec: EnvironmentSpec) throws -> (DriftReport.Side, ResolvedConfig) {
       let stage = try makeStage(spec, pipeline: pipeline)
+      // One read of the head: the release and the config it ran with come from the same commit.
       let head = try ledger.head(of: spec.name)
-      let recorded = try ledger.runningConfigText(of: spec.name) != nil
-      let config = try stage.resolvedConfig(of: spec.name)
+      let release = head.state.current
+      guard let text = try ledger.runningConfigText(head) else {
+        let declared = stage.resolvedConfig(stage.secrets())
+        return (DriftReport.Side(environment: spec.name, release: release, configSource: .declared), declared)
+      }
+      let parsed = ConfigFile.parse(text)
       return (
-        DriftReport.Side(
-          environment: spec.name, release: head.state.current, configSource: recorded ? .recorded : .declared),
-        config
+        DriftReport.Side(environment: spec.name, release: release, configSource: .recorded),
+        ResolvedConfig(environment: spec.name, values: parsed.config, secretFingerprints: parsed.secrets)
       )
     }
     let (leftSide, leftConfig) = try side(leftSpec)

@@ -92,17 +92,19 @@ extension Orchestrator {
   ) async throws -> OperationReport {
     let head = try ledger.head(of: stage.name)
     let configText = try ledger.recordedConfigText(head)
+    let transition = Lifecycle.refused(
+      Lifecycle.Subject(event: event, environment: stage.name, version: release.version, source: source),
+      because: reason)
     let record = eventRecord(
-      event, in: stage.name, outcome: Lifecycle.refused.outcome, release: release, current: head.state.current,
-      previous: head.state.current, source: source, detail: reason)
+      event, in: stage.name, outcome: transition.outcome, release: release, current: head.state.current,
+      previous: head.state.current, source: source, detail: transition.detail)
     let commit = try commitEvent(
       record, state: head.state, configText: configText, checks: checks, stage: stage, expected: head.commit,
       carrySnapshot: true)
     options.progress("✗ \(reason)")
     return OperationReport(
       OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: stage.name,
-      transition: Lifecycle.refused, release: release, previous: head.state.current, current: head.state.current,
-      summary: "\(event.rawValue) \(release.version) to \(stage.name) blocked: \(reason); nothing changed",
+      transition: transition, release: release, previous: head.state.current, current: head.state.current,
       checks: checks, hooks: hooks, commits: [commit], warnings: [])
   }
 

@@ -35,10 +35,10 @@ public struct OperationReport: Sendable, Codable {
   /// Warnings worth a human's attention (a secret whose fingerprint changed, a hook that failed…).
   public var warnings: [String]
 
-  /// The one place a report is built: its outcome and exit code are the lifecycle transition's.
+  /// The one place a report is built: its outcome, exit code and summary are the lifecycle transition's.
   init(
     _ command: Command, pipeline: String, environment: String, transition: Lifecycle.Transition, release: Release?,
-    previous: Release?, current: Release?, summary: String, checks: [CheckResult] = [], hooks: [HookRun] = [],
+    previous: Release?, current: Release?, checks: [CheckResult] = [], hooks: [HookRun] = [],
     commits: [ObjectID] = [], warnings: [String] = []
   ) {
     self.command = command
@@ -49,7 +49,7 @@ public struct OperationReport: Sendable, Codable {
     self.release = release
     self.previous = previous
     self.current = current
-    self.summary = summary
+    self.summary = transition.summary
     self.checks = checks
     self.hooks = hooks
     self.commits = commits

@@ -29,9 +29,10 @@ extension Orchestrator {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
         if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
           return OperationReport(
-            .rollback, pipeline: ledger.pipeline, environment: name, transition: Lifecycle.unchanged,
-            release: release, previous: current, current: current,
-            summary: "\(name) already runs \(release.version), verified; nothing to do")
+            .rollback, pipeline: ledger.pipeline, environment: name,
+            transition: Lifecycle.unchanged(
+              Lifecycle.Subject(event: .rollback, environment: name, version: release.version)),
+            release: release, previous: current, current: current)
         }
         throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
       }
@@ -104,22 +105,13 @@ extension Orchestrator {
     var state = head.state
     state.current = release
     let transition = Lifecycle.restored(
-      judgement, automatic: automatic, leftReason: "rolled back to \(release.version) by \(options.actor.name)")
+      judgement, of: Lifecycle.Subject(event: .rollback, environment: name, version: release.version),
+      leaving: leaving, automatic: automatic, by: options.actor.name)
     state.apply(transition, to: release, config: good.config, left: leaving, at: clock.now())
     let outcome = transition.outcome
-    let detail: String
-    if judgement.passed {
-      detail =
-        "rolled back to \(release.version)" + (leaving.map { "; \($0.version) is quarantined in \(name)" } ?? "")
-    } else {
-      let failing = judgement.failingChecks.joined(separator: ", ")
-      detail =
-        "verify fails against \(release.version) too (\(judgement.detail)): the check \(failing) or the environment "
-        + "is suspect, not the release; not rolling back further"
-    }
     let record = eventRecord(
       .rollback, in: name, outcome: outcome, release: release, current: release, previous: leaving,
-      automatic: automatic, started: started, detail: detail)
+      automatic: automatic, started: started, detail: transition.detail)
     let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
       try commitEvent(
         record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
@@ -136,10 +128,9 @@ extension Orchestrator {
       hooks.append(run)
     }
     warnings += prune(stage, state: state)
-    let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
     return OperationReport(
       .rollback, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
-      previous: leaving, current: release, summary: "\(name): \(lead): \(detail)",
-      checks: earlier + results, hooks: hooks, commits: [commit], warnings: warnings)
+      previous: leaving, current: release, checks: earlier + results, hooks: hooks, commits: [commit],
+      warnings: warnings)
   }
 }

@@ -8,6 +8,7 @@ extension Orchestrator {
   ) async throws -> OperationReport {
     let started = clock.now()
     let name = stage.name
+    let subject = Lifecycle.Subject(event: event, environment: name, version: release.version, source: source)
     let head = try ledger.head(of: name)
     var warnings = try interruptedRunWarning(stage, head: head).map { [$0] } ?? []
     let previous = head.state.current
@@ -18,8 +19,7 @@ extension Orchestrator {
     {
       return OperationReport(
         OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
-        transition: Lifecycle.unchanged, release: release, previous: previous, current: previous,
-        summary: "\(name) already runs \(release.version) with this config, verified; nothing to do",
+        transition: Lifecycle.unchanged(subject), release: release, previous: previous, current: previous,
         warnings: warnings)
     }
     if let quarantine = head.state.quarantine(of: release.id), !options.force {
@@ -70,16 +70,16 @@ extension Orchestrator {
     var state = head.state
     state.current = release
     let rollbackTarget =
-      judgement.isReleaseFailure && stage.spec.onFailure == .rollback
-      ? head.state.good.first { $0.release.id != release.id } : nil
-    // Nothing to go back to, or `on_failure: halt`: the release stays but may not be shipped again.
-    let transition = Lifecycle.judged(
-      judgement, policy: rollbackTarget != nil ? .rollBack : .leave(quarantine: true))
+      stage.spec.onFailure == .rollback ? head.state.good.first { $0.release.id != release.id } : nil
+    // Nothing to go back to, or `on_failure: halt`: a failed release stays but may not be shipped again.
+    let policy: Lifecycle.FailurePolicy =
+      stage.spec.onFailure == .halt ? .halt : rollbackTarget != nil ? .rollBack : .nothingToRollBackTo
+    let transition = Lifecycle.shipped(judgement, of: subject, policy: policy)
     state.apply(transition, to: release, config: configBlob, at: clock.now())
     let outcome = transition.outcome
     let record = eventRecord(
       event, in: name, outcome: outcome, release: release, current: release, previous: previous, source: source,
-      started: started, detail: judgement.detail)
+      started: started, detail: transition.detail)
     let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
       try commitEvent(
         record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
@@ -95,13 +95,10 @@ extension Orchestrator {
         if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
       }
       warnings += prune(stage, state: state)
-      let verb =
-        event == .promote
-        ? "promoted \(release.version) \(source ?? "")→\(name)" : "deployed \(release.version) to \(name)"
       return OperationReport(
         OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
-        transition: transition, release: release, previous: previous, current: release,
-        summary: "\(verb): verified", checks: checks, hooks: hooks, commits: [commit], warnings: warnings)
+        transition: transition, release: release, previous: previous, current: release, checks: checks,
+        hooks: hooks, commits: [commit], warnings: warnings)
     }
 
     options.progress("✗ \(name) \(release.version): \(judgement.detail)")
@@ -110,7 +107,7 @@ extension Orchestrator {
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
     }
     var rollbackFailure: String?
-    if let rollbackTarget {
+    if transition.rollsBack, let rollbackTarget {
       options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")
       do {
         var report = try await restore(
@@ -133,26 +130,11 @@ extension Orchestrator {
         warnings.append(rollbackFailure!)
       }
     }
-    let why: String
-    switch judgement {
-    case _ where rollbackFailure != nil:
-      why = "left as it is: \(rollbackFailure!); run `airlock rollback \(name)` once that is fixed"
-    case .inconclusive:
-      why = "left as it is: a check is broken, fix the check and run `airlock verify \(name)`"
-    case .dependencyDown:
-      why = "left as it is: a dependency is down, and rolling back cannot fix someone else's outage"
-    default:
-      why =
-        stage.spec.onFailure == .halt
-        ? "left as it is (on_failure: halt); run `airlock rollback \(name)` to go back"
-        : "left as it is: \(name) has no earlier verified-good release to go back to"
-    }
     return OperationReport(
       OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
-      transition: rollbackFailure == nil ? transition : transition.leftInPlace, release: release,
-      previous: previous, current: release,
-      summary: "\(event.rawValue) \(release.version) to \(name): \(judgement.detail); \(why)", checks: checks,
-      hooks: hooks, commits: [commit], warnings: warnings)
+      transition: rollbackFailure.map { transition.leftInPlace(subject, because: $0) } ?? transition,
+      release: release, previous: previous, current: release, checks: checks, hooks: hooks, commits: [commit],
+      warnings: warnings)
   }
 
   /// Installs, switches to, starts and verifies `release` (then watches it, if `watch`), returning the verify
@@ -202,23 +184,19 @@ extension Orchestrator {
       return (results, judgement)
     } catch is CancellationError {
       var state = head.state
-      let transition = Lifecycle.aborted(switched: switched)
+      let transition = Lifecycle.aborted(
+        Lifecycle.Subject(event: event, environment: stage.name, version: release.version, source: source),
+        switched: switched)
       if let status = transition.status { state.currentStatus = status }
-      var detail = "aborted by a signal before the switch; nothing changed"
-      if switched {
-        state.current = release
-        detail =
-          "aborted by a signal after the switch: \(release.version) runs unverified; "
-          + "run `airlock verify \(stage.name)` or `airlock rollback \(stage.name)`"
-      }
+      if switched { state.current = release }
       let record = eventRecord(
         event, in: stage.name, outcome: transition.outcome, release: release, current: state.current,
-        previous: head.state.current, source: source, started: started, detail: detail)
+        previous: head.state.current, source: source, started: started, detail: transition.detail)
       let text = ConfigFile.render(config: config, secrets: secrets.fingerprints)
       let configText = switched ? text : try ledger.recordedConfigText(head)
       try commitEvent(record, state: state, configText: configText, checks: [], stage: stage, expected: head.commit)
-      options.progress("✗ \(detail)")
-      throw AirlockError(.aborted, "\(event.rawValue) of \(release.version) to \(stage.name) \(detail)")
+      options.progress("✗ \(transition.detail)")
+      throw AirlockError(.aborted, transition.summary)
     }
   }
 

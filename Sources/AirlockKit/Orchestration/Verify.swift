@@ -30,19 +30,19 @@ extension Orchestrator {
     let judgement = Judgement(results: results, startFailure: nil)
     var state = head.state
     // A failed release keeps running but is no longer promotable nor a rollback target until a verify passes.
-    let transition = Lifecycle.judged(judgement, policy: .leave(quarantine: false))
+    let transition = Lifecycle.verified(
+      judgement, of: Lifecycle.Subject(event: .verify, environment: name, version: release.version))
     state.apply(
       transition, to: release, config: try ledger.ledger.writeBlob(Data(configText.utf8)), at: clock.now())
     let outcome = transition.outcome
     let record = eventRecord(
       .verify, in: name, outcome: outcome, release: release, current: release, previous: release, started: started,
-      detail: judgement.detail)
+      detail: transition.detail)
     let written = try commitEvent(
       record, state: state, configText: configText, checks: results, stage: stage, expected: commit)
     return OperationReport(
       .verify, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
-      previous: release, current: release, summary: "verify \(name) \(release.version): \(judgement.detail)",
-      checks: results, commits: [written])
+      previous: release, current: release, checks: results, commits: [written])
   }
 
   /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
