@@ -57,6 +57,41 @@ public struct CustomCheckDefinition: Sendable, Codable, Hashable {
   }
 }
 
+/// Airlock's own check kinds, with the keys that belong to each; the pipeline decoder's key tables come from here.
+public enum BuiltInCheckKind: String, CaseIterable, Sendable {
+  /// `http: URL`.
+  case http
+  /// `tcp: HOST:PORT`.
+  case tcp
+  /// `command: [PATH, ARG…]`.
+  case command
+  /// `heartbeat: PATH`.
+  case heartbeat
+  /// `config: [RULE…]`; preflight only.
+  case config
+  /// `drift: ENV`; preflight only.
+  case drift
+
+  /// The keys besides the kind's own that only this kind takes.
+  public var ownKeys: [String] {
+    switch self {
+    case .http: return ["expect", "contains"]
+    case .heartbeat: return ["max_age"]
+    case .drift: return ["allow"]
+    case .tcp, .command, .config: return []
+    }
+  }
+
+  /// Whether the kind probes (and so takes the quorum keys); `config` and `drift` inspect configuration once,
+  /// before the switch.
+  public var probes: Bool {
+    switch self {
+    case .http, .tcp, .command, .heartbeat: return true
+    case .config, .drift: return false
+    }
+  }
+}
+
 /// The check kinds library users have registered, for this process; Airlock's own kinds are built in.
 ///
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
@@ -65,7 +100,7 @@ public enum CheckKinds {
   private static let registered = Mutex<[String: CustomCheckKind]>([:])
 
   /// The keys of Airlock's own check kinds, which no registered kind may take.
-  public static let builtIn = ["http", "tcp", "command", "heartbeat", "config", "drift"]
+  public static var builtIn: [String] { BuiltInCheckKind.allCases.map(\.rawValue) }
 
   /// Adds `kind`; throws when its key is not a valid name, is a built-in kind, a quorum key, or is taken.
   public static func register(_ kind: CustomCheckKind) throws {
