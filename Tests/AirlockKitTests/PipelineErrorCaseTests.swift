@@ -323,7 +323,8 @@ private let cases: [PipelineErrorCase] = [
     fragment: "'hosts' must be at least 1, found 0"),
   .init(
     label: "batch is a word", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, batch: all}\n"),
-    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage", count: 2),
+    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage",
+    count: 2),
   .init(
     label: "invalid match regex",
     yaml: base + "    preflight: [c]\nchecks:\n  c:\n    config:\n      - key: A\n        match: '(unclosed'\n",

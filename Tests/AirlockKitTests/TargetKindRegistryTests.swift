@@ -199,20 +199,23 @@ struct MirrorTarget: Target {
     #expect(BuiltInTargetKind.command.keys == ["deploy", "rollback", "current"])
     #expect(BuiltInTargetKind.allCases.filter(\.isImplemented) == [.local])
     #expect(CheckKinds.builtIn == ["http", "tcp", "command", "heartbeat", "config", "drift"])
-    #expect(PipelineDecoder.kindKeys == ["expect": "http", "contains": "http", "max_age": "heartbeat", "allow": "drift"])
+    #expect(
+      PipelineDecoder.kindKeys == ["expect": "http", "contains": "http", "max_age": "heartbeat", "allow": "drift"])
   }
 
   @Test(arguments: ["local", "ssh", "command", "Bad Name"])
   func aKindCannotTakeABuiltInKeyOrAnInvalidName(_ key: String) {
     #expect(throws: AirlockError.self) {
-      try TargetKinds.register(CustomTargetKind(key: key) { _ in LocalTarget(root: URL(fileURLWithPath: "/"), pipeline: "web") })
+      try TargetKinds.register(
+        CustomTargetKind(key: key) { _ in LocalTarget(root: URL(fileURLWithPath: "/"), pipeline: "web") })
     }
   }
 
   @Test func aKindIsRegisteredOnceAndRequiresOnlyItsOwnOptions() {
     let key = Self.registered()
     #expect(throws: AirlockError.self) {
-      try TargetKinds.register(CustomTargetKind(key: key) { _ in LocalTarget(root: URL(fileURLWithPath: "/"), pipeline: "web") })
+      try TargetKinds.register(
+        CustomTargetKind(key: key) { _ in LocalTarget(root: URL(fileURLWithPath: "/"), pipeline: "web") })
     }
     #expect(throws: AirlockError.self) {
       try TargetKinds.register(

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A check kind a library user adds under a key of its own; pipelines then name that key like a built-in kind.
 ///
 /// ```swift
@@ -97,40 +95,23 @@ public enum BuiltInCheckKind: String, CaseIterable, Sendable {
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
 /// that passes validation is one the commands can run.
 public enum CheckKinds {
-  private static let registered = Mutex<[String: CustomCheckKind]>([:])
+  private static let registered = KindRegistry<CustomCheckKind>(what: "check kind")
 
   /// The keys of Airlock's own check kinds, which no registered kind may take.
   public static var builtIn: [String] { BuiltInCheckKind.allCases.map(\.rawValue) }
 
   /// Adds `kind`; throws when its key is not a valid name, is a built-in kind, a quorum key, or is taken.
   public static func register(_ kind: CustomCheckKind) throws {
-    guard PipelineNames.isValidName(kind.key) else {
-      throw AirlockError(.invalidInput, "check kind '\(kind.key)' is not a valid name: \(PipelineNames.nameRule)")
-    }
     let reserved = builtIn + PipelineDecoder.probeKeys + Array(PipelineDecoder.kindKeys.keys)
-    guard !reserved.contains(kind.key) else {
-      throw AirlockError(.invalidInput, "check kind '\(kind.key)' is a key Airlock itself uses; choose another")
-    }
-    try registered.withLock { kinds in
-      guard kinds[kind.key] == nil else {
-        throw AirlockError(.invalidInput, "check kind '\(kind.key)' is registered already")
-      }
-      kinds[kind.key] = kind
-    }
+    try registered.add(kind, key: kind.key, reserved: reserved)
   }
 
   /// The registered kind named `key`, if any.
-  public static func kind(_ key: String) -> CustomCheckKind? {
-    registered.withLock { $0[key] }
-  }
+  public static func kind(_ key: String) -> CustomCheckKind? { registered[key] }
 
   /// The registered kinds' keys, sorted.
-  public static var keys: [String] {
-    registered.withLock { $0.keys.sorted() }
-  }
+  public static var keys: [String] { registered.keys }
 
   /// The registered kinds, by key.
-  static var all: [String: CustomCheckKind] {
-    registered.withLock { $0 }
-  }
+  static var all: [String: CustomCheckKind] { registered.all }
 }

@@ -198,15 +198,13 @@ struct Stage {
     return try await target.activate(release.version, on: hosts, context: context)
   }
 
-  /// Installs and switches to `release` on every host at once (undoing a switch, restoring a release); throws the
-  /// failure when any host fails.
+  /// Installs and switches to `release` on every host at once, as undoing a switch the ledger could not record
+  /// does; throws the failure when any host fails.
   func switchEverywhere(_ release: Release, config: [String: String], secrets: SecretSet) async throws {
-    if let failure = HostSwitch.failure(of: try await install(release, on: target.hosts, config: config, secrets: secrets)) {
-      throw failure
-    }
-    if let failure = HostSwitch.failure(of: try await activate(release, on: target.hosts, config: config, secrets: secrets)) {
-      throw failure
-    }
+    let installed = try await install(release, on: target.hosts, config: config, secrets: secrets)
+    if let failure = HostSwitch.failure(of: installed) { throw failure }
+    let activated = try await activate(release, on: target.hosts, config: config, secrets: secrets)
+    if let failure = HostSwitch.failure(of: activated) { throw failure }
   }
 
   /// Runs `start` in the release directory with the config and secrets in its environment.

@@ -81,7 +81,8 @@ extension PipelineDecoder {
     typealias Key = SSHTargetSpec.Key
     guard
       let ssh = fields(
-        node, subject: "'ssh'", allowed: BuiltInTargetKind.ssh.keys, context: "in the ssh target of environment \(environment)",
+        node, subject: "'ssh'", allowed: BuiltInTargetKind.ssh.keys,
+        context: "in the ssh target of environment \(environment)",
         expected: "a mapping with 'hosts' and 'path'")
     else { return nil }
     var spec = SSHTargetSpec(hosts: [], path: "")

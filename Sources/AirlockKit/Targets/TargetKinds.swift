@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The target kinds Airlock itself knows, with the keys each takes.
 ///
@@ -103,7 +102,7 @@ public struct CustomTargetDefinition: Sendable, Hashable {
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
 /// that passes validation is one the commands can run.
 public enum TargetKinds {
-  private static let registered = Mutex<[String: CustomTargetKind]>([:])
+  private static let registered = KindRegistry<CustomTargetKind>(what: "target kind")
 
   /// The keys of Airlock's own target kinds, which no registered kind may take.
   public static var builtIn: [String] { BuiltInTargetKind.allCases.map(\.rawValue) }
@@ -111,38 +110,21 @@ public enum TargetKinds {
   /// Adds `kind`; throws when its key is not a valid name, is a built-in kind, or is taken, or when it requires a
   /// key it does not list among its options.
   public static func register(_ kind: CustomTargetKind) throws {
-    guard PipelineNames.isValidName(kind.key) else {
-      throw AirlockError(.invalidInput, "target kind '\(kind.key)' is not a valid name: \(PipelineNames.nameRule)")
-    }
-    guard BuiltInTargetKind(rawValue: kind.key) == nil else {
-      throw AirlockError(.invalidInput, "target kind '\(kind.key)' is a kind Airlock itself has; choose another")
-    }
     if let unlisted = kind.required.first(where: { !kind.options.contains($0) }) {
       throw AirlockError(
         .invalidInput, "target kind '\(kind.key)' requires '\(unlisted)', which is not among its options")
     }
-    try registered.withLock { kinds in
-      guard kinds[kind.key] == nil else {
-        throw AirlockError(.invalidInput, "target kind '\(kind.key)' is registered already")
-      }
-      kinds[kind.key] = kind
-    }
+    try registered.add(kind, key: kind.key, reserved: builtIn)
   }
 
   /// The registered kind named `key`, if any.
-  public static func kind(_ key: String) -> CustomTargetKind? {
-    registered.withLock { $0[key] }
-  }
+  public static func kind(_ key: String) -> CustomTargetKind? { registered[key] }
 
   /// The registered kinds' keys, sorted.
-  public static var keys: [String] {
-    registered.withLock { $0.keys.sorted() }
-  }
+  public static var keys: [String] { registered.keys }
 
   /// The registered kinds, by key.
-  static var all: [String: CustomTargetKind] {
-    registered.withLock { $0 }
-  }
+  static var all: [String: CustomTargetKind] { registered.all }
 
   /// The runnable target `spec` describes for `environment` of `pipeline`, whose project root is `root`.
   ///
