@@ -35,6 +35,8 @@ private func withTarget(_ lines: String) -> String {
   "pipeline: web\nenvironments:\n  - name: staging\n" + lines
 }
 
+/// The cases of the planned `ssh` and `command` targets count two diagnostics: the mistake, and the refusal of a kind
+/// this build cannot run (at the kind's key), reported together so one pass shows both.
 private let cases: [PipelineErrorCase] = [
   // Structure
   .init(
@@ -72,7 +74,7 @@ private let cases: [PipelineErrorCase] = [
   .init(
     label: "unknown ssh key",
     yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, bach: 2}\n"), line: 5, column: 37,
-    fragment: "unknown key 'bach' in the ssh target of environment 'staging' (did you mean 'batch'?)"),
+    fragment: "unknown key 'bach' in the ssh target of environment 'staging' (did you mean 'batch'?)", count: 2),
   .init(
     label: "unknown key without suggestion", yaml: base + "    colour: blue\n", line: 5, column: 5,
     fragment: "unknown key 'colour' in environment 'staging'"),
@@ -321,7 +323,8 @@ private let cases: [PipelineErrorCase] = [
     fragment: "'hosts' must be at least 1, found 0"),
   .init(
     label: "batch is a word", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, batch: all}\n"),
-    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage"),
+    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage",
+    count: 2),
   .init(
     label: "invalid match regex",
     yaml: base + "    preflight: [c]\nchecks:\n  c:\n    config:\n      - key: A\n        match: '(unclosed'\n",
@@ -350,23 +353,31 @@ private let cases: [PipelineErrorCase] = [
     fragment: "the target of environment 'staging' needs one of 'local', 'ssh' or 'command'"),
   .init(
     label: "empty ssh hosts", yaml: withTarget("    target:\n      ssh: {hosts: [], path: /srv}\n"), line: 5,
-    column: 20, fragment: "'hosts' is empty; list at least one host"),
+    column: 20, fragment: "'hosts' is empty; list at least one host", count: 2),
   .init(
     label: "ssh host that looks like an option",
     yaml: withTarget("    target:\n      ssh: {hosts: [-oProxyCommand=x], path: /srv}\n"), line: 5, column: 21,
-    fragment: "invalid host '-oProxyCommand=x'"),
+    fragment: "invalid host '-oProxyCommand=x'", count: 2),
   .init(
     label: "ssh hosts missing", yaml: withTarget("    target:\n      ssh: {path: /srv}\n"), line: 5, column: 12,
-    fragment: "the ssh target of environment 'staging' has no 'hosts'"),
+    fragment: "the ssh target of environment 'staging' has no 'hosts'", count: 2),
   .init(
     label: "ssh path relative", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: srv/web}\n"), line: 5,
-    column: 31, fragment: "'path' of an ssh target must be absolute, like /srv/web, found 'srv/web'"),
+    column: 31, fragment: "'path' of an ssh target must be absolute, like /srv/web, found 'srv/web'", count: 2),
   .init(
     label: "ssh port out of range", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /s, port: 70000}\n"),
-    line: 5, column: 41, fragment: "'port' must be a whole number from 1 to 65535, found 70000"),
+    line: 5, column: 41, fragment: "'port' must be a whole number from 1 to 65535, found 70000", count: 2),
+  .init(
+    label: "planned ssh target", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv}\n"), line: 5,
+    column: 7,
+    fragment: "target kind 'ssh' is not implemented in this build of airlock (it is planned); use 'local' or a "
+      + "registered kind"),
+  .init(
+    label: "planned command target", yaml: withTarget("    target:\n      command: {deploy: [bin/deploy]}\n"),
+    line: 5, column: 7, fragment: "target kind 'command' is not implemented in this build of airlock"),
   .init(
     label: "command target without deploy", yaml: withTarget("    target:\n      command: {current: [x]}\n"),
-    line: 5, column: 16, fragment: "the command target of environment 'staging' has no 'deploy'"),
+    line: 5, column: 16, fragment: "the command target of environment 'staging' has no 'deploy'", count: 2),
 
   // Checks
   .init(

@@ -33,21 +33,70 @@ import Testing
     #expect(health.policy.interval <= .seconds(1))
   }
 
-  @Test func referencePipelineLoadsClean() throws {
+  /// The reference documents every key, the planned ssh and command targets included: they decode clean, and the
+  /// loader refuses exactly those two kinds, at their keys.
+  @Test func referencePipelineDecodesCleanAndOnlyItsPlannedTargetsAreRefused() throws {
     let file = root.appendingPathComponent("docs/pipeline-reference.yml")
-    let pipeline = try PipelineLoader.load(file: file, root: root)
-    #expect(pipeline.environments.map(\.name) == ["staging", "production", "k8s-mirror"])
-    let production = try #require(pipeline.environment(named: "production"))
-    guard case .ssh(let ssh) = production.target else {
+    let text = try String(contentsOf: file, encoding: .utf8)
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let planned = [BuiltInTargetKind.ssh, .command].map { kind in
+      let line = (lines.firstIndex { $0.hasPrefix("      \(kind.rawValue):") } ?? -1) + 1
+      return "docs/pipeline-reference.yml:\(line):7: error: \(kind.notImplementedMessage)"
+    }
+    do {
+      _ = try PipelineLoader.load(
+        file: URL(fileURLWithPath: "docs/pipeline-reference.yml", relativeTo: root), root: root)
+      Issue.record("the reference names ssh and command targets, which this build must refuse")
+    } catch {
+      #expect(error.diagnostics.map(\.description) == planned)
+    }
+    let (targets, diagnostics) = PipelineTestSupport.decoded(text, file: "docs/pipeline-reference.yml")
+    #expect(diagnostics.map(\.description) == planned)
+    #expect(targets.keys.sorted() == ["k8s-mirror", "production", "staging"])
+    guard case .ssh(let ssh) = targets["production"] else {
       Issue.record("production must be an ssh target")
       return
     }
     #expect(ssh.hosts.count == 3)
+    guard case .command(let command) = targets["k8s-mirror"] else {
+      Issue.record("k8s-mirror must be a command target")
+      return
+    }
+    #expect(command.current != nil)
+  }
+
+  /// The rest of the reference (every environment key, every check kind) loads once its planned targets are local.
+  @Test func referencePipelineLoadsCleanWithLocalTargets() throws {
+    let text = try String(contentsOf: root.appendingPathComponent("docs/pipeline-reference.yml"), encoding: .utf8)
+    let local = Self.replacingPlannedTargets(in: text)
+    let pipeline = try PipelineLoader.parse(local, file: "docs/pipeline-reference.yml", root: root)
+    #expect(pipeline.environments.map(\.name) == ["staging", "production", "k8s-mirror"])
+    let production = try #require(pipeline.environment(named: "production"))
     #expect(production.approvalRequired)
     #expect(production.watch == TimeSpan(milliseconds: 300_000))
     #expect(pipeline.checks["auth-provider"]?.dependency == true)
     #expect(pipeline.checks["health"]?.policy == ProbePolicy(attempts: 5, pass: 3, timeout: .seconds(2)))
     let kinds = Set(pipeline.checks.values.map(\.kind.keyword))
-    #expect(kinds == ["http", "tcp", "command", "heartbeat", "config", "drift"])
+    #expect(kinds == Set(CheckKinds.builtIn))
+  }
+
+  /// `text` with each planned target's block (its key line and the deeper-indented lines under it) replaced by a
+  /// local target of its own.
+  static func replacingPlannedTargets(in text: String) -> String {
+    var result: [Substring] = []
+    var skipping = false
+    var count = 0
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if skipping && line.hasPrefix("        ") { continue }
+      skipping = false
+      if line.hasPrefix("      ssh:") || line.hasPrefix("      command:") {
+        count += 1
+        result.append("      local: /srv/planned-\(count)")
+        skipping = true
+        continue
+      }
+      result.append(line)
+    }
+    return result.joined(separator: "\n")
   }
 }

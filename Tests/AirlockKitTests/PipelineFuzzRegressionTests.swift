@@ -62,7 +62,12 @@ struct FuzzInput: Sendable, CustomTestStringConvertible {
     for path in ["pipelines/web.yml", "docs/pipeline-reference.yml"] {
       let bytes = try Data(contentsOf: root.appendingPathComponent(path))
       #expect(PipelineLoader.contractViolation(bytes: bytes) == nil, "\(path)")
-      #expect(throws: Never.self, "\(path)") { try PipelineLoader.parse(bytes: bytes, file: path, root: root) }
+      // The reference also documents the planned target kinds, which the loader refuses and nothing else.
+      do {
+        _ = try PipelineLoader.parse(bytes: bytes, file: path, root: root)
+      } catch {
+        #expect(error.diagnostics.allSatisfy { $0.message.contains("is not implemented in this build") }, "\(path)")
+      }
     }
   }
 }

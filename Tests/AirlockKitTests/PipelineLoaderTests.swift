@@ -25,11 +25,7 @@ import Yams
         - name: production
           requires: staging
           target:
-            ssh:
-              hosts: [web1.example.com, 10.0.0.7]
-              user: deploy
-              path: /srv/shop
-              batch: 50%
+            local: /srv/shop
           config:
             DATABASE_URL: postgres://db-prod/shop
             PORT: 5432
@@ -95,11 +91,7 @@ import Yams
 
     let production = try #require(pipeline.environment(named: "production"))
     #expect(production.requires == "staging")
-    #expect(
-      production.target
-        == .ssh(
-          SSHTargetSpec(
-            hosts: ["web1.example.com", "10.0.0.7"], user: "deploy", path: "/srv/shop", batch: .percent(50))))
+    #expect(production.target == .local(path: "/srv/shop"))
     #expect(production.secrets == [])
     #expect(production.watch == TimeSpan(milliseconds: 300_000))
     #expect(production.onFailure == .halt)
@@ -131,7 +123,7 @@ import Yams
     #expect(pipeline.checks["drift"]?.kind == .drift(environment: "staging", allow: ["DEBUG"]))
   }
 
-  @Test func appliesTopLevelSettingsAndCommandTargets() throws {
+  @Test func appliesTopLevelSettings() throws {
     let text = """
       pipeline: k8s.app_2
       ledger: /var/lib/airlock/ledger.git
@@ -140,9 +132,7 @@ import Yams
       environments:
         - name: cluster
           target:
-            command:
-              deploy: [kubectl, apply, -f, '{release}/k8s', --timeout, 30]
-              current: [bin/current]
+            local: /srv/k8s
           approval: none
           on_failure: rollback
           preflight: ~
@@ -157,11 +147,7 @@ import Yams
     #expect(pipeline.hooks == "deploy/hooks")
     #expect(pipeline.checks.isEmpty)
     let cluster = try #require(pipeline.environments.first)
-    #expect(
-      cluster.target
-        == .command(
-          CommandTargetSpec(
-            deploy: ["kubectl", "apply", "-f", "{release}/k8s", "--timeout", "30"], current: ["bin/current"])))
+    #expect(cluster.target == .local(path: "/srv/k8s"))
     #expect(cluster.approvalRequired == false)
     #expect(cluster.config.isEmpty)
   }

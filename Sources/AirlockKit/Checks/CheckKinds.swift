@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A check kind a library user adds under a key of its own; pipelines then name that key like a built-in kind.
 ///
 /// ```swift
@@ -57,45 +55,63 @@ public struct CustomCheckDefinition: Sendable, Codable, Hashable {
   }
 }
 
+/// Airlock's own check kinds, with the keys that belong to each; the pipeline decoder's key tables come from here.
+public enum BuiltInCheckKind: String, CaseIterable, Sendable {
+  /// `http: URL`.
+  case http
+  /// `tcp: HOST:PORT`.
+  case tcp
+  /// `command: [PATH, ARG…]`.
+  case command
+  /// `heartbeat: PATH`.
+  case heartbeat
+  /// `config: [RULE…]`; preflight only.
+  case config
+  /// `drift: ENV`; preflight only.
+  case drift
+
+  /// The keys besides the kind's own that only this kind takes.
+  public var ownKeys: [String] {
+    switch self {
+    case .http: return ["expect", "contains"]
+    case .heartbeat: return ["max_age"]
+    case .drift: return ["allow"]
+    case .tcp, .command, .config: return []
+    }
+  }
+
+  /// Whether the kind probes (and so takes the quorum keys); `config` and `drift` inspect configuration once,
+  /// before the switch.
+  public var probes: Bool {
+    switch self {
+    case .http, .tcp, .command, .heartbeat: return true
+    case .config, .drift: return false
+    }
+  }
+}
+
 /// The check kinds library users have registered, for this process; Airlock's own kinds are built in.
 ///
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
 /// that passes validation is one the commands can run.
 public enum CheckKinds {
-  private static let registered = Mutex<[String: CustomCheckKind]>([:])
+  private static let registered = KindRegistry<CustomCheckKind>(what: "check kind")
 
   /// The keys of Airlock's own check kinds, which no registered kind may take.
-  public static let builtIn = ["http", "tcp", "command", "heartbeat", "config", "drift"]
+  public static var builtIn: [String] { BuiltInCheckKind.allCases.map(\.rawValue) }
 
   /// Adds `kind`; throws when its key is not a valid name, is a built-in kind, a quorum key, or is taken.
   public static func register(_ kind: CustomCheckKind) throws {
-    guard PipelineNames.isValidName(kind.key) else {
-      throw AirlockError(.invalidInput, "check kind '\(kind.key)' is not a valid name: \(PipelineNames.nameRule)")
-    }
     let reserved = builtIn + PipelineDecoder.probeKeys + Array(PipelineDecoder.kindKeys.keys)
-    guard !reserved.contains(kind.key) else {
-      throw AirlockError(.invalidInput, "check kind '\(kind.key)' is a key Airlock itself uses; choose another")
-    }
-    try registered.withLock { kinds in
-      guard kinds[kind.key] == nil else {
-        throw AirlockError(.invalidInput, "check kind '\(kind.key)' is registered already")
-      }
-      kinds[kind.key] = kind
-    }
+    try registered.add(kind, key: kind.key, reserved: reserved)
   }
 
   /// The registered kind named `key`, if any.
-  public static func kind(_ key: String) -> CustomCheckKind? {
-    registered.withLock { $0[key] }
-  }
+  public static func kind(_ key: String) -> CustomCheckKind? { registered[key] }
 
   /// The registered kinds' keys, sorted.
-  public static var keys: [String] {
-    registered.withLock { $0.keys.sorted() }
-  }
+  public static var keys: [String] { registered.keys }
 
   /// The registered kinds, by key.
-  static var all: [String: CustomCheckKind] {
-    registered.withLock { $0 }
-  }
+  static var all: [String: CustomCheckKind] { registered.all }
 }

@@ -124,12 +124,14 @@ extension Orchestrator {
       // Without the pipeline, the snapshot says where the target is: relative to the project it was recorded in,
       // not to the folder `status` runs from.
       let snapshot = try spec == nil ? head.commit.flatMap { try ledger.snapshot(at: $0) } : nil
-      let targetSpec = spec?.target ?? snapshot?.environment.target
-      if case .local(let path) = targetSpec {
-        let root = URL(fileURLWithPath: snapshot?.root ?? pipeline?.root ?? ".")
-        let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+      // A kind this program cannot build (planned, or registered only by another program) is not read.
+      let target = try? (spec?.target ?? snapshot?.environment.target).map {
+        try TargetKinds.make(
+          $0, pipeline: ledger.pipeline, environment: name, root: snapshot?.root ?? pipeline?.root ?? ".")
+      }
+      if let target {
         do {
-          onTarget = try LocalTarget(root: resolved, pipeline: ledger.pipeline).currentVersion()
+          onTarget = try target.currentVersion()
         } catch {
           targetProblem = "\(error)"
         }
@@ -145,7 +147,7 @@ extension Orchestrator {
       var interrupted: String?
       if let lease, let stale {
         interrupted = "\(lease.operation) by \(lease.actor) was interrupted (\(stale)); the next change converges it"
-      } else if targetSpec != nil, targetProblem == nil, onTarget != head.state.current?.version {
+      } else if target != nil, targetProblem == nil, onTarget != head.state.current?.version {
         interrupted =
           "the target runs \(onTarget ?? "nothing") but the ledger says \(head.state.current?.version ?? "nothing"); "
           + "the next change converges it"

@@ -143,8 +143,7 @@ extension Orchestrator {
     do {
       parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
       secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
-      try stage.install(back, config: parsed.config, secrets: secrets)
-      try stage.target.activate(back.version)
+      try await stage.switchEverywhere(back, config: parsed.config, secrets: secrets)
     } catch {
       options.progress("! switching back to \(back.version) failed: \(error)")
       return false

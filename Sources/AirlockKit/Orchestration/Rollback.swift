@@ -61,7 +61,8 @@ extension Orchestrator {
       stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
   }
 
-  /// Switches `stage` to `good` with its recorded config snapshot, verifies it, and records the rollback.
+  /// Switches `stage` to `good` with its recorded config snapshot on every host at once, verifies it, and records
+  /// the rollback.
   ///
   /// When the restored release fails the same checks, the check or the environment is suspect: the release that
   /// was left is not quarantined and no further rollback is attempted (exit 5).
@@ -101,7 +102,7 @@ extension Orchestrator {
     options.progress("→ rolling \(name) back to \(release.version)")
     let (results, judgement) = try await switchAndVerify(
       release, on: stage, config: snapshot.config, secrets: secrets, watch: nil, head: head, event: .rollback,
-      source: nil, started: started)
+      source: nil, started: started, steps: [SwitchStep(hosts: stage.target.hosts)])
     var state = head.state
     state.current = release
     let transition = Lifecycle.restored(

@@ -137,43 +137,77 @@ extension Orchestrator {
       warnings: warnings)
   }
 
-  /// Installs, switches to, starts and verifies `release` (then watches it, if `watch`), returning the verify
-  /// results and their judgement.
+  /// Installs, switches to, starts and verifies `release` step by step (then watches it, if `watch`), returning the
+  /// verify results and their judgement.
+  ///
+  /// Each of `steps` (default: the target's plan; a rollback passes one step of every host) is installed, switched,
+  /// started and verified before the next begins, its checks probing the hosts switched so far; the first step that
+  /// fails ends the rollout with its judgement, and the caller's failure policy switches back every host. A step
+  /// in which some hosts fail to install or switch is a failed release once an earlier step switched hosts; before
+  /// that, nothing runs the release, so it is a failed install (recorded, exit 1) or a failed switch, as on one host.
   ///
   /// A signal on the way (task cancellation) is recorded as an `aborted` event saying how far the run got, and
   /// surfaces as `AirlockError` `.aborted`; the lease is released by the caller on the way out.
   func switchAndVerify(
     _ release: Release, on stage: Stage, config: [String: String], secrets: SecretSet, watch: TimeSpan?,
-    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date
+    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date, steps: [SwitchStep]? = nil
   ) async throws -> ([CheckResult], Judgement) {
     var switched = false
     do {
-      try checkpoint(.beforeExport)
-      options.progress("→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
-      do {
-        try stage.install(release, config: config, secrets: secrets)
-      } catch let error where !(error is CancellationError) {
-        throw try recordInstallFailure(
-          error, release: release, on: stage, head: head, event: event, source: source,
-          started: started)
-      }
-      try checkpoint(.afterExport)
-      try stage.target.activate(release.version)
-      switched = true
-      options.progress("→ switched \(stage.name) current → \(release.version)")
-      try checkpoint(.afterSwitch)
-      let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
-        $0.succeeded ? nil : "start failed: \($0.termination.reason)"
-      }
-      try checkpoint(.afterStart)
+      var switchedHosts: [String] = []
       var results: [CheckResult] = []
-      if startFailure == nil && !stage.spec.verify.isEmpty {
-        options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
-        results = try await stage.runChecks(stage.spec.verify, release: release, config: config, secrets: secrets)
+      var judgement = Judgement.pass
+      let steps = steps ?? stage.target.steps
+      for (number, step) in steps.enumerated() {
+        if steps.count > 1 {
+          options.progress("→ step \(number + 1) of \(steps.count): \(step.hosts.joined(separator: ", "))")
+        }
+        try checkpoint(.beforeExport)
+        options.progress(
+          "→ installing \(release.version) into \(stage.target.releaseDirectory(release.version).path)")
+        var failure: TargetError?
+        do {
+          failure = HostSwitch.failure(
+            of: try await stage.install(release, on: step.hosts, config: config, secrets: secrets))
+          if let failure, switchedHosts.isEmpty { throw failure }
+        } catch let error where !(error is CancellationError) {
+          throw try recordInstallFailure(
+            error, release: release, on: stage, head: head, event: event, source: source,
+            started: started)
+        }
+        if let failure {
+          judgement = .fail("installing \(release.version) failed: \(failure)", checks: ["install"])
+          break
+        }
+        try checkpoint(.afterExport)
+        let activated = try await stage.activate(release, on: step.hosts, config: config, secrets: secrets)
+        switchedHosts += activated.filter(\.succeeded).map(\.host)
+        switched = !switchedHosts.isEmpty
+        if let failure = HostSwitch.failure(of: activated) {
+          // Nothing runs the release anywhere: the same failed switch a one-host target has always reported.
+          guard switched else { throw failure }
+          judgement = .fail("switching to \(release.version) failed: \(failure)", checks: ["switch"])
+          break
+        }
+        options.progress("→ switched \(stage.name) current → \(release.version)")
+        try checkpoint(.afterSwitch)
+        let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
+          $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+        }
+        try checkpoint(.afterStart)
+        var stepResults: [CheckResult] = []
+        if startFailure == nil && !stage.spec.verify.isEmpty {
+          options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
+          stepResults = try await stage.runChecks(
+            stage.spec.verify, release: release, config: config, secrets: secrets,
+            hosts: steps.count > 1 ? switchedHosts : nil)
+        }
+        // Checked before judging: a probe cut short by a signal is not evidence against the release.
+        try checkpoint(.afterVerify)
+        results += stepResults
+        judgement = Judgement(results: stepResults, startFailure: startFailure)
+        if !judgement.passed { break }
       }
-      // Checked before judging: a probe cut short by a signal is not evidence against the release.
-      try checkpoint(.afterVerify)
-      var judgement = Judgement(results: results, startFailure: startFailure)
       if judgement.passed, let watch,
         let degraded = try await stage.watch(release, config: config, secrets: secrets, window: watch)
       {
@@ -233,7 +267,7 @@ extension Orchestrator {
   func onTarget(_ stage: Stage) throws -> String? {
     do {
       return try stage.target.currentVersion()
-    } catch let error as TargetError where error.isUnmanaged {
+    } catch let error as TargetError where error.code == .unmanaged {
       throw AirlockError(.blocked, "\(stage.name): \(error.message); nothing changed")
     }
   }

@@ -25,14 +25,9 @@ struct Stage {
     self.ledger = ledger
     self.options = options
     self.siblings = siblings
-    switch snapshot.environment.target {
-    case .local(let path):
-      target = LocalTarget(root: snapshot.resolve(path), pipeline: snapshot.pipeline)
-    case .ssh, .command:
-      throw AirlockError(
-        .invalidInput,
-        "\(snapshot.environment.name): only local targets are supported in this version of Airlock")
-    }
+    target = try TargetKinds.make(
+      snapshot.environment.target, pipeline: snapshot.pipeline, environment: snapshot.environment.name,
+      root: snapshot.root)
     hooks = Hooks(
       directory: snapshot.resolve(snapshot.hooks), workingDirectory: URL(fileURLWithPath: snapshot.root),
       runner: options.runner)
@@ -127,12 +122,13 @@ struct Stage {
     return environment
   }
 
-  /// Runs `names` against `release` as it runs on the target, reporting each result as it arrives.
+  /// Runs `names` against `release` as it runs on `hosts` (default: every host of the target), reporting each result
+  /// as it arrives.
   ///
   /// Once the task is cancelled, probing checks stop at once and report `inconclusive` (never `pass`); the
   /// caller's next checkpoint records the abort.
   func runChecks(
-    _ names: [String], release: Release, config: [String: String], secrets: SecretSet
+    _ names: [String], release: Release, config: [String: String], secrets: SecretSet, hosts: [String]? = nil
   ) async throws -> [CheckResult] {
     // Preflight runs before the release is on the target; its command checks run in the project root.
     let installed = target.releaseDirectory(release.version)
@@ -140,7 +136,7 @@ struct Stage {
       FileManager.default.fileExists(atPath: installed.path) ? installed : URL(fileURLWithPath: snapshot.root)
     let environment = releaseEnvironment(release, config: config)
     let context = CheckContext(
-      pipeline: pipeline, environment: name, hosts: target.hosts, version: release.version,
+      pipeline: pipeline, environment: name, hosts: hosts ?? target.hosts, version: release.version,
       release: release.id.hex, releaseDirectory: directory, processEnvironment: environment, clock: options.clock,
       config: config)
     var results: [CheckResult] = []
@@ -181,12 +177,34 @@ struct Stage {
     return nil
   }
 
-  /// Makes `release` complete on the target from the ledger, with `config` and the secrets' values in its
-  /// `.airlock/config.env`.
-  func install(_ release: Release, config: [String: String], secrets: SecretSet) throws {
-    try target.install(
-      release, configText: ConfigFile.render(config: config, secrets: secrets.values),
+  /// Makes `release` complete on `hosts` from the ledger, with `config` and the secrets' values in its
+  /// `.airlock/config.env`; one outcome per host.
+  func install(
+    _ release: Release, on hosts: [String], config: [String: String], secrets: SecretSet
+  ) async throws -> [HostSwitch] {
+    try await target.install(
+      release, configText: ConfigFile.render(config: config, secrets: secrets.values), on: hosts,
       export: { try ledger.ledger.exportTree(release.id, to: $0) })
+  }
+
+  /// Makes `release` the one that runs on `hosts`, with the environment `start` gets for anything the target runs;
+  /// one outcome per host.
+  func activate(
+    _ release: Release, on hosts: [String], config: [String: String], secrets: SecretSet
+  ) async throws -> [HostSwitch] {
+    let context = SwitchContext(
+      environment: releaseEnvironment(release, config: config, secrets: secrets.values), runner: options.runner,
+      progress: options.progress)
+    return try await target.activate(release.version, on: hosts, context: context)
+  }
+
+  /// Installs and switches to `release` on every host at once, as undoing a switch the ledger could not record
+  /// does; throws the failure when any host fails.
+  func switchEverywhere(_ release: Release, config: [String: String], secrets: SecretSet) async throws {
+    let installed = try await install(release, on: target.hosts, config: config, secrets: secrets)
+    if let failure = HostSwitch.failure(of: installed) { throw failure }
+    let activated = try await activate(release, on: target.hosts, config: config, secrets: secrets)
+    if let failure = HostSwitch.failure(of: activated) { throw failure }
   }
 
   /// Runs `start` in the release directory with the config and secrets in its environment.

@@ -114,10 +114,27 @@ public enum TargetSpec: Sendable, Codable, Hashable {
   case ssh(SSHTargetSpec)
   /// User commands (for example kubectl or helm) as an escape hatch.
   case command(CommandTargetSpec)
+  /// A kind a library user registered under `kind` (see `TargetKinds`), with the options the pipeline gives.
+  case custom(kind: String, options: [String: String])
+
+  /// The YAML key that names this kind.
+  public var keyword: String {
+    switch self {
+    case .local: return BuiltInTargetKind.local.rawValue
+    case .ssh: return BuiltInTargetKind.ssh.rawValue
+    case .command: return BuiltInTargetKind.command.rawValue
+    case .custom(let kind, _): return kind
+    }
+  }
 }
 
 /// The hosts, user, path and batch size of an `ssh` target.
 public struct SSHTargetSpec: Sendable, Codable, Hashable {
+  /// The keys an `ssh` mapping takes.
+  public enum Key: String, CaseIterable, Sendable {
+    case hosts, user, path, port, batch
+  }
+
   /// The hosts to deploy to, in order.
   public var hosts: [String]
   /// The SSH user; `nil` for SSH's default.
@@ -141,6 +158,11 @@ public struct SSHTargetSpec: Sendable, Codable, Hashable {
 
 /// The commands of a `command` target; each is an argument vector run without a shell.
 public struct CommandTargetSpec: Sendable, Codable, Hashable {
+  /// The keys a `command` target's mapping takes.
+  public enum Key: String, CaseIterable, Sendable {
+    case deploy, rollback, current
+  }
+
   /// The command that makes a release live.
   public var deploy: [String]
   /// The command that puts the previous release back, if the target has one.
@@ -219,12 +241,12 @@ public enum CheckKind: Sendable, Codable, Hashable {
   /// The YAML key that names this kind.
   public var keyword: String {
     switch self {
-    case .http: return "http"
-    case .tcp: return "tcp"
-    case .command: return "command"
-    case .heartbeat: return "heartbeat"
-    case .config: return "config"
-    case .drift: return "drift"
+    case .http: return BuiltInCheckKind.http.rawValue
+    case .tcp: return BuiltInCheckKind.tcp.rawValue
+    case .command: return BuiltInCheckKind.command.rawValue
+    case .heartbeat: return BuiltInCheckKind.heartbeat.rawValue
+    case .config: return BuiltInCheckKind.config.rawValue
+    case .drift: return BuiltInCheckKind.drift.rawValue
     case .custom(let kind, _, _): return kind
     }
   }
@@ -233,7 +255,7 @@ public enum CheckKind: Sendable, Codable, Hashable {
   public var isPreflightOnly: Bool {
     switch self {
     case .config, .drift: return true
-    default: return false
+    case .http, .tcp, .command, .heartbeat, .custom: return false
     }
   }
 }

@@ -2,13 +2,12 @@ import Foundation
 
 /// Decoding checks: the kinds, their keys, the quorum policy and config rules.
 extension PipelineDecoder {
-  static let checkKinds = ["http", "tcp", "command", "heartbeat", "config", "drift"]
+  static let checkKinds = CheckKinds.builtIn
   static let probeKeys = ["attempts", "pass", "interval", "timeout", "hosts", "dependency"]
-  /// Keys that belong to one kind only.
-  static let kindKeys: [String: String] = [
-    "expect": "http", "contains": "http", "max_age": "heartbeat", "allow": "drift",
-  ]
-  static let checkKeys = checkKinds + probeKeys + ["expect", "contains", "max_age", "allow"]
+  /// Keys that belong to one kind only, with that kind.
+  static let kindKeys = Dictionary(
+    uniqueKeysWithValues: BuiltInCheckKind.allCases.flatMap { kind in kind.ownKeys.map { ($0, kind.rawValue) } })
+  static let checkKeys = checkKinds + probeKeys + BuiltInCheckKind.allCases.flatMap(\.ownKeys)
   static let ruleKeys = ["key", "required", "match", "forbid", "differs_from", "one_of"]
   static let placeholders = ["{host}", "{version}", "{release}"]
 
@@ -40,10 +39,10 @@ extension PipelineDecoder {
     let kinds = check.pairs.filter { kindNames.contains($0.name) }
     guard let kindPair = kinds.first else {
       if !check.hadUnknownKeys {
-        let builtIn = Self.checkKinds.map { "'\($0)'" }
+        let kinds = Self.checkKinds.map { "'\($0)'" }
         let registered = custom.keys.sorted().map { "'\($0)'" }
         report(
-          "check '\(name)' has no kind; give one of \(builtIn.dropLast().joined(separator: ", ")) or \(builtIn.last!)"
+          "check '\(name)' has no kind; give one of \(kinds.dropLast().joined(separator: ", ")) or \(kinds.last!)"
             + (registered.isEmpty ? "" : ", or a registered kind: \(registered.joined(separator: ", "))"),
           at: pair.key.position)
       }
@@ -55,6 +54,7 @@ extension PipelineDecoder {
         at: kinds[1].key.position)
     }
     let kind = kindPair.name
+    let builtIn = BuiltInCheckKind(rawValue: kind)
     for other in check.pairs {
       let customOwners = custom.values.filter { $0.options.contains(other.name) }.map(\.key)
       if !customOwners.isEmpty && !customOwners.contains(kind) && !Self.checkKeys.contains(other.name) {
@@ -68,30 +68,35 @@ extension PipelineDecoder {
           "'\(other.name)' applies to \(owner) checks only, and '\(name)' is \(article) \(kind) check",
           at: other.key.position)
       }
-      if (kind == "config" || kind == "drift") && Self.probeKeys.contains(other.name) {
+      if builtIn?.probes == false && Self.probeKeys.contains(other.name) {
         report(
           "'\(other.name)' does not apply to \(kind) checks, which inspect configuration once before the switch",
           at: other.key.position)
       }
     }
-    if kind != "config" && kind != "drift" {
+    if builtIn?.probes != false {
       (draft.policy, draft.dependency) = policy(check)
     }
+    guard let builtIn else {
+      // A registered kind: the subject and its options are text, for the kind's own `make` to interpret.
+      draft.kind = custom[kind].flatMap { customCheck(kindPair.value, kind: $0, check: check) }
+      return draft
+    }
     let value = kindPair.value
-    switch kind {
-    case "http":
+    switch builtIn {
+    case .http:
       draft.kind = http(value, check: check)
-    case "tcp":
+    case .tcp:
       if let address = text(value, subject: "'tcp'"), tcpAddressIsValid(address, at: value.position) {
         draft.kind = .tcp(address: address)
       }
-    case "command":
+    case .command:
       draft.kind = arguments(value, subject: "'command'").map { .command(arguments: $0) }
-    case "heartbeat":
+    case .heartbeat:
       draft.kind = heartbeat(value, check: check, name: name, at: pair.key.position)
-    case "config":
+    case .config:
       draft.kind = configRules(value, draft: &draft)
-    case "drift":
+    case .drift:
       if let environment = text(value, subject: "'drift'") {
         draft.drift = Located(value: environment, position: value.position)
         var allow: [String] = []
@@ -105,16 +110,18 @@ extension PipelineDecoder {
         }
         draft.kind = .drift(environment: environment, allow: allow)
       }
-    default:
-      // A registered kind: the subject and its options are text, for the kind's own `make` to interpret.
-      guard let registered = custom[kind], let subject = scalar(value, subject: "'\(kind)'") else { break }
-      var options: [String: String] = [:]
-      for option in registered.options {
-        if let node = check[option], let text = scalar(node, subject: "'\(option)'") { options[option] = text }
-      }
-      draft.kind = .custom(kind: kind, subject: subject, options: options)
     }
     return draft
+  }
+
+  /// A check of a registered kind: its subject and the options it gives, as text.
+  func customCheck(_ value: YAMLNode, kind: CustomCheckKind, check: Fields) -> CheckKind? {
+    guard let subject = scalar(value, subject: "'\(kind.key)'") else { return nil }
+    var options: [String: String] = [:]
+    for option in kind.options {
+      if let node = check[option], let text = scalar(node, subject: "'\(option)'") { options[option] = text }
+    }
+    return .custom(kind: kind.key, subject: subject, options: options)
   }
 
   /// Any scalar (text, number, boolean) as its text: what a registered kind's subject and options carry.

@@ -49,7 +49,7 @@ extension PipelineDecoder {
       }
     } else {
       report(
-        "environment \(label) has no 'target'; add 'target:' with one of 'local', 'ssh' or 'command'",
+        "environment \(label) has no 'target'; add 'target:' with one of \(Self.builtInTargetKindList)",
         at: node.position)
     }
     var configKeys: [String: SourcePosition] = [:]

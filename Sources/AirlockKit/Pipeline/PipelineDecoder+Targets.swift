@@ -1,50 +1,93 @@
 import Foundation
 
-/// Decoding targets: `local`, `ssh` fleets and `command` targets.
+/// Decoding targets: `local`, `ssh` fleets, `command` targets and the kinds library users register.
 extension PipelineDecoder {
-  static let targetKinds = ["local", "ssh", "command"]
-  static let sshKeys = ["hosts", "user", "path", "port", "batch"]
-  static let commandTargetKeys = ["deploy", "rollback", "current"]
+  /// `'local', 'ssh' or 'command'`: the built-in kinds as messages list them.
+  static var builtInTargetKindList: String {
+    let names = BuiltInTargetKind.allCases.map { "'\($0.rawValue)'" }
+    return names.dropLast().joined(separator: ", ") + " or " + names.last!
+  }
 
+  /// The target an environment names: a built-in kind, decoded by its own function, or a registered one. A planned
+  /// kind is decoded (so its mistakes are reported as usual) and then refused at its key.
   func target(_ node: YAMLNode, environment: String) -> TargetSpec? {
     let context = "in the target of environment \(environment)"
+    let custom = TargetKinds.all
+    let kindNames = TargetKinds.builtIn + custom.keys.sorted()
     guard
       let target = fields(
-        node, subject: "'target'", allowed: Self.targetKinds, context: context,
-        expected: "a mapping with one of 'local', 'ssh' or 'command', like 'local: /srv/web'")
+        node, subject: "'target'", allowed: kindNames, context: context,
+        expected: "a mapping with one of \(Self.builtInTargetKindList), like 'local: /srv/web'")
     else { return nil }
-    let kinds = target.pairs.filter { Self.targetKinds.contains($0.name) }
-    guard let kind = kinds.first else {
+    guard let kind = target.pairs.first else {
       if !target.hadUnknownKeys {
+        let registered = custom.keys.sorted().map { "'\($0)'" }
         report(
-          "the target of environment \(environment) needs one of 'local', 'ssh' or 'command'", at: node.position)
+          "the target of environment \(environment) needs one of \(Self.builtInTargetKindList)"
+            + (registered.isEmpty ? "" : ", or a registered kind: \(registered.joined(separator: ", "))"),
+          at: node.position)
       }
       return nil
     }
-    if kinds.count > 1 {
+    if target.pairs.count > 1 {
       report(
-        "the target of environment \(environment) has both '\(kind.name)' and '\(kinds[1].name)'; give exactly one",
-        at: kinds[1].key.position)
+        "the target of environment \(environment) has both '\(kind.name)' and '\(target.pairs[1].name)'; give "
+          + "exactly one", at: target.pairs[1].key.position)
     }
-    switch kind.name {
-    case "local":
-      return text(kind.value, subject: "'local'").map { .local(path: $0) }
-    case "ssh":
-      return ssh(kind.value, environment: environment).map { .ssh($0) }
-    default:
-      return commandTarget(kind.value, environment: environment).map { .command($0) }
+    guard let builtIn = BuiltInTargetKind(rawValue: kind.name) else {
+      return custom[kind.name].flatMap { customTarget(kind.value, kind: $0, environment: environment) }
     }
+    let spec: TargetSpec?
+    switch builtIn {
+    case .local:
+      spec = text(kind.value, subject: "'local'").map { .local(path: $0) }
+    case .ssh:
+      spec = ssh(kind.value, environment: environment).map { .ssh($0) }
+    case .command:
+      spec = commandTarget(kind.value, environment: environment).map { .command($0) }
+    }
+    if !builtIn.isImplemented {
+      report(builtIn.notImplementedMessage, at: kind.key.position)
+    }
+    return spec
+  }
+
+  /// A target of a registered kind: a mapping of its options, each given as text (or a number).
+  func customTarget(_ node: YAMLNode, kind: CustomTargetKind, environment: String) -> TargetSpec? {
+    let what = "the \(kind.key) target of environment \(environment)"
+    let listed = kind.options.map { "'\($0)'" }.joined(separator: ", ")
+    guard
+      let fields = fields(
+        node, subject: "'\(kind.key)'", allowed: kind.options, context: "in \(what)",
+        expected: kind.options.isEmpty ? "an empty mapping ({})" : "a mapping of \(listed)")
+    else { return nil }
+    var options: [String: String] = [:]
+    var valid = true
+    for pair in fields.pairs {
+      guard let value = scalar(pair.value, subject: "'\(pair.name)'") else {
+        valid = false
+        continue
+      }
+      options[pair.name] = value
+    }
+    for key in kind.required where fields[key] == nil {
+      report("\(what) has no '\(key)'; give it, like '\(key): …'", at: node.position)
+      valid = false
+    }
+    return valid ? .custom(kind: kind.key, options: options) : nil
   }
 
   func ssh(_ node: YAMLNode, environment: String) -> SSHTargetSpec? {
+    typealias Key = SSHTargetSpec.Key
     guard
       let ssh = fields(
-        node, subject: "'ssh'", allowed: Self.sshKeys, context: "in the ssh target of environment \(environment)",
+        node, subject: "'ssh'", allowed: BuiltInTargetKind.ssh.keys,
+        context: "in the ssh target of environment \(environment)",
         expected: "a mapping with 'hosts' and 'path'")
     else { return nil }
     var spec = SSHTargetSpec(hosts: [], path: "")
     var valid = true
-    if let node = ssh["hosts"] {
+    if let node = ssh[Key.hosts] {
       let hosts = names(node, subject: "'hosts'", what: "host names")
       if case .sequence(let items) = node.content, items.isEmpty {
         report("'hosts' is empty; list at least one host", at: node.position)
@@ -67,14 +110,14 @@ extension PipelineDecoder {
       report("the ssh target of environment \(environment) has no 'hosts'; list the hosts", at: node.position)
       valid = false
     }
-    if let node = ssh["user"], let user = text(node, subject: "'user'") {
+    if let node = ssh[Key.user], let user = text(node, subject: "'user'") {
       if user.wholeMatch(of: /[A-Za-z_][A-Za-z0-9._-]*/) == nil {
         report(
           "invalid ssh user '\(user)': use letters, digits, '.', '_' and '-', not starting with '-'", at: node.position)
       }
       spec.user = user
     }
-    if let node = ssh["path"] {
+    if let node = ssh[Key.path] {
       if let path = text(node, subject: "'path'") {
         if !path.hasPrefix("/") {
           report("'path' of an ssh target must be absolute, like /srv/web, found '\(short(path))'", at: node.position)
@@ -87,22 +130,23 @@ extension PipelineDecoder {
         at: node.position)
       valid = false
     }
-    if let node = ssh["port"] { spec.port = integer(node, subject: "'port'", in: 1...65535) }
-    if let node = ssh["batch"], let batch = share(node, subject: "'batch'", of: "hosts switched at a time") {
+    if let node = ssh[Key.port] { spec.port = integer(node, subject: "'port'", in: 1...65535) }
+    if let node = ssh[Key.batch], let batch = share(node, subject: "'batch'", of: "hosts switched at a time") {
       spec.batch = batch
     }
     return valid ? spec : nil
   }
 
   func commandTarget(_ node: YAMLNode, environment: String) -> CommandTargetSpec? {
+    typealias Key = CommandTargetSpec.Key
     guard
       let command = fields(
-        node, subject: "'command'", allowed: Self.commandTargetKeys,
+        node, subject: "'command'", allowed: BuiltInTargetKind.command.keys,
         context: "in the command target of environment \(environment)",
         expected: "a mapping with 'deploy' (and optionally 'rollback' and 'current')")
     else { return nil }
     var spec = CommandTargetSpec(deploy: [])
-    if let node = command["deploy"] {
+    if let node = command[Key.deploy] {
       spec.deploy = arguments(node, subject: "'deploy'") ?? []
     } else {
       report(
@@ -110,8 +154,8 @@ extension PipelineDecoder {
           + "like 'deploy: [bin/deploy, \"{release}\"]'", at: node.position)
       return nil
     }
-    if let node = command["rollback"] { spec.rollback = arguments(node, subject: "'rollback'") }
-    if let node = command["current"] { spec.current = arguments(node, subject: "'current'") }
+    if let node = command[Key.rollback] { spec.rollback = arguments(node, subject: "'rollback'") }
+    if let node = command[Key.current] { spec.current = arguments(node, subject: "'current'") }
     return spec
   }
 

@@ -11,6 +11,11 @@ extension PipelineDecoder {
     subscript(key: String) -> YAMLNode? {
       pairs.first { $0.name == key }?.value
     }
+
+    /// The value of a key a kind's `Key` enum names.
+    subscript<Key: RawRepresentable>(key: Key) -> YAMLNode? where Key.RawValue == String {
+      self[key.rawValue]
+    }
   }
 
   func fields(

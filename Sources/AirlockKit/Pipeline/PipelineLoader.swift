@@ -17,6 +17,8 @@ import Foundation
 /// - Check keys that belong to another kind (`max_age` on an http check) and probe keys on `config`/`drift` checks
 ///   are errors, not silently ignored. Without `pass`, the quorum is `min(2, attempts)`.
 /// - `ssh.path` must be absolute; hosts may not start with `-` (ssh would read them as options).
+/// - The planned `ssh` and `command` targets are checked key by key, then refused at the kind's key
+///   (`BuiltInTargetKind.notImplementedMessage`), so a pipeline that loads is one the commands can run.
 /// - Anchors and aliases, YAML tags other than `!!str`, more than one document, and nesting deeper than 64 levels
 ///   are refused; names, secrets, hosts and checks listed twice are errors. A leading byte order mark is skipped.
 /// - A `local` target may not be, hold or lie inside another target or the ledger (see `checkFolders`). Secrets may

@@ -4,7 +4,8 @@ import Foundation
   import Glibc
 #endif
 
-/// A directory on this machine: `PATH/releases/<label>/` plus a `current` symlink.
+/// A directory on this machine: `PATH/releases/<label>/` plus a `current` symlink; one host, `localhost`, switched
+/// in one step.
 ///
 /// Every release folder Airlock makes carries a mark, `.airlock/release.json`, naming the pipeline, the label and
 /// the artifact's tree id. Install reuses a folder only when its mark shows the same tree, and retention deletes
@@ -64,8 +65,32 @@ public struct LocalTarget: Target {
       && isDirectory.boolValue
   }
 
-  /// Exports into a hidden folder beside the final name, writes mark and config there, then renames it into place.
-  public func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws {
+  /// Exports into a hidden folder beside the final name, writes mark and config there, then renames it into place;
+  /// the one outcome is `localhost`'s. An error of `export` itself (the ledger's) is rethrown.
+  public func install(
+    _ release: Release, configText: String, on hosts: [String], export: (URL) throws -> Void
+  ) async throws -> [HostSwitch] {
+    do {
+      try install(release, configText: configText, export: export)
+      return hosts.map { .succeeded($0) }
+    } catch let error as TargetError {
+      return hosts.map { .failed($0, error) }
+    }
+  }
+
+  /// Points `current` at `releases/<version>` with one atomic rename of a fresh symlink; the one outcome is
+  /// `localhost`'s. Nothing runs, so `context` is not needed.
+  public func activate(_ version: String, on hosts: [String], context: SwitchContext) async throws -> [HostSwitch] {
+    do {
+      try activate(version)
+      return hosts.map { .succeeded($0) }
+    } catch let error as TargetError {
+      return hosts.map { .failed($0, error) }
+    }
+  }
+
+  /// Makes `releases/<version>/` complete, or throws `TargetError` (or `export`'s error).
+  func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws {
     let fileManager = FileManager.default
     do {
       try fileManager.createDirectory(at: releases, withIntermediateDirectories: true)
@@ -99,8 +124,8 @@ public struct LocalTarget: Target {
     }
   }
 
-  /// Points `current` at `releases/<version>` with one atomic rename of a fresh symlink.
-  public func activate(_ version: String) throws {
+  /// Points `current` at `releases/<version>`, or throws `TargetError`.
+  func activate(_ version: String) throws {
     guard hasRelease(version) else { throw TargetError(.missingRelease, "release \(version) is not on \(root.path)") }
     let temporary = root.appendingPathComponent(".current-\(getpid())")
     unlink(temporary.path)

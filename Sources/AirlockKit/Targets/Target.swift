@@ -1,73 +1,147 @@
 import Foundation
 
-/// Where an environment's releases live and how one becomes current.
+/// Where an environment's releases live — one host or a fleet — and how a release becomes current on them.
 ///
-/// Implementations keep `releases/<label>/` complete-or-absent and switch `current` atomically, so a process killed
-/// at any point leaves `current` pointing at a complete release.
+/// The engine drives every switch the same way, whatever the kind:
+/// 1. `currentVersion()` says what runs now (a state Airlock did not make throws `TargetError` `.unmanaged`, and
+///    the command is refused before anything changes).
+/// 2. For each step of `steps`, in order: `install` the release on the step's hosts, then `activate` it on them,
+///    then run `start` and the verify checks with `{host}` standing for the hosts switched so far. The first step
+///    that fails stops the rollout; the failure policy then switches the hosts back, or leaves them (`halt`).
+/// 3. `prune` applies retention once the release is verified.
+///
+/// `install` and `activate` answer one `HostSwitch` per host asked for, so a fleet can report some hosts switched
+/// and others not (unreachable, a full disk); they throw only when nothing was attempted anywhere. A one-host
+/// target answers with one outcome. What a kind adds beyond that — an ssh fleet's canary and rolling batches, a
+/// command target that runs the user's `apply` in the release folder — lives in the kind: the batches are its
+/// `steps`, the user command runs in its `activate` with `SwitchContext.environment`.
+///
+/// Implementations keep each release folder complete-or-absent and switch atomically on each host, so a process
+/// killed at any point leaves every host on a complete release. A library user adds a kind through `TargetKinds`.
 public protocol Target: Sendable {
-  /// Host names that checks substitute for `{host}`.
+  /// The host names, in rollout order; checks substitute them for `{host}`, one probe series per host.
   var hosts: [String] { get }
-  /// The label `current` points at, or `nil` when nothing was ever switched.
-  func currentVersion() throws -> String?
-  /// Whether the release directory for `version` is complete on the target.
-  func hasRelease(_ version: String) -> Bool
-  /// The directory a release runs from; commands, checks and `start` run there.
-  func releaseDirectory(_ version: String) -> URL
-  /// Makes `releases/<label>/` complete: `export` fills an empty directory with the artifact, then the config
-  /// file is written (mode 0600) beside the mark that records the release's tree id.
+  /// How a switch proceeds: the hosts of each step, switched in parallel and verified before the next step starts.
+  /// Every host is in exactly one step. A target switched in one go returns one step holding every host.
+  var steps: [SwitchStep] { get }
+  /// The label `current` points at, or `nil` when nothing was ever switched. A fleet whose hosts disagree (left
+  /// mixed by a crash) answers the label of its first host; `currentVersions()` names each.
   ///
-  /// A release folder already on disk is reused (only its config replaced) when its mark shows the same tree;
-  /// one without a mark, or with another tree (after a ledger reset, or another pipeline's), is exported afresh.
-  func install(_ release: Release, configText: String, export: (URL) throws -> Void) throws
-  /// Points `current` at `version` in one atomic rename.
-  func activate(_ version: String) throws
-  /// Deletes releases beyond the newest `keep`, never one in `protecting`; returns the deleted labels.
+  /// Read while holding the environment's lease and by `status`, so it must answer promptly; it throws
+  /// `TargetError` `.unmanaged` for a state Airlock did not make.
+  func currentVersion() throws -> String?
+  /// The label each host's `current` points at, in `hosts` order, for a report of a mixed fleet.
+  func currentVersions() throws -> [HostVersion]
+  /// Whether the release folder for `version` is complete on the target.
+  func hasRelease(_ version: String) -> Bool
+  /// The local folder a release runs from: `start` and `command` checks run there, and a release installed for a
+  /// remote target is staged there first.
+  func releaseDirectory(_ version: String) -> URL
+  /// Makes the release folder complete on each of `hosts`: `export` fills an empty folder with the artifact, then
+  /// the config file is written (mode 0600) beside the mark that records the release's tree id.
+  ///
+  /// A release folder already there is reused (only its config replaced) when its mark shows the same tree; one
+  /// without a mark, or with another tree (after a ledger reset, or another pipeline's), is exported afresh.
+  /// Returns one outcome per host, in the order given; throws only when nothing was attempted on any host.
+  func install(
+    _ release: Release, configText: String, on hosts: [String], export: (URL) throws -> Void
+  ) async throws -> [HostSwitch]
+  /// Makes `version` the one that runs on each of `hosts` (an atomic switch of `current` on each), with the
+  /// process environment of `context` for anything the kind runs. Returns one outcome per host, in the order
+  /// given; throws only when nothing was attempted on any host.
+  func activate(_ version: String, on hosts: [String], context: SwitchContext) async throws -> [HostSwitch]
+  /// Deletes releases beyond the newest `keep` on every host, never `current` nor one in `protecting`; returns the
+  /// deleted labels.
   func prune(keep: Int, protecting: Set<String>) throws -> [String]
 }
 
-/// What went wrong on a target. Names the path or host and what to do next.
-///
-/// Switch on `code` with `case .unmanaged:` for the codes you handle and a `default:` for the rest: `Code` is a
-/// struct, so a code added later breaks no caller.
-public struct TargetError: Error, Sendable, CustomStringConvertible {
-  /// The kind of failure; compare with `==` or match with `case .io:`.
-  public struct Code: Hashable, Sendable, CustomStringConvertible {
-    private enum _Code: String, Hashable, Sendable {
-      case unmanaged, missingRelease, io
-    }
+extension Target {
+  /// One step of every host: the whole target switched in one go.
+  public var steps: [SwitchStep] { [SwitchStep(hosts: hosts)] }
 
-    private var code: _Code
+  /// Every host reporting `currentVersion()`: right for a target whose hosts share one `current`.
+  public func currentVersions() throws -> [HostVersion] {
+    let version = try currentVersion()
+    return hosts.map { HostVersion(host: $0, version: version) }
+  }
+}
 
-    private init(_ code: _Code) {
-      self.code = code
-    }
+/// The hosts one step of a switch covers; a step's hosts switch in parallel and are verified together.
+public struct SwitchStep: Sendable, Hashable {
+  /// The hosts of this step, in rollout order.
+  public var hosts: [String]
 
-    /// The target is in a state Airlock did not make (a `current` that is not its symlink into `releases/`):
-    /// `status` reports it, and `verify`, `deploy`, `promote` and `rollback` refuse it before anything changes.
-    public static let unmanaged = Code(.unmanaged)
-    /// The release to switch to is not (completely) on the target.
-    public static let missingRelease = Code(.missingRelease)
-    /// The file system or the host refused: permissions, a full disk, a failed rename or write.
-    public static let io = Code(.io)
+  /// A step switching `hosts`.
+  public init(hosts: [String]) {
+    self.hosts = hosts
+  }
+}
 
-    /// The code's name, e.g. `unmanaged`.
-    public var description: String { code.rawValue }
+/// What `install` or `activate` did on one host.
+public struct HostSwitch: Sendable, CustomStringConvertible {
+  /// The host, as the target names it in `hosts`.
+  public let host: String
+  /// Why the host failed, naming the host's path and what to do next; `nil` when it succeeded.
+  public let failure: TargetError?
+
+  /// The host succeeded.
+  public static func succeeded(_ host: String) -> HostSwitch { HostSwitch(host: host, failure: nil) }
+
+  /// The host failed with `error`.
+  public static func failed(_ host: String, _ error: TargetError) -> HostSwitch {
+    HostSwitch(host: host, failure: error)
   }
 
-  /// The kind of failure.
-  public let code: Code
-  /// What happened, on which path or host, and what to do next.
-  public let message: String
+  /// Whether the host succeeded.
+  public var succeeded: Bool { failure == nil }
 
-  /// Whether the target is in a state Airlock did not make: the same as `code == .unmanaged`.
-  public var isUnmanaged: Bool { code == .unmanaged }
+  /// `web1: ok`, or `web1: ` and what went wrong.
+  public var description: String { "\(host): \(failure.map(\.message) ?? "ok")" }
 
-  /// Makes an error; `message` names the path or host and the next step.
-  public init(_ code: Code, _ message: String) {
-    self.code = code
-    self.message = message
+  /// The failure of `outcomes`, or `nil` when every host succeeded: a lone host's own error, else one error naming
+  /// each failed host (with the first failure's code).
+  public static func failure(of outcomes: [HostSwitch]) -> TargetError? {
+    let failed = outcomes.filter { !$0.succeeded }
+    guard let first = failed.first?.failure else { return nil }
+    if outcomes.count == 1 { return first }
+    return TargetError(
+      first.code,
+      "\(failed.count) of \(outcomes.count) hosts failed: " + failed.map(\.description).joined(separator: "; "))
   }
+}
 
-  /// The same as `message`.
-  public var description: String { message }
+/// The label one host's `current` points at.
+public struct HostVersion: Sendable, Hashable {
+  /// The host, as the target names it in `hosts`.
+  public var host: String
+  /// The label, or `nil` when nothing was ever switched there.
+  public var version: String?
+
+  /// The host `host` running `version`.
+  public init(host: String, version: String?) {
+    self.host = host
+    self.version = version
+  }
+}
+
+/// What a switch may need besides the release: the process environment of anything the target runs for it (a
+/// command target's `apply`, an ssh fleet's remote steps), the runner that starts those processes, and where
+/// progress lines go.
+public struct SwitchContext: Sendable {
+  /// The config, the secrets' values and the `AIRLOCK_*` variables, as `start` gets them.
+  public var environment: [String: String]
+  /// Starts processes without a shell, bounded by a timeout.
+  public var runner: ProcessRunner
+  /// Receives one human line per step worth telling (stderr for the CLI).
+  public var progress: @Sendable (String) -> Void
+
+  /// A context for one switch.
+  public init(
+    environment: [String: String], runner: ProcessRunner = ProcessRunner(),
+    progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.environment = environment
+    self.runner = runner
+    self.progress = progress
+  }
 }
