@@ -6,16 +6,17 @@ import PackageDescription
 // shared libraries (libcrypto's thousands of symbol bindings above all) cost every `airlock` start about 3 ms, a
 // fifth of a local rollback. Archives in dependency order (gold reads each once); GSSAPI has no archive in Debian,
 // so libgit2's Negotiate auth still binds the shared library.
-let staticLibgit2: [LinkerSetting] = [
-  "git2", "ssh2", "crypto", "http_parser", "pcre2-8", "mbedtls", "mbedx509", "mbedcrypto", "z",
-].map { .linkedLibrary(":lib\($0).a", .when(platforms: [.linux])) } + [
-  .linkedLibrary(":libgssapi_krb5.so.2", .when(platforms: [.linux])),
-  .linkedLibrary("git2", .when(platforms: [.macOS])),
-  .linkedLibrary("z", .when(platforms: [.macOS])),
-  .linkedLibrary("mbedtls", .when(platforms: [.macOS])),
-  .linkedLibrary("mbedx509", .when(platforms: [.macOS])),
-  .linkedLibrary("mbedcrypto", .when(platforms: [.macOS])),
-]
+let staticLibgit2: [LinkerSetting] =
+  [
+    "git2", "ssh2", "crypto", "http_parser", "pcre2-8", "mbedtls", "mbedx509", "mbedcrypto", "z",
+  ].map { .linkedLibrary(":lib\($0).a", .when(platforms: [.linux])) } + [
+    .linkedLibrary(":libgssapi_krb5.so.2", .when(platforms: [.linux])),
+    .linkedLibrary("git2", .when(platforms: [.macOS])),
+    .linkedLibrary("z", .when(platforms: [.macOS])),
+    .linkedLibrary("mbedtls", .when(platforms: [.macOS])),
+    .linkedLibrary("mbedx509", .when(platforms: [.macOS])),
+    .linkedLibrary("mbedcrypto", .when(platforms: [.macOS])),
+  ]
 
 let package = Package(
   name: "Airlock",
