@@ -48,6 +48,7 @@ let package = Package(
       name: "airlock-bench",
       dependencies: [
         "AirlockKit",
+        "AirlockTestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
