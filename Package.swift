@@ -68,6 +68,7 @@ let package = Package(
       name: "airlock-bench",
       dependencies: [
         "AirlockKit",
+        "AirlockTestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

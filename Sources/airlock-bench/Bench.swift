@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -58,28 +59,19 @@ func runQuietly(_ program: URL, _ arguments: [String], in directory: URL, enviro
   return process.terminationStatus
 }
 
-/// A scratch project folder with one pipeline of local targets, removed afterwards.
-struct Scratch {
-  let root: URL
-
-  init(pipeline: String) throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(
-      at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-    try pipeline.write(to: root.appendingPathComponent("pipelines/bench.yml"), atomically: true, encoding: .utf8)
+extension ScratchProject {
+  /// A scratch project holding `pipeline` as `pipelines/bench.yml`.
+  static func bench(pipeline: String) throws -> ScratchProject {
+    let scratch = try ScratchProject("airlock-bench")
+    try scratch.pipeline(pipeline, named: "bench")
+    return scratch
   }
 
-  func artifact(_ version: String) throws -> URL {
-    let directory = root.appendingPathComponent("artifacts/\(version)")
-    try FileManager.default.createDirectory(
-      at: directory.appendingPathComponent("bin"), withIntermediateDirectories: true)
-    try "\(version)\n".write(to: directory.appendingPathComponent("VERSION"), atomically: true, encoding: .utf8)
-    for index in 0..<20 {
-      try String(repeating: "line \(index) of \(version)\n", count: 50)
-        .write(to: directory.appendingPathComponent("bin/file\(index).txt"), atomically: true, encoding: .utf8)
+  /// The artifact `artifacts/VERSION`: its `VERSION` and twenty files of 50 lines under `bin/`.
+  func benchArtifact(_ version: String) throws -> URL {
+    let files = (0..<20).map { index in
+      ("bin/file\(index).txt", String(repeating: "line \(index) of \(version)\n", count: 50))
     }
-    return directory
+    return try artifact(version: version, files: Dictionary(uniqueKeysWithValues: files))
   }
-
-  func remove() { try? FileManager.default.removeItem(at: root) }
 }

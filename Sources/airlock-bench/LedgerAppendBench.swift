@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -25,15 +26,12 @@ struct LedgerAppendBench: ParsableCommand {
 
   /// Milliseconds per append into a fresh ledger written with `durability`.
   private func samples(_ durability: LedgerDurability) throws -> [Double] {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let ledger = try Ledger.open(at: folder.appendingPathComponent("ledger.git"), create: true)
+    let scratch = try ScratchProject("airlock-bench")
+    defer { withExtendedLifetime(scratch) {} }
+    let ledger = try scratch.openLedger()
     ledger.durability = durability
-    let artifact = folder.appendingPathComponent("artifact")
-    try FileManager.default.createDirectory(at: artifact, withIntermediateDirectories: true)
-    for index in 0..<50 {
-      try "file \(index)\n".write(to: artifact.appendingPathComponent("f\(index)"), atomically: true, encoding: .utf8)
-    }
+    let artifact = try scratch.folder(
+      "artifact", files: Dictionary(uniqueKeysWithValues: (0..<50).map { ("f\($0)", "file \($0)\n") }))
     let tree = try ledger.storeArtifact(directory: artifact)
     let author = Signature(name: "bench", email: "bench@localhost")
     var head: ObjectID?

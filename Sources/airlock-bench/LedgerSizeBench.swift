@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -15,18 +16,16 @@ struct LedgerSizeBench: ParsableCommand {
   @Option(help: "Keep the ledger in this folder instead of deleting a temporary one.") var keep: String?
 
   func run() throws {
-    let folder =
-      keep.map { URL(fileURLWithPath: $0) }
-      ?? FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bench-\(UUID().uuidString)")
-    defer { if keep == nil { try? FileManager.default.removeItem(at: folder) } }
-    let ledger = try Ledger.open(at: folder.appendingPathComponent("ledger.git"), create: true)
-    let artifactFolder = folder.appendingPathComponent("artifact")
-    try FileManager.default.createDirectory(
-      at: artifactFolder.appendingPathComponent("bin"), withIntermediateDirectories: true)
-    for index in 0..<20 {
-      try String(repeating: "line \(index) of the release\n", count: 50)
-        .write(to: artifactFolder.appendingPathComponent("bin/file\(index).txt"), atomically: true, encoding: .utf8)
-    }
+    let scratch = try ScratchProject("airlock-bench")
+    defer { withExtendedLifetime(scratch) {} }
+    let ledger = try Ledger.open(
+      at: keep.map { URL(fileURLWithPath: $0).appendingPathComponent("ledger.git") } ?? scratch.ledgerURL, create: true)
+    let artifactFolder = try scratch.folder(
+      "artifact",
+      files: Dictionary(
+        uniqueKeysWithValues: (0..<20).map {
+          ("bin/file\($0).txt", String(repeating: "line \($0) of the release\n", count: 50))
+        }))
     let artifact = try ledger.storeArtifact(directory: artifactFolder)
     let author = Signature(name: "bench", email: "bench@localhost")
     var heads: [String: ObjectID] = [:]

@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -15,7 +16,7 @@ struct LookupBench: AsyncParsableCommand {
 
   func run() async throws {
     for count in [100, events] {
-      let scratch = try Scratch(
+      let scratch = try ScratchProject.bench(
         pipeline: """
           pipeline: bench
           environments:
@@ -27,7 +28,7 @@ struct LookupBench: AsyncParsableCommand {
               target:
                 local: targets/production
           """)
-      defer { scratch.remove() }
+      defer { withExtendedLifetime(scratch) {} }
       let workspace = try Workspace.open(Workspace.Request(directory: scratch.root))
       guard let ledger = try workspace.openLedger(create: true) else { throw ValidationError("no ledger") }
       let orchestrator = workspace.orchestrator(
@@ -36,7 +37,7 @@ struct LookupBench: AsyncParsableCommand {
       // Real events: a few deploys, then verify events up to the count.
       for index in 0..<5 {
         _ = try await orchestrator.deploy(
-          environment: "staging", artifact: try scratch.artifact("v\(index)"), version: "v\(index)")
+          environment: "staging", artifact: try scratch.benchArtifact("v\(index)"), version: "v\(index)")
       }
       for _ in 5..<count { _ = try await orchestrator.verify(environment: "staging") }
       let pipelineLedger = PipelineLedger(ledger: ledger, pipeline: "bench")

@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -12,7 +13,7 @@ struct RaceBench: AsyncParsableCommand {
   func run() async throws {
     let airlock = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
       .deletingLastPathComponent().appendingPathComponent("airlock")
-    let scratch = try Scratch(
+    let scratch = try ScratchProject.bench(
       pipeline: """
         pipeline: bench
         environments:
@@ -24,12 +25,12 @@ struct RaceBench: AsyncParsableCommand {
             target:
               local: targets/production
         """)
-    defer { scratch.remove() }
+    defer { withExtendedLifetime(scratch) {} }
     var environment = ProcessInfo.processInfo.environment
     environment["AIRLOCK_ACTOR"] = "bench"
     guard
       try runQuietly(
-        airlock, ["deploy", "staging", "--artifact", scratch.artifact("v1").path, "--version", "v1"],
+        airlock, ["deploy", "staging", "--artifact", scratch.benchArtifact("v1").path, "--version", "v1"],
         in: scratch.root, environment: environment) == 0
     else { throw ValidationError("setup deploy failed") }
     let start = DispatchTime.now().uptimeNanoseconds
@@ -54,7 +55,7 @@ struct RaceBench: AsyncParsableCommand {
       if process.terminationStatus == 0 && printed.contains("promoted") { winners += 1 }
     }
     let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-    let ledger = try Ledger.open(at: scratch.root.appendingPathComponent(".airlock/ledger.git"), create: false)
+    let ledger = try Ledger.open(at: scratch.ledgerURL, create: false)
     let events = try ledger.history(branch: "bench/production", limit: nil).count
     let summary = codes.keys.sorted().map { "exit \($0): \(codes[$0]!)" }.joined(separator: ", ")
     print(

@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 
@@ -42,7 +43,7 @@ struct RollbackBench: AsyncParsableCommand {
   }
 
   func measure(airlock: URL, earlierEvents: Int) async throws -> [Double] {
-    let scratch = try Scratch(
+    let scratch = try ScratchProject.bench(
       pipeline: """
         pipeline: bench
         keep: \(runs + 5)
@@ -51,21 +52,22 @@ struct RollbackBench: AsyncParsableCommand {
             target:
               local: targets/staging
         """)
-    defer { scratch.remove() }
+    defer { withExtendedLifetime(scratch) {} }
     var environment = ProcessInfo.processInfo.environment
     environment["AIRLOCK_ACTOR"] = "bench"
     // Filler events first, so the rollbacks below walk past them if lookup ever depended on history.
     if earlierEvents > 0 {
       guard
         try runQuietly(
-          airlock, ["deploy", "staging", "--artifact", scratch.artifact("filler").path, "--version", "filler"],
+          airlock, ["deploy", "staging", "--artifact", scratch.benchArtifact("filler").path, "--version", "filler"],
           in: scratch.root, environment: environment) == 0
       else { throw ValidationError("filler deploy failed") }
       try await appendVerifyEvents(earlierEvents - 1, root: scratch.root)
     }
     for index in 0...runs {
       let status = try runQuietly(
-        airlock, ["deploy", "staging", "--artifact", scratch.artifact("v\(index)").path, "--version", "v\(index)"],
+        airlock,
+        ["deploy", "staging", "--artifact", scratch.benchArtifact("v\(index)").path, "--version", "v\(index)"],
         in: scratch.root, environment: environment)
       guard status == 0 else { throw ValidationError("setup deploy v\(index) failed with \(status)") }
     }

@@ -1,11 +1,12 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// `approval: required`: a promotion needs a named person's `airlock approve`, recorded in the ledger and bound to
 /// the artifact tree id rather than to the label.
 @Suite struct ApprovalTests {
-  func approvalPipeline() async throws -> Sandbox {
-    let box = try Sandbox()
+  func approvalPipeline() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline(productionApproval: true)
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)

@@ -10,7 +10,7 @@ import Testing
     var current: String?
     var releases: [String]
 
-    init(_ box: Sandbox) async throws {
+    init(_ box: ScratchProject) async throws {
       refs = try await box.ledgerRefs()
       current = box.current("staging")
       releases =
@@ -19,9 +19,9 @@ import Testing
     }
   }
 
-  /// A sandbox running 1.0.0 in staging, and the folder of a second artifact for the test to spoil.
-  func deployed() async throws -> (Sandbox, String) {
-    let box = try Sandbox()
+  /// A project running 1.0.0 in staging, and the folder of a second artifact for the test to spoil.
+  func deployed() async throws -> (ScratchProject, String) {
+    let box = try ScratchProject()
     try box.pipeline()
     let first = try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0")
     #expect(first.code == 0, "\(first.output)")
@@ -34,7 +34,7 @@ import Testing
     var testDescription: String { rawValue }
 
     /// Adds the bad entry to the artifact at `path` inside `box`; returns what the error must mention.
-    func spoil(_ artifact: String, in box: Sandbox) throws -> [String] {
+    func spoil(_ artifact: String, in box: ScratchProject) throws -> [String] {
       let folder = box.root.appendingPathComponent(artifact)
       switch self {
       case .fifo:

@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Bad input gets one clear error line, the documented exit code, and changes nothing.
 @Suite struct BadInputTests {
-  func deployed() async throws -> Sandbox {
-    let box = try Sandbox()
+  func deployed() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -48,7 +49,7 @@ import Testing
       ["deploy", "qa", "--artifact", "artifacts/1.0.0"], ["promote", "qa"], ["rollback", "qa"], ["verify", "qa"],
       ["plan", "qa"],
     ] {
-      let run = try await box.run(Sandbox.binary.path, command, environment: [:])
+      let run = try await box.run(ScratchProject.binary.path, command, environment: [:])
       #expect(run.code == 2, "\(command): \(run.output)")
       #expect(run.stderr.contains("qa"), "\(command)")
     }
@@ -82,11 +83,11 @@ import Testing
 
   @Test(arguments: commands)
   func helpNeverActs(command: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     try box.write("#!/bin/sh\ntouch hook-ran\n", to: "hooks/pre-deploy", executable: true)
     let arguments = (command.isEmpty ? [] : [command]) + ["staging", "--help"]
-    let run = try await box.run(Sandbox.binary.path, arguments, environment: [:])
+    let run = try await box.run(ScratchProject.binary.path, arguments, environment: [:])
     #expect(run.code == 0, "\(run.output)")
     #expect(run.stdout.contains("USAGE"))
     #expect(!box.exists(".airlock"))
@@ -95,7 +96,7 @@ import Testing
   }
 
   @Test func unknownFlagsAndMissingArgumentsExit2() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging").code == 2)
     #expect(try await box.airlock("deploy").code == 2)
@@ -119,7 +120,7 @@ import Testing
 
   @Test(arguments: cases)
   func validateAndDeployReportTheLocation(name: String, text: String, fragment: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(text, to: "pipelines/web.yml")
     _ = try box.artifact("1")
     let validate = try await box.airlock("validate")
@@ -131,7 +132,7 @@ import Testing
   }
 
   @Test func aTenMegabyteFileIsRefusedBySize() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let line = "# " + String(repeating: "x", count: 1022) + "\n"
     try box.write("pipeline: web\n" + String(repeating: line, count: 10 * 1024), to: "pipelines/web.yml")
     let validate = try await box.airlock("validate")
@@ -140,7 +141,7 @@ import Testing
   }
 
   @Test func validateReportsEveryErrorOfEveryPipeline() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(
       "pipeline: Web!\nkeep: lots\nenvironments:\n  - name: s\n    target: {local: t}\n    verify: [nope]\n",
       to: "pipelines/a.yml")

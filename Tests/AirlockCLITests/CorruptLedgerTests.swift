@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -11,15 +12,15 @@ import Testing
 /// after a signal. Every run is bounded by `timeout`, so a regression fails instead of hanging the suite.
 @Suite struct CorruptLedgerTests {
   /// Runs `airlock ARGS` under `timeout 60`: 124 means it hung.
-  func bounded(_ box: Sandbox, _ arguments: String..., environment: [String: String] = [:]) async throws
-    -> Sandbox.Run
+  func bounded(_ box: ScratchProject, _ arguments: String..., environment: [String: String] = [:]) async throws
+    -> ScratchProject.Run
   {
-    try await box.run("/usr/bin/timeout", ["60", Sandbox.binary.path] + arguments, environment: environment)
+    try await box.run("/usr/bin/timeout", ["60", ScratchProject.binary.path] + arguments, environment: environment)
   }
 
-  /// A sandbox whose staging ran 1.0.0 then 1.1.0, so rollback has somewhere to go.
-  func deployedTwice() async throws -> Sandbox {
-    let box = try Sandbox()
+  /// A project whose staging ran 1.0.0 then 1.1.0, so rollback has somewhere to go.
+  func deployedTwice() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["1.0.0", "1.1.0"] {
       let run = try await box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version)
@@ -28,14 +29,14 @@ import Testing
     return box
   }
 
-  func trimmed(_ run: Sandbox.Run) -> String { run.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+  func trimmed(_ run: ScratchProject.Run) -> String { run.stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
 
   /// The objects the test cuts short: the head commit, and the state.json blob every command reads first.
   @Test(arguments: ["web/staging", "web/staging:state.json"])
   func aTruncatedObjectGivesExit1NamingItInEveryCommand(object: String) async throws {
     let box = try await deployedTwice()
     let id = trimmed(try await box.git("rev-parse", object))
-    let file = box.ledger.appendingPathComponent("objects/\(id.prefix(2))/\(id.dropFirst(2))")
+    let file = box.ledgerURL.appendingPathComponent("objects/\(id.prefix(2))/\(id.dropFirst(2))")
     let original = try Data(contentsOf: file)
     try #require(original.count > 30)
     let branches = try await box.git("for-each-ref", "refs/heads", "refs/airlock").stdout
@@ -48,7 +49,7 @@ import Testing
       [["status"], ["rollback", "staging"], deploy] + (object.hasSuffix("state.json") ? [] : [["history"]])
     for command in commands {
       let run = try await box.run(
-        "/usr/bin/timeout", ["60", Sandbox.binary.path] + command, environment: [:])
+        "/usr/bin/timeout", ["60", ScratchProject.binary.path] + command, environment: [:])
       #expect(run.code == 1, "\(command): \(run.output)")
       #expect(run.stderr.contains("loose object \(id)"), "\(command): \(run.output)")
       #expect(run.stderr.contains(file.path), "\(command): \(run.output)")
@@ -67,18 +68,18 @@ import Testing
 
   /// Commits `files` (name → contents; the others as in the parent, less `removing`) on top of `branch` with stock
   /// git plumbing.
-  func commitGarbage(_ box: Sandbox, on branch: String, _ files: [String: String], removing: [String] = [])
+  func commitGarbage(_ box: ScratchProject, on branch: String, _ files: [String: String], removing: [String] = [])
     async throws -> String
   {
     let parent = trimmed(try await box.git("rev-parse", branch))
     var entries = try await box.git("ls-tree", parent).stdout.split(separator: "\n").map(String.init)
     entries.removeAll { entry in removing.contains { entry.hasSuffix("\t" + $0) } }
     for (name, contents) in files {
-      let blob = trimmed(try await box.git(input: contents, "hash-object", "-w", "--stdin"))
+      let blob = trimmed(try await box.git("hash-object", "-w", "--stdin", input: Data(contents.utf8)))
       entries.removeAll { $0.hasSuffix("\t" + name) }
       entries.append("100644 blob \(blob)\t\(name)")
     }
-    let tree = trimmed(try await box.git(input: entries.joined(separator: "\n") + "\n", "mktree"))
+    let tree = trimmed(try await box.git("mktree", input: Data((entries.joined(separator: "\n") + "\n").utf8)))
     let commit = trimmed(
       try await box.git(
         "-c", "user.name=Mallory", "-c", "user.email=m@example.com", "commit-tree", tree, "-p", parent, "-m",
@@ -96,7 +97,7 @@ import Testing
     #expect(status.code == 1, "\(status.output)")
     for part in [
       "ledger commit \(short) on web/staging", "state.json cannot be read", "not valid JSON",
-      "git -C \(box.ledger.path) show \(short):state.json", "update-ref refs/heads/web/staging \(short)~1 \(short)",
+      "git -C \(box.ledgerURL.path) show \(short):state.json", "update-ref refs/heads/web/staging \(short)~1 \(short)",
     ] {
       #expect(status.stderr.contains(part), "\(part) missing: \(status.output)")
     }
@@ -122,7 +123,7 @@ import Testing
       #expect(run.code == 1, "\(arguments): \(run.output)")
       for part in [
         "error: ledger commit \(short) on web/staging has no state.json: it was not written by Airlock or is damaged",
-        "git -C \(box.ledger.path) fsck --strict",
+        "git -C \(box.ledgerURL.path) fsck --strict",
       ] {
         #expect(run.stderr.contains(part), "\(arguments): \(part) missing: \(run.output)")
       }
@@ -183,7 +184,7 @@ import Testing
 
   @Test(arguments: ["0", "1", "batch"])
   func everyAirlockFsyncModeRecordsEvents(mode: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let run = try await bounded(
       box, "deploy", "staging", "--artifact", try box.artifact("1.0.0"), "--version", "1.0.0",
@@ -197,7 +198,7 @@ import Testing
   /// run still exits 143 a few seconds after SIGTERM, saying so.
   @Test func aRunBlockedInTheFileSystemStillExitsAfterSIGTERM() async throws {
     let box = try await deployedTwice()
-    let ref = box.ledger.appendingPathComponent("refs/heads/web/staging")
+    let ref = box.ledgerURL.appendingPathComponent("refs/heads/web/staging")
     try FileManager.default.removeItem(at: ref)
     #expect(mkfifo(ref.path, 0o644) == 0)
     let run = try box.start(["status"])

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 /// no pipelines at all, it works from the `environment.json` snapshot recorded in the ledger and says so.
 @Suite struct RollbackIndependenceTests {
   /// staging and production both ran 1.0.0, then 1.1.0, all verified.
-  func twoGoodReleases() async throws -> Sandbox {
-    let box = try Sandbox()
+  func twoGoodReleases() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["1.0.0", "1.1.0"] {
       #expect(
@@ -17,7 +18,7 @@ import Testing
   }
 
   /// production is back on 1.0.0 with the config it was verified with, recorded as a rollback in the ledger.
-  func expectRolledBack(_ box: Sandbox, _ run: Sandbox.Run) async throws {
+  func expectRolledBack(_ box: ScratchProject, _ run: ScratchProject.Run) async throws {
     #expect(run.code == 0, "\(run.output)")
     #expect(run.stderr.contains("using the environment snapshot recorded in the ledger"), "\(run.output)")
     #expect(
@@ -51,14 +52,15 @@ import Testing
 
     let arguments =
       choice == .flag
-      ? ["-p", "web", "--ledger", box.ledger.path, "rollback", "production"] : ["-p", "web", "rollback", "production"]
-    let environment = choice == .variable ? ["AIRLOCK_LEDGER": box.ledger.path] : [:]
+      ? ["-p", "web", "--ledger", box.ledgerURL.path, "rollback", "production"]
+      : ["-p", "web", "rollback", "production"]
+    let environment = choice == .variable ? ["AIRLOCK_LEDGER": box.ledgerURL.path] : [:]
     let rollback = try await box.airlock(arguments, environment: environment, in: elsewhere)
     try await expectRolledBack(box, rollback)
     // Nothing was created in the folder it ran from; the target is the one the snapshot recorded.
     #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
 
-    let status = try await box.airlock(["-p", "web", "--ledger", box.ledger.path, "status"], in: elsewhere)
+    let status = try await box.airlock(["-p", "web", "--ledger", box.ledgerURL.path, "status"], in: elsewhere)
     #expect(status.code == 0, "\(status.output)")
     #expect(status.stdout.contains("production: 1.0.0 ("), "\(status.output)")
     #expect(!status.stdout.contains("! interrupted"), "\(status.output)")

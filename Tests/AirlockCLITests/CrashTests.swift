@@ -1,4 +1,5 @@
 @_spi(Testing) import AirlockKit
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -45,11 +46,11 @@ import Testing
     var branch: String { "web/\(environment)" }
   }
 
-  /// A sandbox where `command` has something to do: staging runs 1.0.0 (deploy ships 1.1.0 there); production
+  /// A project where `command` has something to do: staging runs 1.0.0 (deploy ships 1.1.0 there); production
   /// runs 1.0.0 while staging has verified 1.1.0 (promote ships it); production runs 1.1.0 after 1.0.0 (rollback
   /// goes back to 1.0.0).
-  func prepare(_ command: Command) async throws -> (Sandbox, Scenario) {
-    let box = try Sandbox()
+  func prepare(_ command: Command) async throws -> (ScratchProject, Scenario) {
+    let box = try ScratchProject()
     try box.pipeline()
     let old = try box.gatedArtifact("1.0.0")
     let new = try box.gatedArtifact("1.1.0")
@@ -86,7 +87,9 @@ import Testing
   }
 
   /// `current` of `environment` is a symlink into `releases/` at a complete release directory.
-  func expectCompleteRelease(_ box: Sandbox, _ environment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  func expectCompleteRelease(
+    _ box: ScratchProject, _ environment: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     let link = box.target(environment).appendingPathComponent("current").path
     let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
     guard let destination, let label = box.current(environment) else {
@@ -103,7 +106,7 @@ import Testing
 
   /// What the dead run left must be reported, and running the same command again must converge.
   func expectRecovery(
-    _ box: Sandbox, _ scenario: Scenario, deadPid: Int32, countBefore: Int, recordedByDeadRun: Bool,
+    _ box: ScratchProject, _ scenario: Scenario, deadPid: Int32, countBefore: Int, recordedByDeadRun: Bool,
     switched: Bool, sourceLocation: SourceLocation = #_sourceLocation
   ) async throws {
     let environment = scenario.environment

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ import Testing
   static let outsideReferences = [".." + "/shared", "DESIGN" + ".md"]
 
   @Test func noTrackedFileRefersToTheContractOutsideTheRepository() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let listing = try await box.run(
       "/usr/bin/git", ["-C", Self.packageRoot.path, "ls-files", "-z"], environment: [:])
     try #require(listing.code == 0, "git ls-files failed: \(listing.stderr)")
@@ -31,7 +32,7 @@ import Testing
   }
 
   @Test func everySubcommandOfTheBinaryIsDocumentedInCLIReference() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let reference = try String(
       contentsOf: Self.packageRoot.appendingPathComponent("docs/cli.md"), encoding: .utf8)
     let commands = try await Self.subcommands(of: [], in: box)
@@ -60,7 +61,7 @@ import Testing
   }
 
   /// Every leaf command under `path`, as listed in the SUBCOMMANDS section of `airlock PATH --help`.
-  static func subcommands(of path: [String], in box: Sandbox) async throws -> [[String]] {
+  static func subcommands(of path: [String], in box: ScratchProject) async throws -> [[String]] {
     let help = try await box.airlock(path + ["--help"])
     try #require(help.code == 0, "airlock \(path.joined(separator: " ")) --help: \(help.output)")
     let names = listedSubcommands(help.stdout)

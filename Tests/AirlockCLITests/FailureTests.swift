@@ -1,11 +1,12 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Broken releases, automatic and manual rollback, quarantine, and rollback without a usable pipeline file.
 @Suite struct FailureTests {
   /// staging and production both run 1.0.0, then 1.1.0, all verified.
-  func twoGoodReleases() async throws -> Sandbox {
-    let box = try Sandbox()
+  func twoGoodReleases() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["1.0.0", "1.1.0"] {
       #expect(
@@ -57,7 +58,7 @@ import Testing
   }
 
   @Test func rollbackWithNoEarlierGoodReleaseChangesNothing() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -70,7 +71,7 @@ import Testing
   }
 
   @Test func haltLeavesTheFailedReleaseInPlaceWithExit5AndQuarantinesIt() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(productionOnFailure: "halt")
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -119,7 +120,7 @@ import Testing
   }
 
   @Test func aPreDeployHookThatFailsBlocksWithExit3AndRecordsOnlyTheRefusal() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -134,7 +135,7 @@ import Testing
   }
 
   @Test func aRefusedChangeKeepsTheSnapshotOfWhatRuns() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(keep: 5)
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ import Testing
 
   @Test(arguments: commands)
   func theHelpOfEveryCommandIsPinned(_ command: [String]) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     // A fixed width: ArgumentParser wraps to the terminal's, and tests have none.
     let run = try await box.airlock(command + ["--help"], environment: ["COLUMNS": "100"])
     #expect(run.code == 0, "\(run.output)")

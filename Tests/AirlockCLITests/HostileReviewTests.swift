@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 /// that is full, stale or foreign release folders, a `current` Airlock did not make, an unreadable lease, drift
 /// against an environment that never ran anything, and the exit codes and JSON of the read-only commands.
 @Suite struct HostileReviewTests {
-  /// An artifact whose `start` appends its version to `starts.log` in the sandbox, so a test sees every start.
-  private func loggingArtifact(_ box: Sandbox, _ name: String, startAlso: String = "") throws -> String {
+  /// An artifact whose `start` appends its version to `starts.log` in the project, so a test sees every start.
+  private func loggingArtifact(_ box: ScratchProject, _ name: String, startAlso: String = "") throws -> String {
     let path = try box.artifact(name)
     let log = box.root.appendingPathComponent("starts.log").path
     try box.write(
@@ -21,16 +22,16 @@ import Testing
 
   /// Runs `script` with `sh` in a mount namespace of its own, so it can mount a small tmpfs that nothing outside
   /// sees and that vanishes with it: a real full disk, for this script only.
-  private func inOwnMounts(_ box: Sandbox, _ script: String) async throws -> Sandbox.Run {
+  private func inOwnMounts(_ box: ScratchProject, _ script: String) async throws -> ScratchProject.Run {
     try await box.run(
       "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", "set -e\n" + script],
-      environment: ["AIRLOCK": Sandbox.binary.path])
+      environment: ["AIRLOCK": ScratchProject.binary.path])
   }
 
   // MARK: Item 1 — recording fails after the switch; install fails on a full target
 
   @Test func aLedgerThatFillsUpAfterTheSwitchGetsTheSwitchUndone() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", loggingArtifact(box, "a"), "--version", "a").code == 0)
@@ -68,7 +69,7 @@ import Testing
   }
 
   @Test func anInstallThatFailsOnAFullTargetIsRecordedAndChangesNothing() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     let small = try box.artifact("small")
     let big = try box.artifact("big")
@@ -102,7 +103,7 @@ import Testing
   // MARK: Items 2 and 3 — retention deletes only its own releases; a stale folder is exported afresh
 
   @Test func retentionDeletesOnlyReleaseFoldersThisPipelineMade() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(keep: 1, secrets: false)
     try box.write("precious\n", to: "targets/staging/releases/backup/data.txt")
     try box.write("other pipeline\n", to: "targets/staging/releases/theirs/.airlock/release.json")
@@ -119,7 +120,7 @@ import Testing
   }
 
   @Test func aLedgerNamedOnTheCommandLineInsideATargetIsRefused() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     let inside = box.target("staging").appendingPathComponent("releases/ledger.git").path
     for arguments in [["--ledger", inside, "status"], ["deploy", "staging", "--artifact", try box.artifact("a")]] {
@@ -133,7 +134,7 @@ import Testing
 
   @Test(arguments: ["no mark", "another tree"])
   func aStaleReleaseFolderIsExportedAfreshNotRun(_ stale: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     let folder = "targets/staging/releases/a"
     try box.write("stale\n", to: "\(folder)/VERSION")
@@ -158,15 +159,17 @@ import Testing
   // MARK: Item 7 — an unreadable lease
 
   @Test func anUnreadableLeaseIsShownAndBrokenOnlyByForce() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("a"), "--version", "a").code == 0)
-    let blob = try await box.git(input: "{ not a lease", "hash-object", "-w", "--stdin").stdout
+    let blob = try await box.git("hash-object", "-w", "--stdin", input: Data("{ not a lease".utf8)).stdout
       .trimmingCharacters(in: .newlines)
-    let tree = try await box.git(input: "100644 blob \(blob)\tlease.json\n", "mktree").stdout
+    let tree = try await box.git("mktree", input: Data("100644 blob \(blob)\tlease.json\n".utf8)).stdout
       .trimmingCharacters(in: .newlines)
-    let commit = try await box.git(input: "garbage", "-c", "user.name=x", "-c", "user.email=x@y", "commit-tree", tree)
-      .stdout.trimmingCharacters(in: .newlines)
+    let commit = try await box.git(
+      "-c", "user.name=x", "-c", "user.email=x@y", "commit-tree", tree, input: Data("garbage".utf8)
+    )
+    .stdout.trimmingCharacters(in: .newlines)
     #expect(try await box.git("update-ref", "refs/airlock/leases/web/staging", commit).code == 0)
 
     let refused = try await box.airlock("deploy", "staging", "--artifact", box.artifact("b"), "--version", "b")
@@ -190,7 +193,7 @@ import Testing
   // MARK: Item 10 — drift against an environment whose only events were refused
 
   @Test func aRefusedFirstEventDoesNotMakeTheDeclaredConfigLookEmpty() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(
       extraChecks: """
           no-prod:
@@ -214,7 +217,7 @@ import Testing
 
   @Test(arguments: ["outside", "directory"])
   func aCurrentAirlockDidNotMakeIsReportedAndRefused(_ shape: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("a"), "--version", "a").code == 0)
     let link = box.target("staging").appendingPathComponent("current")
@@ -248,7 +251,7 @@ import Testing
   // MARK: Item 14 — exit codes and JSON on the edges
 
   @Test func readOnlyCommandsBeforeTheFirstDeployAnswerFromThePipeline() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     let plan = try await box.airlock("plan", "production", "--json")
     #expect(plan.code == 3, "\(plan.output)")
@@ -268,7 +271,7 @@ import Testing
   }
 
   @Test func argumentErrorsAndMalformedNamesAreExit2WithJSON() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(secrets: false)
     let missing = try await box.airlock("deploy", "--json")
     #expect(missing.code == 2)

@@ -24,7 +24,7 @@ import Testing
       }
     }
     defer { server.stop() }
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(
       """
       pipeline: web
@@ -97,7 +97,7 @@ import Testing
   @Test func helpDesk2016() async throws {
     let web = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
     defer { web.stop() }
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let shared = box.root.appendingPathComponent("shared")
     try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
     defer { Self.stopWorker(in: shared) }
@@ -186,7 +186,7 @@ import Testing
     defer { web.stop() }
     let auth = try TestHTTPServer { _ in .init(status: 200, body: "auth ok") }
     defer { auth.stop() }
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(
       """
       pipeline: web
@@ -250,7 +250,7 @@ import Testing
   /// Leave planner, 2016: production's config pointed at a temporary database and a day of data was lost. Config
   /// rules block the promotion before anything changes, naming the key, the rule and the environment.
   @Test func leavePlanner2016() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     func pipeline(productionDatabase: String) throws {
       try box.write(
         """
@@ -331,7 +331,7 @@ import Testing
   /// the promotion naming the key; the promoted artifact is the very tree staging verified; and rolling back needs
   /// only the ledger, not the build.
   @Test func emailDesign2024() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     func pipeline(productionKeys: String) throws {
       try box.write(
         """

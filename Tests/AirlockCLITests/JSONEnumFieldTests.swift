@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// `command`) print exactly the strings docs/json.md lists, whatever Swift type carries them.
 @Suite struct JSONEnumFieldTests {
   /// The top-level object `airlock ARGS --json` prints, after checking its exit code.
-  func document(_ box: Sandbox, _ arguments: String..., exitCode: Int32 = 0) async throws -> [String: Any] {
+  func document(_ box: ScratchProject, _ arguments: String..., exitCode: Int32 = 0) async throws -> [String: Any] {
     let run = try await box.airlock(arguments + ["--json"])
     #expect(run.code == exitCode, "\(arguments): \(run.output)")
     return try #require(
@@ -13,7 +14,7 @@ import Testing
   }
 
   @Test func planActionDriftConfigSourceAndLockCommandAreTheDocumentedStrings() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(productionApproval: true)
     #expect(try await document(box, "plan", "staging")["action"] as? String == "deploy")
     #expect(try await document(box, "plan", "production", exitCode: 3)["action"] as? String == "promote")

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 
 /// The whole `--json` document of each command on one fixed scenario, pinned by golden files in `Golden/json/`.
 ///
-/// What differs from run to run is replaced before comparing: timestamps, commit ids, the sandbox's path, durations,
+/// What differs from run to run is replaced before comparing: timestamps, commit ids, the project's path, durations,
 /// pids, this machine's host name and a lock's age. Regenerate after an intended change with `AIRLOCK_UPDATE_GOLDEN=1 swift test --filter JSONGoldenTests`.
 @Suite struct JSONGoldenTests {
   static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/json")
@@ -36,9 +37,9 @@ import Testing
   }
 
   @Test func everyCommandsDocumentOnAFixedScenarioIsPinned() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
-    var documents: [(String, Sandbox.Run)] = []
+    var documents: [(String, ScratchProject.Run)] = []
     func record(_ name: String, _ arguments: String...) async throws {
       documents.append((name, try await box.airlock(arguments + ["--json"])))
     }

@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// `airlock ledger gc` and the stale-lock report.
 @Suite struct LedgerMaintenanceCLITests {
   @Test func gcPacksTheLedgerAndKeepsEveryEvent() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["1", "2", "3"] {
       #expect(
@@ -23,10 +24,10 @@ import Testing
   }
 
   @Test func aStaleLockFileIsReportedWithHowToClearIt() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
-    let lock = box.ledger.appendingPathComponent("refs/heads/web/staging.lock")
+    let lock = box.ledgerURL.appendingPathComponent("refs/heads/web/staging.lock")
     _ = FileManager.default.createFile(atPath: lock.path, contents: Data())
     try FileManager.default.setAttributes(
       [.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: lock.path)

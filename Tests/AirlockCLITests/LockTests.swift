@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -5,8 +6,8 @@ import Testing
 /// holder unlocks it or someone breaks it with `--force`, which the ledger records; other environments go on.
 @Suite struct LockTests {
   /// staging and production run 1.0.0; staging has verified 1.1.0, ready to promote.
-  func promotable() async throws -> Sandbox {
-    let box = try Sandbox()
+  func promotable() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -116,17 +117,17 @@ import Testing
 /// event, a live one answers exit 6, and an incident lock never expires.
 @Suite struct LeaseExpiryTests {
   /// Writes `lease.json` as the lease of web/ENV with stock git only, the way another runner's lease looks.
-  func plantLease(_ box: Sandbox, environment: String, json: String) async throws {
-    let blob = try await box.git(input: json, "hash-object", "-w", "--stdin").stdout
+  func plantLease(_ box: ScratchProject, environment: String, json: String) async throws {
+    let blob = try await box.git("hash-object", "-w", "--stdin", input: Data(json.utf8)).stdout
       .trimmingCharacters(in: .whitespacesAndNewlines)
-    let tree = try await box.git(input: "100644 blob \(blob)\tlease.json\n", "mktree").stdout
+    let tree = try await box.git("mktree", input: Data("100644 blob \(blob)\tlease.json\n".utf8)).stdout
       .trimmingCharacters(in: .whitespacesAndNewlines)
     let identity = [
       "GIT_AUTHOR_NAME": "mallory", "GIT_AUTHOR_EMAIL": "mallory@elsewhere", "GIT_COMMITTER_NAME": "mallory",
       "GIT_COMMITTER_EMAIL": "mallory@elsewhere",
     ]
     let commit = try await box.run(
-      "/usr/bin/git", ["--git-dir", box.ledger.path, "commit-tree", tree, "-m", "lease: deploy by mallory"],
+      "/usr/bin/git", ["--git-dir", box.ledgerURL.path, "commit-tree", tree, "-m", "lease: deploy by mallory"],
       environment: identity
     ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     let update = try await box.git("update-ref", "refs/airlock/leases/web/\(environment)", commit, "")
@@ -149,8 +150,8 @@ import Testing
       """
   }
 
-  func deployed() async throws -> Sandbox {
-    let box = try Sandbox()
+  func deployed() async throws -> ScratchProject {
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 
   @Test(arguments: targets)
   func validateAndDeployRefuseAPlannedTargetKind(kind: String, lines: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(
       "pipeline: web\nenvironments:\n  - name: staging\n    target:\n" + lines, to: "pipelines/web.yml")
     _ = try box.artifact("1")

@@ -8,7 +8,7 @@ import Testing
   @Test func verifyAgainstAnEndlessBodyFailsOnTheFirstMebibyte() async throws {
     let server = try TestHTTPServer { _ in .endless(chunk: String(repeating: "x", count: 64 * 1024)) }
     defer { server.stop() }
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)

@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Invariant 5 under load: many runners promoting one environment at once change it exactly once.
 @Suite struct RaceTests {
   @Test func fiftyConcurrentPromotionsChangeProductionExactlyOnce() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -16,7 +17,7 @@ import Testing
     let clock = ContinuousClock()
     let began = clock.now
     let runs = (0..<50).map { _ in box.launch(["promote", "production"]) }
-    var results: [Sandbox.Run] = []
+    var results: [ScratchProject.Run] = []
     for run in runs { results.append(try await run.value) }
     let elapsed = clock.now - began
 

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// Regressions found in review: each scenario broke an invariant before its fix.
 @Suite struct ReviewRegressionTests {
   @Test func rollbackAfterACrashLeavesWhatReallyRunsAndKeepsTheGoodRelease() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["z", "a"] {
       #expect(
@@ -29,7 +30,7 @@ import Testing
   }
 
   @Test func afterACrashVerifyRefusesUntilAChangeConverges() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("a"), "--version", "a").code == 0)
     let crashed = try await box.airlock(
@@ -45,7 +46,7 @@ import Testing
   }
 
   @Test func verifyRefusesWhileTheTargetAndTheLedgerDisagree() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     for version in ["a", "b"] {
       #expect(
@@ -61,7 +62,7 @@ import Testing
   }
 
   @Test func aReleaseThatFailsVerifyUpstreamIsNoLongerPromotable() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("a"), "--version", "a").code == 0)
     try FileManager.default.removeItem(at: box.target("staging").appendingPathComponent("current/healthy"))
@@ -72,7 +73,7 @@ import Testing
   }
 
   @Test func anApprovalGatesADeployToo() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(
       """
       pipeline: web
@@ -93,7 +94,7 @@ import Testing
   }
 
   @Test func anAutomaticRollbackThatCannotRunLeavesTheReleaseWithExit5() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     // The secret 1 was verified with is renamed since; the rollback cannot restore 1's config without it.

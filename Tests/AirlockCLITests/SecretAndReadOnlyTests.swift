@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Invariant 4: no secret value reaches the ledger, a log line or a hook; it lives only in the target's config file.
 @Suite struct SecretTests {
   @Test func theSecretValueLivesOnlyInTheTargetsConfigFile() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let secret = box.environment["API_TOKEN"]!
     for hook in [
@@ -48,7 +49,7 @@ import Testing
   }
 
   @Test func startOutputThatEchoesASecretIsRedacted() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let app = try box.artifact("1")
     try box.write(
@@ -64,7 +65,7 @@ import Testing
 /// Invariant 9: the read-only commands never change anything, take no lock and run no hook.
 @Suite struct ReadOnlyTests {
   @Test func queriesChangeNothingAndRunNoHook() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("2"), "--version", "2").code == 0)
@@ -79,7 +80,7 @@ import Testing
       ["validate"], ["plan", "production"], ["plan", "staging"], ["history"], ["history", "staging"], ["status"],
       ["status", "--json"],
     ] {
-      let run = try await box.run(Sandbox.binary.path, arguments, environment: [:])
+      let run = try await box.run(ScratchProject.binary.path, arguments, environment: [:])
       #expect(run.code == 0, "\(arguments): \(run.output)")
     }
     #expect(try await box.ledgerRefs() == refs)
@@ -88,7 +89,7 @@ import Testing
   }
 
   @Test func statusHistoryAndPlanReadWell() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("status").stdout.contains("nothing deployed yet"))
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
@@ -110,7 +111,7 @@ import Testing
 /// Invariant 5, first cut: two changes to one environment at once; exactly one wins, the other exits 6.
 @Suite struct ConcurrencyTests {
   @Test func twoDeploysAtOnceOneWinsTheOtherExits6() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let slow = try box.artifact("slow")
     // The first deploy's start waits (bounded) for a gate the test opens only after the race is over.

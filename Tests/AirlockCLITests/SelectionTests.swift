@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Choosing the pipeline (`-p`, `-f`, the single default) and the read-only `drift` and `verify` views.
 @Suite struct SelectionTests {
   @Test func severalPipelinesNeedDashPAndDashFNamesAFileAnywhere() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     try box.write(
       "pipeline: api\nenvironments:\n  - name: dev\n    target:\n      local: targets/api-dev\n",
@@ -28,7 +29,7 @@ import Testing
   }
 
   @Test func driftShowsKeysReleasesAndSecretsByFingerprint() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     #expect(try await box.airlock("promote", "production").code == 0)
@@ -44,7 +45,7 @@ import Testing
   }
 
   @Test func verifyPrintsATableAndRecordsTheVerdict() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     let verify = try await box.airlock("verify", "staging")
@@ -65,7 +66,7 @@ import Testing
 /// Airlock's version and exit 0, which would tell a CI script that a deploy succeeded.
 @Suite struct VersionFlagTests {
   @Test func aMisplacedVersionFlagIsAnErrorNotASuccess() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let run = try await box.airlock("--bogus", "deploy", "staging", "--artifact", box.artifact("1"), "--version", "1")
     #expect(run.code == 2)

@@ -1,18 +1,19 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Two working copies (two runners) sharing one bare ledger through `ledger: file://…`.
 @Suite struct SharedLedgerTests {
-  /// Two sandboxes whose pipelines point at one shared bare ledger and one shared target folder.
+  /// Two projects whose pipelines point at one shared bare ledger and one shared target folder.
   struct Pair {
-    let first: Sandbox
-    let second: Sandbox
+    let first: ScratchProject
+    let second: ScratchProject
     let shared: URL
     let target: URL
 
     init(start: String? = nil) async throws {
-      first = try Sandbox()
-      second = try Sandbox()
+      first = try ScratchProject()
+      second = try ScratchProject()
       shared = first.root.appendingPathComponent("shared.git")
       target = first.root.appendingPathComponent("shared-target")
       let initialise = try await first.run("/usr/bin/git", ["init", "-q", "--bare", shared.path], environment: [:])
@@ -31,7 +32,7 @@ import Testing
       }
     }
 
-    func sharedGit(_ arguments: String...) async throws -> Sandbox.Run {
+    func sharedGit(_ arguments: String...) async throws -> ScratchProject.Run {
       try await first.run("/usr/bin/git", ["--git-dir", shared.path] + arguments, environment: [:])
     }
 

@@ -1,10 +1,11 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
 /// Deploy, promote and the ledger they leave, through the built binary and stock git.
 @Suite struct ShipTests {
   @Test func deployThenPromoteShipsTheSameArtifactAndWritesValidGit() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let app = try box.artifact("1.0.0")
 
@@ -45,7 +46,7 @@ import Testing
   }
 
   @Test func promoteShipsTheNewestVerifiedReleaseAndRedeployIsANoOp() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
@@ -65,7 +66,7 @@ import Testing
   }
 
   @Test func theDefaultLabelIsTheTreeIdPrefixAndLabelsAreImmutable() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let app = try box.artifact("a")
     #expect(try await box.airlock("deploy", "staging", "--artifact", app).code == 0)
@@ -83,7 +84,7 @@ import Testing
   }
 
   @Test func retentionKeepsTheNewestReleasesAndNeverTheCurrentOne() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(keep: 2)
     for version in ["1", "2", "3", "4"] {
       #expect(
@@ -100,7 +101,7 @@ import Testing
   }
 
   @Test func aReleaseDroppedByRetentionIsReExportedFromTheLedger() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline(keep: 1)
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1").code == 0)
     #expect(try await box.airlock("deploy", "staging", "--artifact", box.artifact("2"), "--version", "2").code == 0)

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -12,8 +13,8 @@ import Testing
 
   /// Sends `signal` to a run once the script that writes `marker` is waiting; returns the run and the script's group.
   func interrupt(
-    _ box: Sandbox, _ arguments: [String], marker: String, with signal: Int32
-  ) async throws -> (Sandbox.Run, Int32?) {
+    _ box: ScratchProject, _ arguments: [String], marker: String, with signal: Int32
+  ) async throws -> (ScratchProject.Run, Int32?) {
     let run = try box.start(arguments)
     let group = try await box.waitFor(marker).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     #expect(group != nil, "\(marker) never appeared")
@@ -24,7 +25,7 @@ import Testing
 
   @Test(arguments: signals)
   func aSignalDuringStartAbortsTheDeployAndReleasesTheLease(signal: Int32) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.gatedArtifact("1.0.0"), "--version", "1.0.0").code
@@ -41,7 +42,7 @@ import Testing
     #expect(event.contains("aborted by a signal after the switch: 1.1.0 runs unverified"), "\(event)")
     #expect(try await box.git("for-each-ref", "refs/airlock/leases").stdout.isEmpty)
     // The start script and everything it started went with the run.
-    if let group { #expect(Sandbox.livingProcesses(inGroup: group).isEmpty) }
+    if let group { #expect(ScratchProject.livingProcesses(inGroup: group).isEmpty) }
     // The ledger agrees with the target, so status reports nothing interrupted.
     let status = try await box.airlock("status").stdout
     #expect(status.contains("staging: 1.1.0 (") && status.contains("[unverified]"), "\(status)")
@@ -67,9 +68,9 @@ import Testing
     var testDescription: String { rawValue }
   }
 
-  /// A script that, once the sandbox holds `armed`, writes its pid to `in-wait`, then waits (at most 30 s) for
+  /// A script that, once the project holds `armed`, writes its pid to `in-wait`, then waits (at most 30 s) for
   /// `gate`; it succeeds either way.
-  func waitingScript(_ box: Sandbox) -> String {
+  func waitingScript(_ box: ScratchProject) -> String {
     let armed = box.root.appendingPathComponent("armed").path
     let marker = box.root.appendingPathComponent("in-wait").path
     let gate = box.root.appendingPathComponent("gate").path
@@ -83,7 +84,7 @@ import Testing
 
   @Test(arguments: signals, Stop.allCases)
   func aSignalBeforeTheSwitchAbortsAndChangesNothing(signal: Int32, stop: Stop) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let check = box.root.appendingPathComponent("bin/waiting-check").path
     try box.pipeline(
       extraChecks: """
@@ -124,7 +125,7 @@ import Testing
     let event = try await box.git("show", "web/\(environment):release.json").stdout
     #expect(event.contains("aborted by a signal before the switch; nothing changed"), "\(event)")
     #expect(try await box.git("for-each-ref", "refs/airlock/leases").stdout.isEmpty)
-    if let group { #expect(Sandbox.livingProcesses(inGroup: group).isEmpty) }
+    if let group { #expect(ScratchProject.livingProcesses(inGroup: group).isEmpty) }
 
     try box.write("", to: "gate")
     let again = try await box.airlock(command)
@@ -137,7 +138,7 @@ import Testing
   /// Item 9: a signal while a verify check waits out a long quorum interval ends the run at once, every time: exit
   /// 143, the `aborted` event recorded, the lease given back. Ten runs, since the failure was intermittent.
   @Test func aSignalDuringALongCheckIntervalAbortsEveryTime() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     let check = box.root.appendingPathComponent("bin/flaky-check").path
     let armed = box.root.appendingPathComponent("armed").path
     let marker = box.root.appendingPathComponent("in-probe").path
@@ -172,7 +173,7 @@ import Testing
       let probe = try #require(group, "round \(round): the check never ran")
       // Once the failed probe is gone, the run waits out the 30 s interval before its second attempt.
       let gone = ContinuousClock.now + .seconds(30)
-      while !Sandbox.livingProcesses(inGroup: probe).isEmpty && ContinuousClock.now < gone {
+      while !ScratchProject.livingProcesses(inGroup: probe).isEmpty && ContinuousClock.now < gone {
         try await Task.sleep(for: .milliseconds(10))
       }
       kill(run.pid, SIGTERM)

@@ -7,9 +7,9 @@ import Testing
 /// `https://` checks still work, over mbed TLS.
 @Suite struct StartupTests {
   @Test func theBinaryLoadsNeitherFoundationNetworkingNorLibcurlNorLibgit2sLibraries() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
 
-    let ldd = try await box.run("/usr/bin/ldd", [Sandbox.binary.path], environment: [:])
+    let ldd = try await box.run("/usr/bin/ldd", [ScratchProject.binary.path], environment: [:])
 
     #expect(ldd.code == 0, "\(ldd.output)")
     #expect(ldd.stdout.contains("libc.so"), "\(ldd.stdout)")
@@ -22,7 +22,7 @@ import Testing
   func verifyProbesHTTPSTrustingSSLCertFile(trusted: Bool) async throws {
     let server = try TestTLSServer(files: ["healthz": "serving 1.0.0\n"])
     defer { server.stop() }
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     #expect(
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ import Testing
 
   /// Runs validate and deploy on `text`; both must exit 2 naming `location`, and nothing may be created.
   func expectRefused(_ text: String, location: String, fragment: String) async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.write(text, to: "pipelines/web.yml")
     try box.write("#!/bin/sh\nenv > \"$AIRLOCK_PIPELINE.hook-env\"\n", to: "hooks/pre-deploy", executable: true)
     box.environment["API_TOKEN"] = "s3cr3t-token-value-XYZ"
@@ -98,7 +99,7 @@ import Testing
   }
 
   @Test func aPipelineFileWithAByteOrderMarkLoadsAndKeepsItsPositions() async throws {
-    let box = try Sandbox()
+    let box = try ScratchProject()
     try box.pipeline()
     let text = try #require(box.read("pipelines/web.yml"))
     try box.write("\u{FEFF}" + text, to: "pipelines/web.yml")

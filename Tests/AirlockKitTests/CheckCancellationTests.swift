@@ -117,7 +117,7 @@ final class StalledClock: AirlockClock {
     defer { clock.wake() }
     // The project lives inside the task: the orchestrator is not Sendable.
     let deploy = Task { () async throws -> Outcome in
-      let project = try OrchestrationProject()
+      let project = try ScratchProject()
       try project.pipeline(
         """
         pipeline: web
@@ -135,7 +135,7 @@ final class StalledClock: AirlockClock {
             interval: 30s
 
         """)
-      let artifact = try project.artifact("1.0.0")
+      let artifact = try project.artifact(version: "1.0.0")
       var failure: (any Error)?
       do {
         _ = try await project.orchestrator(clock: clock).deploy(

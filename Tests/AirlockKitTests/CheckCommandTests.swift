@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -27,32 +28,31 @@ import Testing
   }
 
   @Test func retriesUnderTheQuorum() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     // Fails on the first run only: the counter file does not exist yet.
     let script = "if [ -f ran ]; then exit 0; else touch ran; exit 4; fi"
     let check = CommandCheck(name: "worker", arguments: ["/bin/sh", "-c", script])
 
-    let result = await check.evaluate(in: .testing(releaseDirectory: directory.url))
+    let result = await check.evaluate(in: .testing(releaseDirectory: directory.root))
 
     #expect(result.verdict == .pass)
     #expect(result.reasons() == ["exit 4", "ok", "ok"])
   }
 
   @Test func runsInTheReleaseDirectoryWithTheGivenEnvironmentAndSubstitutions() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     try directory.write(
-      "bin/smoke", "#!/bin/sh\n[ \"$1\" = 1.4.2 ] && [ \"$2\" = abc123 ] && [ \"$DATABASE_URL\" = db ]\n",
-      permissions: 0o755)
+      "#!/bin/sh\n[ \"$1\" = 1.4.2 ] && [ \"$2\" = abc123 ] && [ \"$DATABASE_URL\" = db ]\n", to: "bin/smoke",
+      executable: true)
     let check = CommandCheck(
       name: "smoke", arguments: ["bin/smoke", "{version}", "{release}"], policy: ProbePolicy(attempts: 1, pass: 1))
 
     let passing = await check.evaluate(
       in: .testing(
-        releaseDirectory: directory.url, processEnvironment: ["PATH": "/usr/bin:/bin", "DATABASE_URL": "db"]))
+        releaseDirectory: directory.root, processEnvironment: ["PATH": "/usr/bin:/bin", "DATABASE_URL": "db"]))
     let failing = await check.evaluate(
-      in: .testing(releaseDirectory: directory.url, processEnvironment: ["PATH": "/usr/bin:/bin", "DATABASE_URL": "x"]))
+      in: .testing(
+        releaseDirectory: directory.root, processEnvironment: ["PATH": "/usr/bin:/bin", "DATABASE_URL": "x"]))
 
     #expect(passing.verdict == .pass)
     #expect(failing.reasons() == ["exit 1"])
@@ -76,8 +76,7 @@ import Testing
   }
 
   @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let script = "sleep 30 & echo $! >> pids; sleep 30 & echo $! >> pids; echo $$ >> pids; wait"
     let check = CommandCheck(
       name: "worker", arguments: ["/bin/sh", "-c", script],
@@ -85,7 +84,7 @@ import Testing
       policy: ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(3)),
       runner: ProcessRunner(killGrace: .milliseconds(200)))
 
-    let result = await check.evaluate(in: .testing(releaseDirectory: directory.url))
+    let result = await check.evaluate(in: .testing(releaseDirectory: directory.root))
 
     #expect(result.verdict == .fail)
     #expect(result.reasons() == ["timeout"])

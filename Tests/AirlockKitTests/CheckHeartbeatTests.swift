@@ -12,8 +12,8 @@ import Testing
 
 @Suite struct CheckHeartbeatTests {
   /// Creates `relative` in `directory` with a modification time `age` before the clock's now.
-  func touch(_ relative: String, in directory: TestDirectory, age: TimeInterval, clock: ManualClock) throws {
-    let file = try directory.write(relative, "")
+  func touch(_ relative: String, in directory: ScratchProject, age: TimeInterval, clock: ManualClock) throws {
+    let file = try directory.write("", to: relative)
     let modified = clock.now().timeIntervalSince1970 - age
     let seconds = Int(modified)
     var times = [
@@ -29,8 +29,7 @@ import Testing
     (155.0, .fail, ["stale by 95s", "stale by 95s", "stale by 95s", "stale by 95s"]),
   ])
   func judgesTheAgeAgainstTheClock(age: TimeInterval, verdict: Verdict, reasons: [String]) async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let clock = ManualClock()
     try touch("worker.heartbeat", in: directory, age: age, clock: clock)
     // The interval must not age the file between probes, or the reasons would drift.
@@ -45,8 +44,7 @@ import Testing
   }
 
   @Test func aFileThatAgesBetweenProbesTurnsStale() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let clock = ManualClock()
     try touch("worker.heartbeat", in: directory, age: 58, clock: clock)
     let check = HeartbeatCheck(
@@ -62,8 +60,7 @@ import Testing
   }
 
   @Test func aMissingFileFails() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let check = HeartbeatCheck(name: "worker", path: directory.path("nope/worker.heartbeat"), maxAge: .seconds(60))
 
     let result = await check.evaluate(in: .testing())
@@ -73,13 +70,12 @@ import Testing
   }
 
   @Test func resolvesRelativePathsAndPlaceholdersInTheReleaseDirectory() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let clock = ManualClock()
     try touch("tmp/web1-1.4.2.heartbeat", in: directory, age: 1, clock: clock)
     let check = HeartbeatCheck(name: "worker", path: "tmp/{host}-{version}.heartbeat", maxAge: .seconds(60))
 
-    let result = await check.evaluate(in: .testing(hosts: ["web1"], releaseDirectory: directory.url, clock: clock))
+    let result = await check.evaluate(in: .testing(hosts: ["web1"], releaseDirectory: directory.root, clock: clock))
 
     #expect(result.verdict == .pass)
   }
@@ -92,12 +88,11 @@ import Testing
 
   @Test(.enabled(if: getuid() != 0, "root reads any file"))
   func anUnreadableFolderIsInconclusive() async throws {
-    let directory = try TestDirectory()
+    let directory = try ScratchProject()
     defer {
       try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path("locked"))
-      directory.remove()
     }
-    try directory.write("locked/worker.heartbeat", "")
+    try directory.write("", to: "locked/worker.heartbeat")
     try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: directory.path("locked"))
     let check = HeartbeatCheck(name: "worker", path: directory.path("locked/worker.heartbeat"), maxAge: .seconds(60))
 

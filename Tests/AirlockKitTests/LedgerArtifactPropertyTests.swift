@@ -146,15 +146,16 @@ struct GeneratedArtifact {
 /// whatever is refused changes no ref, and only trees using a name git treats specially are ever refused.
 @Suite struct LedgerArtifactPropertyTests {
   @Test(arguments: 0..<200)
-  func acceptedTreesRoundTripAndRefusedOnesChangeNothing(seed: Int) throws {
+  func acceptedTreesRoundTripAndRefusedOnesChangeNothing(seed: Int) async throws {
     let generated = GeneratedArtifact(seed: UInt64(seed))
-    let scratch = try ScratchLedger()
-    let source = scratch.path("build")
+    let scratch = try ScratchProject()
+    let store = try scratch.openLedger()
+    let source = scratch.url("build")
     try generated.write(to: Array(source.path.utf8))
-    let ledger = PipelineLedger(ledger: scratch.ledger, pipeline: "web")
+    let ledger = PipelineLedger(ledger: store, pipeline: "web")
     _ = try ledger.storeRelease(
-      directory: try scratch.makeFolder("first", files: ["a": "a\n"]), version: "first", actor: ada, time: eventTime)
-    let refs = try scratch.git("for-each-ref", "--format=%(refname) %(objectname)").output
+      directory: try scratch.folder("first", files: ["a": "a\n"]), version: "first", actor: ada, time: eventTime)
+    let refs = try await scratch.git("for-each-ref", "--format=%(refname) %(objectname)").stdout
 
     let release: Release
     do {
@@ -162,24 +163,24 @@ struct GeneratedArtifact {
     } catch let error as LedgerError where error.code == .invalidArtifact {
       #expect(generated.risky, "seed \(seed): an ordinary tree was refused: \(error)")
       #expect(throws: LedgerError.self, "seed \(seed)") { try Ledger.checkArtifact(directory: source) }
-      #expect(try scratch.git("for-each-ref", "--format=%(refname) %(objectname)").output == refs, "seed \(seed)")
-      try expectFsckClean(scratch, seed: seed)
+      #expect(try await scratch.git("for-each-ref", "--format=%(refname) %(objectname)").stdout == refs, "seed \(seed)")
+      try await expectFsckClean(scratch, seed: seed)
       return
     }
     try Ledger.checkArtifact(directory: source)
-    try expectFsckClean(scratch, seed: seed)
-    let export = scratch.path("export")
-    try scratch.ledger.exportTree(release.id, to: export)
+    try await expectFsckClean(scratch, seed: seed)
+    let export = scratch.url("export")
+    try store.exportTree(release.id, to: export)
     let exported = try ArtifactSnapshot(export)
     #expect(exported.entries == generated.expected, "seed \(seed): \(exported) differs from what was generated")
     #expect(try ArtifactSnapshot(source) == exported, "seed \(seed)")
-    #expect(try scratch.ledger.storeArtifact(directory: export) == release.id, "seed \(seed)")
+    #expect(try store.storeArtifact(directory: export) == release.id, "seed \(seed)")
   }
 
-  func expectFsckClean(_ scratch: ScratchLedger, seed: Int) throws {
-    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
-    let complaints = fsck.errors.split(separator: "\n").filter { !$0.hasPrefix("notice:") }
-    #expect(fsck.status == 0 && complaints.isEmpty, "seed \(seed): \(fsck.errors)")
+  func expectFsckClean(_ scratch: ScratchProject, seed: Int) async throws {
+    let fsck = try await scratch.git("fsck", "--strict", "--no-dangling")
+    let complaints = fsck.stderr.split(separator: "\n").filter { !$0.hasPrefix("notice:") }
+    #expect(fsck.code == 0 && complaints.isEmpty, "seed \(seed): \(fsck.stderr)")
   }
 
   @Test func theGeneratorIsReproducibleAndCoversBothOutcomes() {

@@ -6,8 +6,8 @@ import Testing
 
 @Suite struct LedgerArtifactTests {
   /// A release folder with a plain file, an executable, a nested folder and two kinds of symlink.
-  func makeRelease(_ scratch: ScratchLedger, named name: String = "build") throws -> URL {
-    let folder = try scratch.makeFolder(
+  func makeRelease(_ scratch: ScratchProject, named name: String = "build") throws -> URL {
+    let folder = try scratch.folder(
       name, files: ["index.html": "<h1>hi</h1>\n", "bin/start": "#!/bin/sh\necho started\n", "lib/a/b.txt": "deep\n"])
     try FileManager.default.setAttributes(
       [.posixPermissions: 0o755], ofItemAtPath: folder.appendingPathComponent("bin/start").path)
@@ -19,88 +19,94 @@ import Testing
   }
 
   @Test func sameContentGivesTheSameTreeAndOneByteChangesIt() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let first = try ledger.storeArtifact(directory: makeRelease(scratch, named: "one"))
     let copy = try ledger.storeArtifact(directory: makeRelease(scratch, named: "two"))
     #expect(first == copy)
-    #expect(try ledger.storeArtifact(directory: scratch.path("one")) == first)
+    #expect(try ledger.storeArtifact(directory: scratch.url("one")) == first)
 
-    try Data("<h1>hI</h1>\n".utf8).write(to: scratch.path("two/index.html"))
-    let changed = try ledger.storeArtifact(directory: scratch.path("two"))
+    try Data("<h1>hI</h1>\n".utf8).write(to: scratch.url("two/index.html"))
+    let changed = try ledger.storeArtifact(directory: scratch.url("two"))
     #expect(changed != first)
 
-    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: scratch.path("one/bin/start").path)
-    #expect(try ledger.storeArtifact(directory: scratch.path("one")) != first)
+    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: scratch.url("one/bin/start").path)
+    #expect(try ledger.storeArtifact(directory: scratch.url("one")) != first)
   }
 
-  @Test func storedTreeIsWhatGitWouldStore() throws {
-    let scratch = try ScratchLedger()
-    let tree = try scratch.ledger.storeArtifact(directory: makeRelease(scratch))
-    let listing = try scratch.git("ls-tree", "-r", "--format=%(objectmode) %(path)", tree.hex)
+  @Test func storedTreeIsWhatGitWouldStore() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let tree = try ledger.storeArtifact(directory: makeRelease(scratch))
+    let listing = try await scratch.git("ls-tree", "-r", "--format=%(objectmode) %(path)", tree.hex)
     #expect(
       listing.trimmed.split(separator: "\n").sorted() == [
         "100644 index.html", "100644 lib/a/b.txt", "100755 bin/start", "120000 current-page", "120000 lib/outside",
       ])
-    #expect(try scratch.git("cat-file", "blob", "\(tree.hex):lib/outside").output == "/etc/does-not-exist")
-    #expect(try scratch.git("cat-file", "blob", "\(tree.hex):bin/start").output == "#!/bin/sh\necho started\n")
-    #expect(try scratch.git("fsck", "--strict", "--no-dangling").status == 0)
+    #expect(try await scratch.git("cat-file", "blob", "\(tree.hex):lib/outside").stdout == "/etc/does-not-exist")
+    #expect(try await scratch.git("cat-file", "blob", "\(tree.hex):bin/start").stdout == "#!/bin/sh\necho started\n")
+    #expect(try await scratch.git("fsck", "--strict", "--no-dangling").code == 0)
   }
 
-  @Test func topLevelAirlockFolderAndEmptyFoldersAreSkipped() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func topLevelAirlockFolderAndEmptyFoldersAreSkipped() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let folder = try makeRelease(scratch)
     let plain = try ledger.storeArtifact(directory: folder)
     try FileManager.default.createDirectory(
       at: folder.appendingPathComponent("empty/nested"), withIntermediateDirectories: true)
-    _ = try scratch.makeFolder("build/.airlock", files: ["config.env": "SECRET=1\n"])
+    _ = try scratch.folder("build/.airlock", files: ["config.env": "SECRET=1\n"])
     #expect(try ledger.storeArtifact(directory: folder) == plain)
 
-    _ = try scratch.makeFolder("build/lib/.airlock", files: ["kept": "a nested .airlock is ordinary content\n"])
+    _ = try scratch.folder("build/lib/.airlock", files: ["kept": "a nested .airlock is ordinary content\n"])
     let nested = try ledger.storeArtifact(directory: folder)
     #expect(nested != plain)
-    #expect(try scratch.git("cat-file", "-t", "\(nested.hex):lib/.airlock/kept").trimmed == "blob")
+    #expect(try await scratch.git("cat-file", "-t", "\(nested.hex):lib/.airlock/kept").trimmed == "blob")
   }
 
-  @Test func emptyFolderIsTheEmptyTree() throws {
-    let scratch = try ScratchLedger()
-    let tree = try scratch.ledger.storeArtifact(directory: scratch.makeFolder("empty", files: [:]))
+  @Test func emptyFolderIsTheEmptyTree() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let tree = try ledger.storeArtifact(directory: scratch.folder("empty", files: [:]))
     #expect(tree.hex == "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
-    #expect(try scratch.git("cat-file", "-t", tree.hex).trimmed == "tree")
+    #expect(try await scratch.git("cat-file", "-t", tree.hex).trimmed == "tree")
   }
 
   @Test func fifoIsRefusedWithItsPath() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let folder = try makeRelease(scratch)
     #expect(mkfifo(folder.appendingPathComponent("lib/a/pipe").path, 0o644) == 0)
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    let error = try #require(throws: LedgerError.self) { try ledger.storeArtifact(directory: folder) }
     #expect(error.code == .invalidArtifact)
     #expect(error.description.contains("lib/a/pipe"))
   }
 
   @Test func gitMetadataInsideAnArtifactIsRefused() throws {
-    let scratch = try ScratchLedger()
-    let folder = try scratch.makeFolder("build", files: ["vendor/.git/config": "[core]\n"])
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let folder = try scratch.folder("build", files: ["vendor/.git/config": "[core]\n"])
+    let error = try #require(throws: LedgerError.self) { try ledger.storeArtifact(directory: folder) }
     #expect(error.code == .invalidArtifact)
     #expect(error.description.contains("vendor/.git"))
   }
 
   @Test func missingArtifactFolderIsRefused() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let error = try #require(throws: LedgerError.self) {
-      try scratch.ledger.storeArtifact(directory: scratch.path("nope"))
+      try ledger.storeArtifact(directory: scratch.url("nope"))
     }
     #expect(error.code == .invalidArtifact)
-    #expect(error.description.contains(scratch.path("nope").path))
+    #expect(error.description.contains(scratch.url("nope").path))
   }
 
   @Test func exportRestoresFilesExecBitsAndSymlinks() throws {
-    let scratch = try ScratchLedger()
-    let tree = try scratch.ledger.storeArtifact(directory: makeRelease(scratch))
-    let target = scratch.path("releases/1.0")
-    try scratch.ledger.exportTree(tree, to: target)
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let tree = try ledger.storeArtifact(directory: makeRelease(scratch))
+    let target = scratch.url("releases/1.0")
+    try ledger.exportTree(tree, to: target)
 
     let manager = FileManager.default
     #expect(manager.contents(atPath: target.appendingPathComponent("index.html").path) == Data("<h1>hi</h1>\n".utf8))
@@ -114,67 +120,73 @@ import Testing
       #expect(mode & S_IFMT == S_IFLNK)
       #expect(try manager.destinationOfSymbolicLink(atPath: target.appendingPathComponent(link).path) == destination)
     }
-    #expect(try scratch.ledger.storeArtifact(directory: target) == tree)
+    #expect(try ledger.storeArtifact(directory: target) == tree)
   }
 
   @Test func exportIntoAnExistingEmptyFolderWorksAndIntoANonEmptyOneIsRefused() throws {
-    let scratch = try ScratchLedger()
-    let tree = try scratch.ledger.storeArtifact(directory: makeRelease(scratch))
-    let empty = try scratch.makeFolder("empty", files: [:])
-    try scratch.ledger.exportTree(tree, to: empty)
-    #expect(try scratch.ledger.storeArtifact(directory: empty) == tree)
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let tree = try ledger.storeArtifact(directory: makeRelease(scratch))
+    let empty = try scratch.folder("empty", files: [:])
+    try ledger.exportTree(tree, to: empty)
+    #expect(try ledger.storeArtifact(directory: empty) == tree)
 
-    let busy = try scratch.makeFolder("busy", files: ["keep.txt": "mine\n"])
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.exportTree(tree, to: busy) }
+    let busy = try scratch.folder("busy", files: ["keep.txt": "mine\n"])
+    let error = try #require(throws: LedgerError.self) { try ledger.exportTree(tree, to: busy) }
     #expect(error.code == .alreadyExists)
     #expect(error.description.contains(busy.path))
     #expect(try FileManager.default.contentsOfDirectory(atPath: busy.path) == ["keep.txt"])
   }
 
   @Test func exportOfAMissingTreeIsNotFoundAndCreatesNothing() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let missing = try #require(ObjectID(hex: String(repeating: "cd", count: 20)))
     let error = try #require(throws: LedgerError.self) {
-      try scratch.ledger.exportTree(missing, to: scratch.path("out"))
+      try ledger.exportTree(missing, to: scratch.url("out"))
     }
     #expect(error.code == .notFound)
-    #expect(!FileManager.default.fileExists(atPath: scratch.path("out").path))
+    #expect(!FileManager.default.fileExists(atPath: scratch.url("out").path))
   }
 
   /// Writes a tree object byte by byte with stock git, bypassing every name check libgit2 and git apply.
-  func craftTree(_ scratch: ScratchLedger, _ entries: [(mode: String, name: String, id: ObjectID)]) throws -> ObjectID {
+  func craftTree(_ scratch: ScratchProject, _ entries: [(mode: String, name: String, id: ObjectID)]) async throws
+    -> ObjectID
+  {
     var raw = Data()
     for entry in entries {
       raw += Data("\(entry.mode) \(entry.name)".utf8) + Data([0]) + Data(rawID: entry.id)
     }
-    let run = try scratch.git("hash-object", "-t", "tree", "-w", "--literally", "--stdin", input: raw)
-    #expect(run.status == 0, "\(run.errors)")
+    let run = try await scratch.git("hash-object", "-t", "tree", "-w", "--literally", "--stdin", input: raw)
+    #expect(run.code == 0, "\(run.stderr)")
     return try #require(ObjectID(hex: run.trimmed))
   }
 
   @Test(arguments: ["..", ".", ".git", ".GIT", "a/b"])
-  func exportRefusesHostileEntryNames(name: String) throws {
-    let scratch = try ScratchLedger()
-    let payload = try scratch.ledger.writeBlob(Data("owned\n".utf8))
-    let hostile = try craftTree(scratch, [("100644", name, payload)])
-    let outer = try craftTree(scratch, [("40000", "release", hostile)])
-    let export = scratch.path("exports/out")
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.exportTree(outer, to: export) }
+  func exportRefusesHostileEntryNames(name: String) async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let payload = try ledger.writeBlob(Data("owned\n".utf8))
+    let hostile = try await craftTree(scratch, [("100644", name, payload)])
+    let outer = try await craftTree(scratch, [("40000", "release", hostile)])
+    let export = scratch.url("exports/out")
+    let error = try #require(throws: LedgerError.self) { try ledger.exportTree(outer, to: export) }
     #expect(error.code == .corrupt)
     #expect(error.description.contains("release/\(name)"))
-    #expect(!FileManager.default.fileExists(atPath: scratch.path("exports/owned").path))
-    #expect(!FileManager.default.fileExists(atPath: scratch.path("exports/out/release/a/b").path))
+    #expect(!FileManager.default.fileExists(atPath: scratch.url("exports/owned").path))
+    #expect(!FileManager.default.fileExists(atPath: scratch.url("exports/out/release/a/b").path))
     #expect(try FileManager.default.contentsOfDirectory(atPath: export.appendingPathComponent("release").path).isEmpty)
   }
 
-  @Test func exportNeverWritesThroughASymlinkPlantedBeforeAFolderOfTheSameName() throws {
-    let scratch = try ScratchLedger()
-    let outside = try scratch.makeFolder("outside", files: [:])
-    let link = try scratch.ledger.writeBlob(Data(outside.path.utf8))
-    let payload = try scratch.ledger.writeBlob(Data("owned\n".utf8))
-    let inner = try craftTree(scratch, [("100644", "evil", payload)])
-    let hostile = try craftTree(scratch, [("120000", "a", link), ("40000", "a", inner)])
-    #expect(throws: LedgerError.self) { try scratch.ledger.exportTree(hostile, to: scratch.path("out")) }
+  @Test func exportNeverWritesThroughASymlinkPlantedBeforeAFolderOfTheSameName() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let outside = try scratch.folder("outside", files: [:])
+    let link = try ledger.writeBlob(Data(outside.path.utf8))
+    let payload = try ledger.writeBlob(Data("owned\n".utf8))
+    let inner = try await craftTree(scratch, [("100644", "evil", payload)])
+    let hostile = try await craftTree(scratch, [("120000", "a", link), ("40000", "a", inner)])
+    #expect(throws: LedgerError.self) { try ledger.exportTree(hostile, to: scratch.url("out")) }
     #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
   }
 }
@@ -214,20 +226,21 @@ struct ShapeCase: CustomTestStringConvertible, Sendable {
   }
 
   /// Whether stock `git fsck --strict` says anything about a tree holding this one entry, in a repository of its own.
-  func flaggedByGit() throws -> Bool {
-    let scratch = try ScratchLedger()
-    let blob = try scratch.ledger.writeBlob(Data(content))
+  func flaggedByGit() async throws -> Bool {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let blob = try ledger.writeBlob(Data(content))
     let (mode, id): (String, ObjectID) =
       switch kind {
       case .file: ("100644", blob)
       case .symlink: ("120000", blob)
-      case .folder: ("40000", try scratch.ledger.writeTree(files: ["inner": Data(content)], subtrees: [:]))
+      case .folder: ("40000", try ledger.writeTree(files: ["inner": Data(content)], subtrees: [:]))
       }
     let raw = Data(mode.utf8) + Data([0x20]) + Data(name) + Data([0]) + Data(rawID: id)
-    let tree = try scratch.git("hash-object", "-t", "tree", "-w", "--literally", "--stdin", input: raw)
-    #expect(tree.status == 0, "\(tree.errors)")
-    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
-    return fsck.status != 0 || fsck.errors.split(separator: "\n").contains { !$0.hasPrefix("notice:") }
+    let tree = try await scratch.git("hash-object", "-t", "tree", "-w", "--literally", "--stdin", input: raw)
+    #expect(tree.code == 0, "\(tree.stderr)")
+    let fsck = try await scratch.git("fsck", "--strict", "--no-dangling")
+    return fsck.code != 0 || fsck.stderr.split(separator: "\n").contains { !$0.hasPrefix("notice:") }
   }
 }
 
@@ -284,59 +297,63 @@ struct ShapeCase: CustomTestStringConvertible, Sendable {
   ]
 
   @Test(arguments: flagged)
-  func everyShapeGitFlagsIsRefusedAndNoTreeIsWritten(shape: ShapeCase) throws {
-    #expect(try shape.flaggedByGit(), "stock git accepts this shape, so Airlock need not refuse it")
-    let scratch = try ScratchLedger()
-    let folder = scratch.path("build")
+  func everyShapeGitFlagsIsRefusedAndNoTreeIsWritten(shape: ShapeCase) async throws {
+    #expect(try await shape.flaggedByGit(), "stock git accepts this shape, so Airlock need not refuse it")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let folder = scratch.url("build")
     try shape.write(into: folder)
     #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent("index.html").path, contents: nil))
     let checked = try #require(throws: LedgerError.self) { try Ledger.checkArtifact(directory: folder) }
     #expect(checked.code == .invalidArtifact)
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    let error = try #require(throws: LedgerError.self) { try ledger.storeArtifact(directory: folder) }
     #expect(error.code == .invalidArtifact)
     #expect(error.exitCode == 2)
     #expect(error.description == checked.description)
     #expect(error.description.contains("fsck --strict"))
     #expect(error.description.contains(folder.path))
-    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
-    #expect(fsck.status == 0 && !fsck.errors.contains("warning"), "\(fsck.errors)")
+    let fsck = try await scratch.git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.code == 0 && !fsck.stderr.contains("warning"), "\(fsck.stderr)")
   }
 
   @Test(arguments: accepted)
-  func nearMissesGitAcceptsAreStoredAndExportedFaithfully(shape: ShapeCase) throws {
-    #expect(try !shape.flaggedByGit(), "stock git flags this shape, so Airlock must refuse it")
-    let scratch = try ScratchLedger()
-    let folder = scratch.path("build")
+  func nearMissesGitAcceptsAreStoredAndExportedFaithfully(shape: ShapeCase) async throws {
+    #expect(try await !shape.flaggedByGit(), "stock git flags this shape, so Airlock must refuse it")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let folder = scratch.url("build")
     try shape.write(into: folder)
     try Ledger.checkArtifact(directory: folder)
-    let tree = try scratch.ledger.storeArtifact(directory: folder)
-    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
-    #expect(fsck.status == 0 && !fsck.errors.contains("warning"), "\(fsck.errors)")
-    let export = scratch.path("export")
-    try scratch.ledger.exportTree(tree, to: export)
+    let tree = try ledger.storeArtifact(directory: folder)
+    let fsck = try await scratch.git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.code == 0 && !fsck.stderr.contains("warning"), "\(fsck.stderr)")
+    let export = scratch.url("export")
+    try ledger.exportTree(tree, to: export)
     #expect(try ArtifactSnapshot(export) == ArtifactSnapshot(folder))
-    #expect(try scratch.ledger.storeArtifact(directory: export) == tree)
+    #expect(try ledger.storeArtifact(directory: export) == tree)
   }
 
   @Test func refusalsNameThePathAndTheFsckCheck() throws {
-    let scratch = try ScratchLedger()
-    let folder = try scratch.makeFolder("build", files: ["lib/vendor/.gitmodules": "[submodule \"x\"]\n\turl = -x\n"])
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.storeArtifact(directory: folder) }
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let folder = try scratch.folder("build", files: ["lib/vendor/.gitmodules": "[submodule \"x\"]\n\turl = -x\n"])
+    let error = try #require(throws: LedgerError.self) { try ledger.storeArtifact(directory: folder) }
     #expect(error.description.contains("lib/vendor/.gitmodules"))
     #expect(error.description.contains("gitmodulesUrl"))
     #expect(error.description.contains("\"-x\""))
   }
 
-  @Test func aNameThatIsNotUTF8IsStoredAsItsBytesAndShownEscaped() throws {
-    let scratch = try ScratchLedger()
+  @Test func aNameThatIsNotUTF8IsStoredAsItsBytesAndShownEscaped() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let name: [UInt8] = [0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]  // "résumé" in Latin-1
-    try ShapeCase(raw: name, content: Array("cv\n".utf8)).write(into: scratch.path("build"))
-    let tree = try scratch.ledger.storeArtifact(directory: scratch.path("build"))
-    let names = try scratch.git("-c", "core.quotePath=true", "ls-tree", "--name-only", tree.hex)
+    try ShapeCase(raw: name, content: Array("cv\n".utf8)).write(into: scratch.url("build"))
+    let tree = try ledger.storeArtifact(directory: scratch.url("build"))
+    let names = try await scratch.git("-c", "core.quotePath=true", "ls-tree", "--name-only", tree.hex)
     #expect(names.trimmed == #""r\351sum\351""#)
     #expect(escaped(name) == #"r\xe9sum\xe9"#)
-    try scratch.ledger.exportTree(tree, to: scratch.path("export"))
-    #expect(try RawFiles.read(Array(scratch.path("export").path.utf8) + [0x2f] + name) == Array("cv\n".utf8))
+    try ledger.exportTree(tree, to: scratch.url("export"))
+    #expect(try RawFiles.read(Array(scratch.url("export").path.utf8) + [0x2f] + name) == Array("cv\n".utf8))
   }
 }
 

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -13,20 +14,22 @@ import Testing
 
   /// A ledger with one event whose config.env is large and incompressible enough to outlast every truncation.
   struct Event {
-    let scratch: ScratchLedger
+    let scratch: ScratchProject
+    let ledger: Ledger
     let commit: ObjectID
 
     init() throws {
-      scratch = try ScratchLedger()
+      scratch = try ScratchProject()
+      ledger = try scratch.openLedger()
       let config = (0..<12).map { "KEY_\($0)=\(UUID().uuidString)\n" }.joined()
-      commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "event", config: config)
+      commit = try ledger.appendTestEvent(branch: "web/staging", message: "event", config: config)
     }
 
     func id(of damaged: Damaged) throws -> ObjectID {
       switch damaged {
       case .commit: return commit
-      case .tree: return try scratch.ledger.commit(commit).tree
-      case .blob: return try #require(try scratch.ledger.entry("config.env", inCommit: commit))
+      case .tree: return try ledger.commit(commit).tree
+      case .blob: return try #require(try ledger.entry("config.env", inCommit: commit))
       }
     }
 
@@ -84,11 +87,11 @@ import Testing
     }
   }
 
-  @Test func anIntactLedgerReadsTheSameWithTheGuard() throws {
+  @Test func anIntactLedgerReadsTheSameWithTheGuard() async throws {
     let event = try Event()
     try event.readThroughAFreshLedger()
-    let config = try #require(try event.scratch.ledger.readFile("config.env", inCommit: event.commit))
+    let config = try #require(try event.ledger.readFile("config.env", inCommit: event.commit))
     let blob = try event.id(of: .blob)
-    #expect(try event.scratch.git("cat-file", "blob", blob.hex).output == String(decoding: config, as: UTF8.self))
+    #expect(try await event.scratch.git("cat-file", "blob", blob.hex).stdout == String(decoding: config, as: UTF8.self))
   }
 }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -24,25 +25,27 @@ import Testing
   }
 
   @Test func aNewLedgerSyncsInBatchModeByDefault() throws {
-    let scratch = try ScratchLedger()
-    #expect(scratch.ledger.durability == .batch)
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    #expect(ledger.durability == .batch)
     #expect(Ledger.defaultDurability == .batch)
   }
 
-  @Test func batchModeSyncsOnceBeforeEachRefMoveAndTheRefAfter() throws {
-    let scratch = try ScratchLedger()
-    scratch.ledger.durability = .batch
-    try scratch.ledger.appendTestEvent(branch: "web/staging", message: "one")
-    #expect(scratch.ledger.syncs.objects == 1 && scratch.ledger.syncs.references == 1)
-    let second = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "two")
-    #expect(scratch.ledger.syncs.objects == 2 && scratch.ledger.syncs.references == 2)
-    #expect(try scratch.git("rev-parse", "web/staging").trimmed == second.hex)
-    #expect(try scratch.git("fsck", "--strict").status == 0)
+  @Test func batchModeSyncsOnceBeforeEachRefMoveAndTheRefAfter() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    ledger.durability = .batch
+    try ledger.appendTestEvent(branch: "web/staging", message: "one")
+    #expect(ledger.syncs.objects == 1 && ledger.syncs.references == 1)
+    let second = try ledger.appendTestEvent(branch: "web/staging", message: "two")
+    #expect(ledger.syncs.objects == 2 && ledger.syncs.references == 2)
+    #expect(try await scratch.git("rev-parse", "web/staging").trimmed == second.hex)
+    #expect(try await scratch.git("fsck", "--strict").code == 0)
   }
 
   @Test func aLostRaceStillSyncsNoRef() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let first = try ledger.appendTestEvent(branch: "web/staging", message: "one")
     try ledger.appendTestEvent(branch: "web/staging", message: "two")
     let before = ledger.syncs
@@ -55,21 +58,23 @@ import Testing
   }
 
   @Test(arguments: [LedgerDurability.none, .full])
-  func noneAndFullLeaveTheBatchSyncsOut(durability: LedgerDurability) throws {
-    let scratch = try ScratchLedger()
-    scratch.ledger.durability = durability
-    let commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "\(durability)")
-    #expect(scratch.ledger.syncs.objects == 0 && scratch.ledger.syncs.references == 0)
-    #expect(try scratch.git("rev-parse", "web/staging").trimmed == commit.hex)
-    #expect(try scratch.git("fsck", "--strict").status == 0)
+  func noneAndFullLeaveTheBatchSyncsOut(durability: LedgerDurability) async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    ledger.durability = durability
+    let commit = try ledger.appendTestEvent(branch: "web/staging", message: "\(durability)")
+    #expect(ledger.syncs.objects == 0 && ledger.syncs.references == 0)
+    #expect(try await scratch.git("rev-parse", "web/staging").trimmed == commit.hex)
+    #expect(try await scratch.git("fsck", "--strict").code == 0)
   }
 
-  @Test func packingSyncsBeforeDeletingLooseCopies() throws {
-    let scratch = try ScratchLedger()
-    try scratch.ledger.appendTestEvent(branch: "web/staging", message: "one")
-    let before = scratch.ledger.syncs.objects
-    try scratch.ledger.pack()
-    #expect(scratch.ledger.syncs.objects == before + 1)
-    #expect(try scratch.git("fsck", "--strict").status == 0)
+  @Test func packingSyncsBeforeDeletingLooseCopies() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    try ledger.appendTestEvent(branch: "web/staging", message: "one")
+    let before = ledger.syncs.objects
+    try ledger.pack()
+    #expect(ledger.syncs.objects == before + 1)
+    #expect(try await scratch.git("fsck", "--strict").code == 0)
   }
 }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -29,26 +30,26 @@ import Testing
     #expect(handled == "corrupt")
   }
 
-  @Test func anInvalidLabelIsInvalidInputAndStoresNothing() throws {
-    let scratch = try ScratchLedger()
-    let ledger = PipelineLedger(ledger: scratch.ledger, pipeline: "web")
-    let folder = try scratch.makeFolder("build", files: ["index.html": "hi\n"])
+  @Test func anInvalidLabelIsInvalidInputAndStoresNothing() async throws {
+    let scratch = try ScratchProject()
+    let ledger = PipelineLedger(ledger: try scratch.openLedger(), pipeline: "web")
+    let folder = try scratch.folder("build", files: ["index.html": "hi\n"])
     let error = try #require(throws: LedgerError.self) {
       try ledger.storeRelease(directory: folder, version: "bad..label", actor: ada, time: eventTime)
     }
     #expect(error.code == .invalidInput && error.exitCode == 2)
     #expect(error.message.hasPrefix("invalid version label 'bad..label': "), "\(error)")
-    #expect(try scratch.git("for-each-ref").output.isEmpty)
+    #expect(try await scratch.git("for-each-ref").stdout.isEmpty)
   }
 
   @Test func aLabelBoundToAnotherArtifactIsInvalidInputAndKeepsItsTag() throws {
-    let scratch = try ScratchLedger()
-    let ledger = PipelineLedger(ledger: scratch.ledger, pipeline: "web")
+    let scratch = try ScratchProject()
+    let ledger = PipelineLedger(ledger: try scratch.openLedger(), pipeline: "web")
     let first = try ledger.storeRelease(
-      directory: try scratch.makeFolder("one", files: ["a": "1\n"]), version: "1.0", actor: ada, time: eventTime)
+      directory: try scratch.folder("one", files: ["a": "1\n"]), version: "1.0", actor: ada, time: eventTime)
     let error = try #require(throws: LedgerError.self) {
       try ledger.storeRelease(
-        directory: try scratch.makeFolder("two", files: ["a": "2\n"]), version: "1.0", actor: ada, time: eventTime)
+        directory: try scratch.folder("two", files: ["a": "2\n"]), version: "1.0", actor: ada, time: eventTime)
     }
     #expect(error.code == .invalidInput && error.exitCode == 2)
     #expect(error.message.contains("already bound to artifact \(first.id.short)"), "\(error)")
@@ -56,8 +57,8 @@ import Testing
   }
 
   @Test func anAppendThatLostTheRaceIsAConcurrentUpdateAndRecordsNothing() throws {
-    let scratch = try ScratchLedger()
-    let ledger = PipelineLedger(ledger: scratch.ledger, pipeline: "web")
+    let scratch = try ScratchProject()
+    let ledger = PipelineLedger(ledger: try scratch.openLedger(), pipeline: "web")
     let record = EventRecord(
       pipeline: "web", environment: "staging", event: .deploy, outcome: .ok, release: nil, current: nil,
       previous: nil, actor: ada.name, startedAt: eventTime, finishedAt: eventTime, detail: "")
@@ -73,10 +74,11 @@ import Testing
   }
 
   @Test func aCommitWithoutStateIsCorruptAndSaysWhatToDo() throws {
-    let scratch = try ScratchLedger()
-    let commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "no state")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let commit = try ledger.appendTestEvent(branch: "web/staging", message: "no state")
     let error = try #require(throws: LedgerError.self) {
-      try PipelineLedger(ledger: scratch.ledger, pipeline: "web").head(of: "staging")
+      try PipelineLedger(ledger: ledger, pipeline: "web").head(of: "staging")
     }
     #expect(error.code == .corrupt && error.exitCode == 1)
     #expect(error.message.contains("ledger commit \(commit.short) on web/staging has no state.json"), "\(error)")
@@ -102,8 +104,8 @@ import Testing
   }
 
   @Test func aForeignCurrentIsAnUnmanagedTargetErrorAndAMissingReleaseIsNot() throws {
-    let scratch = try ScratchLedger()
-    let root = scratch.path("target")
+    let scratch = try ScratchProject()
+    let root = scratch.url("target")
     try FileManager.default.createDirectory(
       at: root.appendingPathComponent("current"), withIntermediateDirectories: true)
     let target = LocalTarget(root: root, pipeline: "web")

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Dispatch
 import Foundation
 import Synchronization
@@ -5,11 +6,11 @@ import Testing
 
 @testable import AirlockKit
 
-extension ScratchLedger {
+extension ScratchProject {
   /// `git count-objects -v` as a dictionary, e.g. `["count": 0, "packs": 1, …]`.
-  func objectCounts() throws -> [String: Int] {
+  func objectCounts() async throws -> [String: Int] {
     var counts: [String: Int] = [:]
-    for line in try git("count-objects", "-v").output.split(separator: "\n") {
+    for line in try await git("count-objects", "-v").stdout.split(separator: "\n") {
       let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
       if parts.count == 2, let value = Int(parts[1]) { counts[parts[0]] = value }
     }
@@ -17,15 +18,27 @@ extension ScratchLedger {
   }
 
   /// Whether the object is still in the ledger, asked of stock git.
-  func has(_ id: ObjectID) throws -> Bool {
-    try git("cat-file", "-e", id.hex).status == 0
+  func has(_ id: ObjectID) async throws -> Bool {
+    try await git("cat-file", "-e", id.hex).code == 0
   }
 
-  func expectClean(sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let fsck = try git("fsck", "--strict", "--no-dangling")
-    #expect(fsck.status == 0, "\(fsck.output)\(fsck.errors)", sourceLocation: sourceLocation)
+  /// Whether every one of `ids` is still in the ledger.
+  func hasAll(_ ids: [ObjectID]) async throws -> Bool {
+    for id in ids where try await !has(id) { return false }
+    return true
+  }
+
+  /// Whether any of `ids` is still in the ledger.
+  func hasAny(_ ids: [ObjectID]) async throws -> Bool {
+    for id in ids where try await has(id) { return true }
+    return false
+  }
+
+  func expectClean(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let fsck = try await git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.code == 0, "\(fsck.stdout)\(fsck.stderr)", sourceLocation: sourceLocation)
     #expect(
-      !fsck.errors.contains("error") && !fsck.errors.contains("warning"), "\(fsck.errors)",
+      !fsck.stderr.contains("error") && !fsck.stderr.contains("warning"), "\(fsck.stderr)",
       sourceLocation: sourceLocation)
   }
 
@@ -54,9 +67,9 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
 }
 
 @Suite struct LedgerMaintenanceTests {
-  @Test func packingTwoThousandEventsShrinksTheLedgerAndKeepsEveryEvent() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func packingTwoThousandEventsShrinksTheLedgerAndKeepsEveryEvent() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     // Lean events (two files and the artifact), so that 2,000 of them are quick to write even on a slow disk.
     let artifact = try ledger.writeTree(files: ["index.html": Data("hello".utf8)], subtrees: [:])
     var head: ObjectID?
@@ -66,11 +79,11 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
         files: ["release.json": Data(#"{"sequence":\#(index)}"#.utf8), "config.env": Data("RUN=\(index % 7)\n".utf8)],
         subtrees: ["artifact": artifact], message: "verify web 1.0 staging #\(index): ok", author: ada, time: eventTime)
     }
-    #expect(try scratch.objectCounts()["count", default: 0] > 6000)
+    #expect(try await scratch.objectCounts()["count", default: 0] > 6000)
     let sizes = try ledger.pack()
     #expect(sizes.after * 10 < sizes.before, "\(sizes)")
     #expect(ledger.diskUsage() == sizes.after)
-    let counts = try scratch.objectCounts()
+    let counts = try await scratch.objectCounts()
     #expect(counts["count"] == 0)
     #expect(counts["packs"] == 1)
     // Emptied loose-object folders are replaced by fresh ones instead of keeping the blocks they grew to.
@@ -80,8 +93,8 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
       #expect(lstat(objects.appendingPathComponent(folder).path, &info) == 0 && info.st_blocks * 512 <= 4096)
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: objects.path).allSatisfy { !$0.hasPrefix("tmp-") })
-    try scratch.expectClean()
-    #expect(try scratch.git("rev-list", "--count", "web/staging").trimmed == "2000")
+    try await scratch.expectClean()
+    #expect(try await scratch.git("rev-list", "--count", "web/staging").trimmed == "2000")
     let history = try ledger.history(branch: "web/staging", limit: nil)
     #expect(history.count == 2000)
     #expect(history.first?.message == "verify web 1.0 staging #1999: ok")
@@ -90,17 +103,17 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     let next = try ledger.appendTestEvent(branch: "web/staging", message: "deploy web 1.1 staging: ok")
     #expect(
       try Ledger.open(at: scratch.ledgerURL, create: false).history(branch: "web/staging", limit: 1).first?.id == next)
-    try scratch.expectClean()
+    try await scratch.expectClean()
   }
 
-  @Test func packingAgainLeavesOnePackAndPacksTheRefs() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func packingAgainLeavesOnePackAndPacksTheRefs() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     for index in 0..<50 { try ledger.appendTestEvent(branch: "web/staging", message: "first \(index)") }
     try ledger.pack()
     for index in 0..<50 { try ledger.appendTestEvent(branch: "web/production", message: "second \(index)") }
     try ledger.pack()
-    let counts = try scratch.objectCounts()
+    let counts = try await scratch.objectCounts()
     #expect(counts["count"] == 0)
     #expect(counts["packs"] == 1)
     let packedRefs = try String(contentsOf: scratch.ledgerURL.appendingPathComponent("packed-refs"), encoding: .utf8)
@@ -111,35 +124,35 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     let sizes = try ledger.pack()
     #expect(sizes.after == sizes.before)
     #expect(try ledger.history(branch: "web/production", limit: nil).count == 50)
-    try scratch.expectClean()
+    try await scratch.expectClean()
   }
 
-  @Test func unreachableObjectsStayWhileYoungAndGoWhenOld() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func unreachableObjectsStayWhileYoungAndGoWhenOld() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     try ledger.appendTestEvent(branch: "web/staging", message: "deploy")
     let young = try danglingCommit(ledger, #"{"holder":"young"}"#)
     let old = try danglingCommit(ledger, #"{"holder":"old"}"#)
     try scratch.age(old, by: 2 * 3600)
 
     try ledger.pack(pruningUnreachableOlderThan: nil)
-    #expect(try (young + old).allSatisfy(scratch.has))
+    #expect(try await scratch.hasAll(young + old))
 
     let fresh = try danglingCommit(ledger, #"{"holder":"fresh"}"#)
     let stale = try danglingCommit(ledger, #"{"holder":"stale"}"#)
     try scratch.age(stale, by: 2 * 3600)
     try ledger.pack()
-    #expect(try fresh.allSatisfy(scratch.has))
-    #expect(try !stale.contains(where: scratch.has))
+    #expect(try await scratch.hasAll(fresh))
+    #expect(try await !scratch.hasAny(stale))
     // young and old were packed together a moment ago: the pack is young, so they stay.
-    #expect(try (young + old).allSatisfy(scratch.has))
-    #expect(try scratch.objectCounts()["count"] == 0)
-    try scratch.expectClean()
+    #expect(try await scratch.hasAll(young + old))
+    #expect(try await scratch.objectCounts()["count"] == 0)
+    try await scratch.expectClean()
   }
 
-  @Test func anOldPackGoesWithItsUnreachableObjectsButNotWithReachableOnes() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func anOldPackGoesWithItsUnreachableObjectsButNotWithReachableOnes() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let event = try ledger.appendTestEvent(branch: "web/staging", message: "deploy")
     let lease = try danglingCommit(ledger, #"{"holder":"released"}"#)
     let name = "refs/airlock/leases/web/staging"
@@ -152,16 +165,16 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     try scratch.age([], packs: true, by: 2 * 3600)
 
     try ledger.pack()
-    #expect(try !lease.contains(where: scratch.has))
-    #expect(try scratch.has(event) && scratch.has(later))
+    #expect(try await !scratch.hasAny(lease))
+    #expect(try await scratch.hasAll([event, later]))
     #expect(try ledger.history(branch: "web/staging", limit: nil).map(\.id) == [later, event])
-    #expect(try scratch.objectCounts()["packs"] == 1)
-    try scratch.expectClean()
+    #expect(try await scratch.objectCounts()["packs"] == 1)
+    try await scratch.expectClean()
   }
 
-  @Test func anOldPackAWriterJustReusedIsKeptWhole() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func anOldPackAWriterJustReusedIsKeptWhole() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     try ledger.appendTestEvent(branch: "web/staging", message: "deploy")
     let released = try danglingCommit(ledger, #"{"holder":"released"}"#)
     try ledger.pack(pruningUnreachableOlderThan: nil)
@@ -171,13 +184,13 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     _ = try ledger.writeBlob(Data(#"{"holder":"released"}"#.utf8))
     try ledger.appendTestEvent(branch: "web/staging", message: "verify")
     try ledger.pack()
-    #expect(try released.allSatisfy(scratch.has))
-    try scratch.expectClean()
+    #expect(try await scratch.hasAll(released))
+    try await scratch.expectClean()
   }
 
-  @Test func whatAReflogRemembersIsKept() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func whatAReflogRemembersIsKept() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let name = "refs/heads/web/staging"
     let replaced = try danglingCommit(ledger, "an event a forced fetch replaced")
     try ledger.updateReference(name, to: replaced[0], expected: nil, logMessage: "first")
@@ -185,13 +198,14 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     try ledger.updateReference(name, to: other[0], expected: replaced[0], logMessage: "fetch")
     try scratch.age(replaced, by: 2 * 3600)
     try ledger.pack()
-    #expect(try replaced.allSatisfy(scratch.has))
-    try scratch.expectClean()
+    #expect(try await scratch.hasAll(replaced))
+    try await scratch.expectClean()
   }
 
-  @Test func packingWhileAnotherRunAppendsLosesNothing() throws {
-    let scratch = try ScratchLedger()
-    for index in 0..<200 { try scratch.ledger.appendTestEvent(branch: "web/staging", message: "before \(index)") }
+  @Test func packingWhileAnotherRunAppendsLosesNothing() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    for index in 0..<200 { try ledger.appendTestEvent(branch: "web/staging", message: "before \(index)") }
     let appended = Mutex(0)
     let retries = Mutex(0)
     let failure = Mutex<String?>(nil)
@@ -226,36 +240,38 @@ private func danglingCommit(_ ledger: Ledger, _ text: String) throws -> [ObjectI
     done.wait()
     #expect(failure.withLock { $0 } == nil)
     #expect(packs >= 1)
-    let history = try scratch.ledger.history(branch: "web/staging", limit: nil)
+    let history = try ledger.history(branch: "web/staging", limit: nil)
     #expect(history.count == 500)
     #expect(history.first?.message == "during 299")
-    try scratch.expectClean()
-    try scratch.ledger.pack()
-    #expect(try scratch.objectCounts()["count"] == 0)
-    try scratch.expectClean()
+    try await scratch.expectClean()
+    try ledger.pack()
+    #expect(try await scratch.objectCounts()["count"] == 0)
+    try await scratch.expectClean()
   }
 
-  @Test func refsStayLooseWhileAnotherProcessHoldsPackedRefsLock() throws {
-    let scratch = try ScratchLedger()
-    try scratch.ledger.appendTestEvent(branch: "web/staging", message: "deploy")
+  @Test func refsStayLooseWhileAnotherProcessHoldsPackedRefsLock() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    try ledger.appendTestEvent(branch: "web/staging", message: "deploy")
     let lock = scratch.ledgerURL.appendingPathComponent("packed-refs.lock")
     try Data().write(to: lock)
-    try scratch.ledger.pack()
-    #expect(try scratch.objectCounts()["count"] == 0)
+    try ledger.pack()
+    #expect(try await scratch.objectCounts()["count"] == 0)
     #expect(
       FileManager.default.fileExists(atPath: scratch.ledgerURL.appendingPathComponent("refs/heads/web/staging").path))
     try FileManager.default.removeItem(at: lock)
-    try scratch.ledger.pack()
+    try ledger.pack()
     #expect(
       !FileManager.default.fileExists(atPath: scratch.ledgerURL.appendingPathComponent("refs/heads/web/staging").path))
-    try scratch.expectClean()
+    try await scratch.expectClean()
   }
 
   @Test func diskUsageCountsEveryFileOfTheLedger() throws {
-    let scratch = try ScratchLedger()
-    let empty = scratch.ledger.diskUsage()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let empty = ledger.diskUsage()
     #expect(empty > 0)
-    _ = try scratch.ledger.writeBlob(Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }))
-    #expect(scratch.ledger.diskUsage() > empty + 1 << 19)
+    _ = try ledger.writeBlob(Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }))
+    #expect(ledger.diskUsage() > empty + 1 << 19)
   }
 }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Dispatch
 import Foundation
 import Synchronization
@@ -14,9 +15,9 @@ import Testing
     return (one, two)
   }
 
-  @Test func createsMovesAndReadsReferences() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func createsMovesAndReadsReferences() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     let name = "refs/heads/web/production"
     #expect(try ledger.reference(name) == nil)
@@ -24,12 +25,12 @@ import Testing
     #expect(try ledger.reference(name) == one)
     try ledger.updateReference(name, to: two, expected: one, logMessage: "deploy two")
     #expect(try ledger.reference(name) == two)
-    #expect(try scratch.git("rev-parse", "web/production").trimmed == two.hex)
+    #expect(try await scratch.git("rev-parse", "web/production").trimmed == two.hex)
   }
 
   @Test func staleExpectationIsAConcurrentUpdateAndLeavesTheRef() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     let name = "refs/heads/web/production"
     try ledger.updateReference(name, to: two, expected: nil, logMessage: "two")
@@ -42,8 +43,8 @@ import Testing
   }
 
   @Test func creatingAnExistingRefIsAConcurrentUpdate() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     let name = "refs/tags/web/1.4.2"
     try ledger.updateReference(name, to: one, expected: nil, logMessage: "bind 1.4.2")
@@ -55,18 +56,19 @@ import Testing
   }
 
   @Test func movingAVanishedRefIsAConcurrentUpdate() throws {
-    let scratch = try ScratchLedger()
-    let (one, two) = try twoCommits(scratch.ledger)
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let (one, two) = try twoCommits(ledger)
     let error = try #require(throws: LedgerError.self) {
-      try scratch.ledger.updateReference("refs/heads/web/staging", to: two, expected: one, logMessage: "x")
+      try ledger.updateReference("refs/heads/web/staging", to: two, expected: one, logMessage: "x")
     }
     #expect(error.code == .concurrentUpdate)
-    #expect(try scratch.ledger.reference("refs/heads/web/staging") == nil)
+    #expect(try ledger.reference("refs/heads/web/staging") == nil)
   }
 
   @Test func aLockedRefIsAConcurrentUpdate() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     let name = "refs/heads/web/staging"
     try ledger.updateReference(name, to: one, expected: nil, logMessage: "one")
@@ -83,33 +85,35 @@ import Testing
   }
 
   @Test func aBranchNamedLikeAFolderIsAnErrorButNotARace() throws {
-    let scratch = try ScratchLedger()
-    let (one, _) = try twoCommits(scratch.ledger)
-    try scratch.ledger.updateReference("refs/heads/web", to: one, expected: nil, logMessage: "x")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let (one, _) = try twoCommits(ledger)
+    try ledger.updateReference("refs/heads/web", to: one, expected: nil, logMessage: "x")
     let error = try #require(throws: LedgerError.self) {
-      try scratch.ledger.updateReference("refs/heads/web/production", to: one, expected: nil, logMessage: "x")
+      try ledger.updateReference("refs/heads/web/production", to: one, expected: nil, logMessage: "x")
     }
     #expect(error.code != .concurrentUpdate)
     #expect(error.description.contains("refs/heads/web/production"))
   }
 
   @Test func invalidRefNamesAndMissingTargetsAreRefused() throws {
-    let scratch = try ScratchLedger()
-    let (one, _) = try twoCommits(scratch.ledger)
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let (one, _) = try twoCommits(ledger)
     #expect(throws: LedgerError.self) {
-      try scratch.ledger.updateReference("refs/heads/bad..name", to: one, expected: nil, logMessage: "x")
+      try ledger.updateReference("refs/heads/bad..name", to: one, expected: nil, logMessage: "x")
     }
-    #expect(throws: LedgerError.self) { try scratch.ledger.reference("refs/heads/bad..name") }
+    #expect(throws: LedgerError.self) { try ledger.reference("refs/heads/bad..name") }
     let missing = try #require(ObjectID(hex: String(repeating: "12", count: 20)))
     #expect(throws: LedgerError.self) {
-      try scratch.ledger.updateReference("refs/heads/web/staging", to: missing, expected: nil, logMessage: "x")
+      try ledger.updateReference("refs/heads/web/staging", to: missing, expected: nil, logMessage: "x")
     }
-    #expect(try scratch.ledger.reference("refs/heads/web/staging") == nil)
+    #expect(try ledger.reference("refs/heads/web/staging") == nil)
   }
 
-  @Test func deleteIsCompareAndSwap() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func deleteIsCompareAndSwap() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     let lease = "refs/airlock/leases/web/production"
     try ledger.updateReference(lease, to: two, expected: nil, logMessage: "lease")
@@ -120,15 +124,15 @@ import Testing
 
     try ledger.deleteReference(lease, expected: two)
     #expect(try ledger.reference(lease) == nil)
-    #expect(try scratch.git("show-ref").trimmed.isEmpty)
+    #expect(try await scratch.git("show-ref").trimmed.isEmpty)
 
     let absent = try #require(throws: LedgerError.self) { try ledger.deleteReference(lease, expected: two) }
     #expect(absent.code == .notFound)
   }
 
-  @Test func listsReferencesUnderAPrefixSortedByName() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func listsReferencesUnderAPrefixSortedByName() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let (one, two) = try twoCommits(ledger)
     for (name, target) in [
       ("refs/tags/web/1.10", two), ("refs/tags/web/1.2", one), ("refs/tags/webshop/1.0", one),
@@ -143,15 +147,15 @@ import Testing
     #expect(try ledger.references(withPrefix: "refs/airlock/").isEmpty)
 
     // Refs packed by stock git are listed the same way.
-    #expect(try scratch.git("pack-refs", "--all").status == 0)
+    #expect(try await scratch.git("pack-refs", "--all").code == 0)
     #expect(try ledger.references(withPrefix: "refs/tags/web/").map(\.name) == tags.map(\.name))
     try ledger.updateReference("refs/tags/web/1.2", to: two, expected: one, logMessage: "packed CAS")
     #expect(try ledger.reference("refs/tags/web/1.2") == two)
   }
 
   @Test func staleLockFilesAreListedByAge() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     try ledger.appendTestEvent(branch: "web/staging", message: "one")
     let now = Date()
     let old = now.addingTimeInterval(-3600)
@@ -206,8 +210,9 @@ import Testing
     return outcomes
   }
 
-  @Test func exactlyOneOfEightConcurrentAppendsWinsEachRound() throws {
-    let scratch = try ScratchLedger()
+  @Test func exactlyOneOfEightConcurrentAppendsWinsEachRound() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let racers = 8
     var head: ObjectID? = nil
     var winners: [ObjectID] = []
@@ -217,28 +222,29 @@ import Testing
       #expect(outcomes.unexpected.withLock { $0 }.isEmpty)
       #expect(won.count == 1, "round \(round)")
       #expect(outcomes.losers.withLock { $0 } == Array(repeating: .concurrentUpdate, count: racers - 1))
-      let branchHead = try scratch.ledger.reference("refs/heads/web/production")
+      let branchHead = try ledger.reference("refs/heads/web/production")
       #expect(branchHead == won.first)
       head = branchHead
       winners.append(contentsOf: won)
     }
-    let history = try scratch.ledger.history(branch: "web/production", limit: nil)
+    let history = try ledger.history(branch: "web/production", limit: nil)
     #expect(history.map(\.id) == winners.reversed())
     #expect(zip(history, history.dropFirst()).allSatisfy { $0.parents == [$1.id] })
-    let fsck = try scratch.git("fsck", "--strict")
-    #expect(fsck.status == 0)
-    #expect(try scratch.git("rev-list", "--count", "web/production").trimmed == "6")
+    let fsck = try await scratch.git("fsck", "--strict")
+    #expect(fsck.code == 0)
+    #expect(try await scratch.git("rev-list", "--count", "web/production").trimmed == "6")
   }
 
   /// libgit2's force=0 create checks "does not exist" before taking the ref lock, so two creators can both win;
   /// this ran 300 rounds with 10 double winners before `updateReference` compared against the zero id instead.
   @Test func creatingABranchConcurrentlyHasExactlyOneWinnerEveryTime() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     for round in 0..<40 {
       let branch = "web/env\(round)"
       let outcomes = race(at: scratch.ledgerURL, branch: branch, head: nil, round: round, racers: 8)
       #expect(outcomes.winners.withLock { $0.count } == 1, "round \(round)")
-      #expect(try scratch.ledger.reference("refs/heads/" + branch) == outcomes.winners.withLock { $0.first })
+      #expect(try ledger.reference("refs/heads/" + branch) == outcomes.winners.withLock { $0.first })
     }
   }
 }

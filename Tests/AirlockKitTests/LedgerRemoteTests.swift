@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Dispatch
 import Foundation
 import Synchronization
@@ -7,7 +8,7 @@ import Testing
 
 /// One bare remote ledger made by stock git and local mirrors of it, as two runners on two machines would have.
 final class SharedLedger {
-  let scratch: ScratchLedger
+  let scratch: ScratchProject
   let remoteFolder: URL
   /// How the mirrors name the remote: a `file://` URL or a plain path.
   let remote: String
@@ -18,11 +19,11 @@ final class SharedLedger {
   }
 
   /// `folder` has a space by default, so `file://` URLs must be percent-decoded to be found.
-  init(_ form: Form, folder: String = "shared ledger.git") throws {
-    scratch = try ScratchLedger()
-    remoteFolder = scratch.path(folder)
-    let initialised = try GitRun(["init", "--bare", "--quiet", remoteFolder.path])
-    #expect(initialised.status == 0, "\(initialised.errors)")
+  init(_ form: Form, folder: String = "shared ledger.git") async throws {
+    scratch = try ScratchProject()
+    remoteFolder = scratch.url(folder)
+    let initialised = try await scratch.git(in: scratch.root, "init", "--bare", "--quiet", remoteFolder.path)
+    #expect(initialised.code == 0, "\(initialised.stderr)")
     switch form {
     case .fileURL: remote = remoteFolder.absoluteString
     case .path: remote = remoteFolder.path
@@ -31,23 +32,23 @@ final class SharedLedger {
 
   /// A fresh local mirror, as a runner's `.airlock/ledger-cache/…` would be.
   func mirror(_ name: String) throws -> Ledger {
-    try Ledger.open(at: scratch.path("\(name).git"), create: true)
+    try Ledger.open(at: scratch.url("\(name).git"), create: true)
   }
 
   /// Stock git run against the remote.
-  func git(_ arguments: String...) throws -> GitRun {
-    try GitRun(["--git-dir", remoteFolder.path] + arguments)
+  func git(_ arguments: String...) async throws -> ScratchProject.Run {
+    try await scratch.git(arguments: arguments, in: remoteFolder)
   }
 
-  func remoteReference(_ name: String) throws -> String? {
-    let run = try git("rev-parse", "--verify", "--quiet", name)
-    return run.status == 0 ? run.trimmed : nil
+  func remoteReference(_ name: String) async throws -> String? {
+    let run = try await git("rev-parse", "--verify", "--quiet", name)
+    return run.code == 0 ? run.trimmed : nil
   }
 
-  func expectRemoteIsClean(sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let fsck = try git("fsck", "--strict")
-    #expect(fsck.status == 0, "\(fsck.output)\(fsck.errors)", sourceLocation: sourceLocation)
-    #expect(!fsck.errors.contains("error"), "\(fsck.errors)", sourceLocation: sourceLocation)
+  func expectRemoteIsClean(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let fsck = try await git("fsck", "--strict")
+    #expect(fsck.code == 0, "\(fsck.stdout)\(fsck.stderr)", sourceLocation: sourceLocation)
+    #expect(!fsck.stderr.contains("error"), "\(fsck.stderr)", sourceLocation: sourceLocation)
   }
 }
 
@@ -63,9 +64,9 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
 
   @Test(arguments: SharedLedger.Form.allCases, routes)
   func theSecondRunnerOnTheSameHeadIsRejectedAndThenSeesTheWinner(form: SharedLedger.Form, route: Ledger.PushRoute)
-    throws
+    async throws
   {
-    let shared = try SharedLedger(form)
+    let shared = try await SharedLedger(form)
     let runnerA = try shared.mirror("a")
     let runnerB = try shared.mirror("b")
     try runnerA.fetch(from: shared.remote)
@@ -77,24 +78,24 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
     let second = try runnerA.appendTestEvent(branch: "web/staging", message: "deploy web 1.1 staging: ok")
     #expect(try runnerA.push([branch], to: shared.remote, route: route) == [])
     #expect(
-      try shared.git("log", "--format=%s", "web/staging").trimmed
+      try await shared.git("log", "--format=%s", "web/staging").trimmed
         == "deploy web 1.1 staging: ok\ndeploy web 1.0 staging: ok")
 
     // B has not fetched since A's second event, so B records its own event on top of the first one.
     let losing = try runnerB.appendTestEvent(branch: "web/staging", message: "deploy web 1.2 staging: ok")
     #expect(try runnerB.push([branch], to: shared.remote, route: route) == [branch])
-    #expect(try shared.remoteReference(branch) == second.hex)
+    #expect(try await shared.remoteReference(branch) == second.hex)
 
     try runnerB.fetch(from: shared.remote)
     #expect(try runnerB.reference(branch) == second)
     #expect(try runnerB.history(branch: "web/staging", limit: nil).map(\.id) == [second, first])
-    #expect(try shared.git("cat-file", "-e", losing.hex).status != 0)
-    try shared.expectRemoteIsClean()
+    #expect(try await shared.git("cat-file", "-e", losing.hex).code != 0)
+    try await shared.expectRemoteIsClean()
   }
 
   @Test(arguments: SharedLedger.Form.allCases, routes)
-  func eachRefIsAcceptedOrRejectedOnItsOwn(form: SharedLedger.Form, route: Ledger.PushRoute) throws {
-    let shared = try SharedLedger(form)
+  func eachRefIsAcceptedOrRejectedOnItsOwn(form: SharedLedger.Form, route: Ledger.PushRoute) async throws {
+    let shared = try await SharedLedger(form)
     let runnerA = try shared.mirror("a")
     let runnerB = try shared.mirror("b")
     try runnerA.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok")
@@ -110,22 +111,22 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
     try runnerB.updateReference(tag, to: release, expected: nil, logMessage: "bind 2.0")
     let productionBranch = "refs/heads/web/production"
     #expect(try runnerB.push([branch, productionBranch, tag], to: shared.remote, route: route) == [branch])
-    #expect(try shared.remoteReference(branch) == winner.hex)
-    #expect(try shared.remoteReference(productionBranch) == production.hex)
-    #expect(try shared.remoteReference(tag) == release.hex)
-    try shared.expectRemoteIsClean()
+    #expect(try await shared.remoteReference(branch) == winner.hex)
+    #expect(try await shared.remoteReference(productionBranch) == production.hex)
+    #expect(try await shared.remoteReference(tag) == release.hex)
+    try await shared.expectRemoteIsClean()
   }
 
   @Test(arguments: SharedLedger.Form.allCases, routes)
-  func aTagIsCreatedOnceAndNeverMoved(form: SharedLedger.Form, route: Ledger.PushRoute) throws {
-    let shared = try SharedLedger(form)
+  func aTagIsCreatedOnceAndNeverMoved(form: SharedLedger.Form, route: Ledger.PushRoute) async throws {
+    let shared = try await SharedLedger(form)
     let runnerA = try shared.mirror("a")
     let runnerB = try shared.mirror("b")
     let tag = "refs/tags/web/1.0"
     let ours = try standaloneCommit(runnerA, "release web 1.0 from A")
     try runnerA.updateReference(tag, to: ours, expected: nil, logMessage: "bind 1.0")
     #expect(try runnerA.push([tag], to: shared.remote, route: route) == [])
-    #expect(try shared.remoteReference(tag) == ours.hex)
+    #expect(try await shared.remoteReference(tag) == ours.hex)
     // Pushing the same value again is not a change, so it is accepted.
     #expect(try runnerA.push([tag], to: shared.remote, route: route) == [])
 
@@ -135,13 +136,13 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
     // Even after fetching A's tag, B's unrelated commit is not a fast-forward of it.
     try runnerB.fetch(from: shared.remote, refspecs: ["+refs/tags/*:refs/remotes/shared/tags/*"])
     #expect(try runnerB.push([tag], to: shared.remote, route: route) == [tag])
-    #expect(try shared.remoteReference(tag) == ours.hex)
-    try shared.expectRemoteIsClean()
+    #expect(try await shared.remoteReference(tag) == ours.hex)
+    try await shared.expectRemoteIsClean()
   }
 
   @Test(arguments: SharedLedger.Form.allCases, routes)
-  func deletingARemoteLeaseHonoursItsExpectedValue(form: SharedLedger.Form, route: Ledger.PushRoute) throws {
-    let shared = try SharedLedger(form)
+  func deletingARemoteLeaseHonoursItsExpectedValue(form: SharedLedger.Form, route: Ledger.PushRoute) async throws {
+    let shared = try await SharedLedger(form)
     let runnerA = try shared.mirror("a")
     let runnerB = try shared.mirror("b")
     let lease = "refs/airlock/leases/web/production"
@@ -153,11 +154,11 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
 
     let other = try standaloneCommit(runnerB, #"{"holder":"B"}"#)
     #expect(try !runnerB.deleteRemoteReference(lease, expected: other, on: shared.remote, route: route))
-    #expect(try shared.remoteReference(lease) == held.hex)
+    #expect(try await shared.remoteReference(lease) == held.hex)
     #expect(try runnerB.reference(lease) == held)
 
     #expect(try runnerB.deleteRemoteReference(lease, expected: held, on: shared.remote, route: route))
-    #expect(try shared.remoteReference(lease) == nil)
+    #expect(try await shared.remoteReference(lease) == nil)
     #expect(try runnerB.reference(lease) == nil)
     // Gone is gone: a second release of the same lease changes nothing.
     #expect(try !runnerB.deleteRemoteReference(lease, expected: held, on: shared.remote, route: route))
@@ -166,11 +167,11 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
     #expect(try runnerA.reference(lease) == held)
     try runnerA.fetch(from: shared.remote)
     #expect(try runnerA.reference(lease) == nil)
-    try shared.expectRemoteIsClean()
+    try await shared.expectRemoteIsClean()
   }
 
-  @Test func fetchMirrorsBranchesTagsAndAirlockRefsAndReplacesUnpushedEvents() throws {
-    let shared = try SharedLedger(.path)
+  @Test func fetchMirrorsBranchesTagsAndAirlockRefsAndReplacesUnpushedEvents() async throws {
+    let shared = try await SharedLedger(.path)
     let runnerA = try shared.mirror("a")
     let runnerB = try shared.mirror("b")
     let event = try runnerA.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok")
@@ -188,8 +189,8 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
     #expect(try runnerB.reference("refs/tags/web/1.0") == release)
   }
 
-  @Test func concurrentPushesOnOneHeadHaveExactlyOneWinnerEachRound() throws {
-    let shared = try SharedLedger(.fileURL)
+  @Test func concurrentPushesOnOneHeadHaveExactlyOneWinnerEachRound() async throws {
+    let shared = try await SharedLedger(.fileURL)
     let racers = 4
     let seed = try shared.mirror("seed")
     try seed.appendTestEvent(branch: "web/staging", message: "round 0")
@@ -202,7 +203,7 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
       let finished = DispatchGroup()
       for racer in 0..<racers {
         finished.enter()
-        let folder = shared.scratch.path("racer-\(racer).git")
+        let folder = shared.scratch.url("racer-\(racer).git")
         let remote = shared.remote
         let branch = branch
         Thread {
@@ -219,30 +220,31 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
         }.start()
       }
       // Everyone fetches and records first, so that all racers build on the same head before any push.
-      Thread.sleep(forTimeInterval: 0.2)
+      try await Task.sleep(for: .milliseconds(200))
       for _ in 0..<racers { start.signal() }
       finished.wait()
       #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
       let won = winners.withLock { $0 }
       #expect(won.count == 1, "round \(round): \(won.count) pushes accepted")
-      #expect(try shared.remoteReference(branch) == won.first?.hex)
+      #expect(try await shared.remoteReference(branch) == won.first?.hex)
       accepted += won
     }
-    let log = try shared.git("log", "--format=%H", "web/staging").output.split(separator: "\n").map(String.init)
+    let log = try await shared.git("log", "--format=%H", "web/staging").stdout.split(separator: "\n").map(String.init)
     #expect(Array(log.dropLast()) == accepted.reversed().map(\.hex))
-    try shared.expectRemoteIsClean()
+    try await shared.expectRemoteIsClean()
   }
 
   @Test(arguments: ["file:///nonexistent/airlock/ledger.git", "/nonexistent/airlock/ledger.git"])
   func anUnreachableRemoteIsAnIOErrorNamingIt(remote: String) throws {
-    let scratch = try ScratchLedger()
-    let event = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "deploy")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let event = try ledger.appendTestEvent(branch: "web/staging", message: "deploy")
     let failures: [() throws -> Void] = [
-      { try scratch.ledger.fetch(from: remote) },
-      { _ = try scratch.ledger.push([branch], to: remote) },
-      { _ = try scratch.ledger.push([branch], to: remote, route: .transport) },
-      { _ = try scratch.ledger.deleteRemoteReference(branch, expected: event, on: remote) },
-      { _ = try scratch.ledger.deleteRemoteReference(branch, expected: event, on: remote, route: .transport) },
+      { try ledger.fetch(from: remote) },
+      { _ = try ledger.push([branch], to: remote) },
+      { _ = try ledger.push([branch], to: remote, route: .transport) },
+      { _ = try ledger.deleteRemoteReference(branch, expected: event, on: remote) },
+      { _ = try ledger.deleteRemoteReference(branch, expected: event, on: remote, route: .transport) },
     ]
     for attempt in failures {
       let error = try #require(throws: LedgerError.self) { try attempt() }
@@ -252,15 +254,16 @@ private func standaloneCommit(_ ledger: Ledger, _ text: String) throws -> Object
   }
 
   @Test func anSSHRemoteThatRefusesTheConnectionIsAnIOErrorNamingIt() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let remote = "ssh://airlock@127.0.0.1:1/srv/ledger.git"
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.fetch(from: remote) }
+    let error = try #require(throws: LedgerError.self) { try ledger.fetch(from: remote) }
     #expect(error.code == .io)
     #expect(error.description.contains(remote), "\(error)")
   }
 
-  @Test func pushingARefThisLedgerDoesNotHaveIsNotFound() throws {
-    let shared = try SharedLedger(.path)
+  @Test func pushingARefThisLedgerDoesNotHaveIsNotFound() async throws {
+    let shared = try await SharedLedger(.path)
     let mirror = try shared.mirror("a")
     let error = try #require(throws: LedgerError.self) { try mirror.push([branch], to: shared.remote) }
     #expect(error.code == .notFound)
@@ -301,9 +304,9 @@ extension Ledger.PushRoute: CustomTestStringConvertible {
 struct LedgerSSHRemoteTests {
   let branch = "refs/heads/web/staging"
 
-  @Test func racesTagsAndLeasesOverSSH() throws {
+  @Test func racesTagsAndLeasesOverSSH() async throws {
     // libgit2 does not percent-decode the path of an ssh:// URL, so this folder name has no space.
-    let shared = try SharedLedger(.path, folder: "shared-ledger.git")
+    let shared = try await SharedLedger(.path, folder: "shared-ledger.git")
     let host = ProcessInfo.processInfo.environment["AIRLOCK_TEST_SSH_HOST"] ?? ""
     let remote = "ssh://\(host)\(shared.remoteFolder.path)"
     let runnerA = try shared.mirror("a")
@@ -317,7 +320,7 @@ struct LedgerSSHRemoteTests {
     #expect(try runnerA.push([branch], to: remote) == [])
     try runnerB.appendTestEvent(branch: "web/staging", message: "deploy web 1.2 staging: ok")
     #expect(try runnerB.push([branch], to: remote) == [branch])
-    #expect(try shared.remoteReference(branch) == second.hex)
+    #expect(try await shared.remoteReference(branch) == second.hex)
     try runnerB.fetch(from: remote)
     #expect(try runnerB.reference(branch) == second)
 
@@ -328,14 +331,14 @@ struct LedgerSSHRemoteTests {
     try runnerB.updateReference(tag, to: theirs, expected: nil, logMessage: "bind")
     #expect(try runnerA.push([tag], to: remote) == [])
     #expect(try runnerB.push([tag], to: remote) == [tag])
-    #expect(try shared.remoteReference(tag) == ours.hex)
+    #expect(try await shared.remoteReference(tag) == ours.hex)
 
     let lease = "refs/airlock/leases/web/staging"
     try runnerA.updateReference(lease, to: ours, expected: nil, logMessage: "lease")
     #expect(try runnerA.push([lease], to: remote) == [])
     #expect(try !runnerA.deleteRemoteReference(lease, expected: theirs, on: remote))
     #expect(try runnerA.deleteRemoteReference(lease, expected: ours, on: remote))
-    #expect(try shared.remoteReference(lease) == nil)
-    try shared.expectRemoteIsClean()
+    #expect(try await shared.remoteReference(lease) == nil)
+    try await shared.expectRemoteIsClean()
   }
 }

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -33,50 +34,51 @@ import Testing
 }
 
 @Suite struct LedgerOpenTests {
-  @Test func createsABareRepositoryWithParentFoldersThatStockGitAccepts() throws {
-    let scratch = try ScratchLedger()
-    let nested = scratch.path("a/b/ledger.git")
+  @Test func createsABareRepositoryWithParentFoldersThatStockGitAccepts() async throws {
+    let scratch = try ScratchProject()
+    let nested = scratch.url("a/b/ledger.git")
     let ledger = try Ledger.open(at: nested, create: true)
     #expect(ledger.url.path == nested.path)
-    let bare = try GitRun(["-C", nested.path, "rev-parse", "--is-bare-repository"])
+    let bare = try await scratch.git(in: nested, "rev-parse", "--is-bare-repository")
     #expect(bare.trimmed == "true")
     // A new repository's HEAD names a branch that never exists; git accepts that as an unborn branch.
-    let head = try GitRun(["-C", nested.path, "symbolic-ref", "HEAD"])
-    #expect(head.status == 0 && head.trimmed.hasPrefix("refs/heads/"))
-    let fsck = try GitRun(["-C", nested.path, "fsck", "--strict"])
-    #expect(fsck.status == 0)
-    #expect(!fsck.errors.contains("error") && !fsck.errors.contains("warning"))
+    let head = try await scratch.git(in: nested, "symbolic-ref", "HEAD")
+    #expect(head.code == 0 && head.trimmed.hasPrefix("refs/heads/"))
+    let fsck = try await scratch.git(in: nested, "fsck", "--strict")
+    #expect(fsck.code == 0)
+    #expect(!fsck.stderr.contains("error") && !fsck.stderr.contains("warning"))
   }
 
   @Test func reopensAnExistingLedgerAndSeesItsBranches() throws {
-    let scratch = try ScratchLedger()
-    let commit = try scratch.ledger.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok")
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let commit = try ledger.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok")
     let reopened = try Ledger.open(at: scratch.ledgerURL, create: false)
     #expect(try reopened.reference("refs/heads/web/staging") == commit)
   }
 
   @Test func absentLedgerWithoutCreateIsNotFound() throws {
-    let scratch = try ScratchLedger()
-    let missing = scratch.path("missing.git")
+    let scratch = try ScratchProject()
+    let missing = scratch.url("missing.git")
     let error = try #require(throws: LedgerError.self) { try Ledger.open(at: missing, create: false) }
     #expect(error.code == .notFound)
     #expect(error.description.contains(missing.path))
     #expect(!FileManager.default.fileExists(atPath: missing.path))
   }
 
-  @Test func emptyFolderCountsAsNothingThere() throws {
-    let scratch = try ScratchLedger()
-    let empty = scratch.path("empty.git")
+  @Test func emptyFolderCountsAsNothingThere() async throws {
+    let scratch = try ScratchProject()
+    let empty = scratch.url("empty.git")
     try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
     #expect(throws: LedgerError.self) { try Ledger.open(at: empty, create: false) }
     _ = try Ledger.open(at: empty, create: true)
-    #expect(try GitRun(["-C", empty.path, "rev-parse", "--is-bare-repository"]).trimmed == "true")
+    #expect(try await scratch.git(in: empty, "rev-parse", "--is-bare-repository").trimmed == "true")
   }
 
   @Test(arguments: [true, false])
   func folderThatIsNotARepositoryIsRefusedClearly(create: Bool) throws {
-    let scratch = try ScratchLedger()
-    let folder = try scratch.makeFolder("project", files: ["README": "not a ledger"])
+    let scratch = try ScratchProject()
+    let folder = try scratch.folder("project", files: ["README": "not a ledger"])
     let error = try #require(throws: LedgerError.self) { try Ledger.open(at: folder, create: create) }
     #expect(error.code == .corrupt)
     #expect(error.description.contains(folder.path))
@@ -86,8 +88,8 @@ import Testing
   }
 
   @Test func fileAtTheLedgerPathIsRefused() throws {
-    let scratch = try ScratchLedger()
-    let file = scratch.path("ledger-file")
+    let scratch = try ScratchProject()
+    let file = scratch.url("ledger-file")
     try Data("x".utf8).write(to: file)
     let error = try #require(throws: LedgerError.self) { try Ledger.open(at: file, create: true) }
     #expect(error.code == .corrupt)
@@ -97,24 +99,26 @@ import Testing
 
 @Suite struct LedgerObjectTests {
   @Test(arguments: [Data(), Data("hello\n".utf8), Data((0..<1000).map { UInt8($0 % 256) })])
-  func blobsRoundTripAndMatchGit(data: Data) throws {
-    let scratch = try ScratchLedger()
-    let id = try scratch.ledger.writeBlob(data)
-    #expect(try scratch.ledger.readBlob(id) == data)
-    #expect(try scratch.git("hash-object", "--stdin", input: data).trimmed == id.hex)
+  func blobsRoundTripAndMatchGit(data: Data) async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let id = try ledger.writeBlob(data)
+    #expect(try ledger.readBlob(id) == data)
+    #expect(try await scratch.git("hash-object", "--stdin", input: data).trimmed == id.hex)
   }
 
   @Test func readingAMissingBlobIsNotFound() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let missing = try #require(ObjectID(hex: String(repeating: "ab", count: 20)))
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.readBlob(missing) }
+    let error = try #require(throws: LedgerError.self) { try ledger.readBlob(missing) }
     #expect(error.code == .notFound)
     #expect(error.description.contains(scratch.ledgerURL.path))
   }
 
-  @Test func commitsRoundTrip() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func commitsRoundTrip() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let tree = try ledger.writeTree(files: ["release.json": Data("{}".utf8)], subtrees: [:])
     let time = Date(timeIntervalSince1970: 1_700_000_123.75)
     let first = try ledger.writeCommit(tree: tree, parents: [], message: "first", author: ada, time: time)
@@ -127,7 +131,7 @@ import Testing
     #expect(commit.author == ada)
     #expect(commit.time == Date(timeIntervalSince1970: 1_700_000_123))
     #expect(try ledger.commit(first).parents.isEmpty)
-    let raw = try scratch.git("cat-file", "commit", second.hex).output
+    let raw = try await scratch.git("cat-file", "commit", second.hex).stdout
     #expect(raw.contains("author Ada Lovelace <ada@example.com> 1700000123 +0000"))
     #expect(raw.contains("committer Ada Lovelace <ada@example.com> 1700000123 +0000"))
     #expect(raw.hasSuffix("\n\nsecond\n"))
@@ -139,16 +143,17 @@ import Testing
     Signature(name: "Ada <x>", email: "a@example.com"), Signature(name: "Ada", email: "a@example.com\nx"),
   ])
   func signaturesGitCannotStoreAreRefused(author: Signature) throws {
-    let scratch = try ScratchLedger()
-    let tree = try scratch.ledger.writeTree(files: [:], subtrees: [:])
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    let tree = try ledger.writeTree(files: [:], subtrees: [:])
     #expect(throws: LedgerError.self) {
-      try scratch.ledger.writeCommit(tree: tree, parents: [], message: "x", author: author, time: eventTime)
+      try ledger.writeCommit(tree: tree, parents: [], message: "x", author: author, time: eventTime)
     }
   }
 
   @Test func writeTreeRejectsSlashesAndClashingNames() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let empty = try ledger.writeTree(files: [:], subtrees: [:])
     #expect(empty.hex == "4b825dc642cb6eb9a060e54bf8d69288fbee4904")
     for attempt in [
@@ -165,8 +170,8 @@ import Testing
   }
 
   @Test func readFileAndEntryFindPathsInACommit() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let bin = try ledger.writeTree(files: ["start": Data("#!/bin/sh\n".utf8)], subtrees: [:])
     let artifact = try ledger.writeTree(files: [:], subtrees: ["bin": bin])
     let commit = try ledger.appendTestEvent(branch: "web/staging", message: "deploy", artifact: artifact)
@@ -184,8 +189,8 @@ import Testing
   }
 
   @Test func resolvesUniquePrefixes() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let tree = try ledger.writeTree(files: ["a": Data("1".utf8)], subtrees: [:])
     #expect(try ledger.resolvePrefix(String(tree.hex.prefix(4))) == tree)
     #expect(try ledger.resolvePrefix(tree.short.uppercased()) == tree)
@@ -198,29 +203,30 @@ import Testing
   }
 
   @Test func ambiguousPrefixThrows() throws {
-    let scratch = try ScratchLedger()
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     var seen: [String: ObjectID] = [:]
     var clash: String?
     // About 300 blobs make a shared 4-digit prefix near certain; the loop stops at the first one.
     for number in 0..<20_000 where clash == nil {
-      let id = try scratch.ledger.writeBlob(Data("blob \(number)".utf8))
+      let id = try ledger.writeBlob(Data("blob \(number)".utf8))
       let prefix = String(id.hex.prefix(4))
       if seen[prefix] != nil { clash = prefix }
       seen[prefix] = id
     }
     let prefix = try #require(clash)
-    let error = try #require(throws: LedgerError.self) { try scratch.ledger.resolvePrefix(prefix) }
+    let error = try #require(throws: LedgerError.self) { try ledger.resolvePrefix(prefix) }
     #expect(error.code == .notFound)
     #expect(error.description.contains("more than one"))
   }
 }
 
 @Suite struct LedgerEventTests {
-  @Test func eventsAreValidForStockGit() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func eventsAreValidForStockGit() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let artifact = try ledger.storeArtifact(
-      directory: scratch.makeFolder("build", files: ["index.html": "<h1>hi</h1>", "bin/start": "#!/bin/sh\n"]))
+      directory: scratch.folder("build", files: ["index.html": "<h1>hi</h1>", "bin/start": "#!/bin/sh\n"]))
     try ledger.appendTestEvent(branch: "web/staging", message: "deploy web 1.0 staging: ok", artifact: artifact)
     try ledger.appendTestEvent(
       branch: "web/staging", message: "verify web 1.0 staging: ok", config: "DATABASE_URL=postgres://db-staging\n",
@@ -229,32 +235,32 @@ import Testing
       branch: "web/production", message: "promote web 1.0 staging→production: ok",
       config: "DATABASE_URL=postgres://db-prod\n", artifact: artifact)
 
-    let fsck = try scratch.git("fsck", "--strict", "--no-dangling")
-    #expect(fsck.status == 0)
-    #expect(!fsck.errors.contains("error") && !fsck.errors.contains("warning"), "\(fsck.errors)")
+    let fsck = try await scratch.git("fsck", "--strict", "--no-dangling")
+    #expect(fsck.code == 0)
+    #expect(!fsck.stderr.contains("error") && !fsck.stderr.contains("warning"), "\(fsck.stderr)")
 
-    let log = try scratch.git("log", "--format=%s", "web/staging")
-    #expect(log.status == 0)
+    let log = try await scratch.git("log", "--format=%s", "web/staging")
+    #expect(log.code == 0)
     #expect(log.trimmed == "verify web 1.0 staging: ok\ndeploy web 1.0 staging: ok")
 
-    let show = try scratch.git("show", "web/staging:release.json")
-    #expect(show.output == #"{"version":"verify web 1.0 staging: ok"}"#)
+    let show = try await scratch.git("show", "web/staging:release.json")
+    #expect(show.stdout == #"{"version":"verify web 1.0 staging: ok"}"#)
 
-    #expect(try scratch.git("rev-parse", "web/staging:artifact").trimmed == artifact.hex)
-    #expect(try scratch.git("rev-parse", "web/production:artifact").trimmed == artifact.hex)
+    #expect(try await scratch.git("rev-parse", "web/staging:artifact").trimmed == artifact.hex)
+    #expect(try await scratch.git("rev-parse", "web/production:artifact").trimmed == artifact.hex)
 
-    let diff = try scratch.git("diff", "web/staging", "web/production", "--", "config.env")
-    #expect(diff.status == 0)
-    #expect(diff.output.contains("-DATABASE_URL=postgres://db-staging"))
-    #expect(diff.output.contains("+DATABASE_URL=postgres://db-prod"))
+    let diff = try await scratch.git("diff", "web/staging", "web/production", "--", "config.env")
+    #expect(diff.code == 0)
+    #expect(diff.stdout.contains("-DATABASE_URL=postgres://db-staging"))
+    #expect(diff.stdout.contains("+DATABASE_URL=postgres://db-prod"))
 
-    let reflog = try scratch.git("reflog", "show", "--format=%gs", "refs/heads/web/staging")
+    let reflog = try await scratch.git("reflog", "show", "--format=%gs", "refs/heads/web/staging")
     #expect(reflog.trimmed == "verify web 1.0 staging: ok\ndeploy web 1.0 staging: ok")
   }
 
   @Test func historyIsFirstParentNewestFirstAndHonoursTheLimit() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let ids = try (1...4).map { try ledger.appendTestEvent(branch: "web/staging", message: "event \($0)") }
     let all = try ledger.history(branch: "web/staging", limit: nil)
     #expect(all.map(\.id) == ids.reversed())
@@ -267,8 +273,8 @@ import Testing
   }
 
   @Test func appendWithAStaleHeadLeavesTheBranchAlone() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let first = try ledger.appendTestEvent(branch: "web/staging", message: "one")
     let second = try ledger.appendTestEvent(branch: "web/staging", message: "two")
     let error = try #require(throws: LedgerError.self) {
@@ -282,14 +288,14 @@ import Testing
     #expect(try ledger.history(branch: "web/staging", limit: nil).count == 2)
   }
 
-  @Test func anotherProcessMovingTheBranchMakesTheAppendLose() throws {
-    let scratch = try ScratchLedger()
-    let ledger = scratch.ledger
+  @Test func anotherProcessMovingTheBranchMakesTheAppendLose() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
     let first = try ledger.appendTestEvent(branch: "web/staging", message: "one")
     let second = try ledger.appendTestEvent(branch: "web/staging", message: "two")
     // Stock git, a separate process, moves the branch back after we read it.
     let seen = try #require(try ledger.reference("refs/heads/web/staging"))
-    #expect(try scratch.git("update-ref", "refs/heads/web/staging", first.hex, second.hex).status == 0)
+    #expect(try await scratch.git("update-ref", "refs/heads/web/staging", first.hex, second.hex).code == 0)
     let error = try #require(throws: LedgerError.self) {
       try ledger.appendEvent(
         branch: "web/staging", expectedHead: seen, files: [:], subtrees: [:], message: "late", author: ada,

@@ -69,9 +69,9 @@ import Testing
 
   /// staging (no preflight) and production with `preflight: [config]`, and 1.0.0 verified in staging.
   func project(rules: [String], production config: [String: String], secrets: [String] = []) async throws
-    -> OrchestrationProject
+    -> ScratchProject
   {
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -97,7 +97,7 @@ import Testing
       \(rules.map { "      " + $0 }.joined(separator: "\n"))
 
       """)
-    try project.artifact("1.0.0")
+    try project.artifact(version: "1.0.0")
     let deployed = try await project.deploy("staging", "1.0.0")
     #expect(deployed.exitCode == 0, "\(deployed.summary)")
     return project
@@ -133,7 +133,7 @@ import Testing
       "- {key: API_TOKEN, forbid: localhost}",
       "- {forbid: '(?i)localhost'}",
     ]
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     project.environment["API_TOKEN"] = secret
     // Staging is deployed with the same token production is about to get.
     try project.pipeline(
@@ -158,7 +158,7 @@ import Testing
       \(rules.map { "      " + $0 }.joined(separator: "\n"))
 
       """)
-    try project.artifact("1.0.0")
+    try project.artifact(version: "1.0.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
 
     let report = try await project.promote()
@@ -173,12 +173,12 @@ import Testing
         "API_TOKEN: [secret] matches forbidden pattern localhost in production",
         "API_TOKEN: [secret] matches forbidden pattern (?i)localhost in production",
       ])
-    #expect(!(try OrchestrationProject.json(report)).contains(secret))
+    #expect(!(try ScratchProject.json(report)).contains(secret))
     #expect(!project.progress.value.joined(separator: "\n").contains(secret))
     // Nor in any object of the ledger (Invariant 4).
-    let objects = try project.git("cat-file", "--batch-all-objects", "--batch")
-    #expect(objects.status == 0)
-    #expect(!objects.output.isEmpty && !objects.output.contains(secret))
+    let objects = try await project.git("cat-file", "--batch-all-objects", "--batch")
+    #expect(objects.code == 0)
+    #expect(!objects.stdout.isEmpty && !objects.stdout.contains(secret))
   }
 
   // MARK: Drift
@@ -196,7 +196,7 @@ import Testing
       (["DATABASE_URL", "API_TOKEN"], ["SMTP_HOST"], nil),
     ] as [([String], [String], String?)])
   func driftComparesTheKeySetsWithStaging(production keys: [String], allow: [String], blocked: String?) async throws {
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     project.environment["API_TOKEN"] = "drift-test-token"
     // Values always differ between the environments; only the key sets matter.
     let config = keys.filter { $0 != "API_TOKEN" }.map { "      \($0): production-\($0.lowercased())" }
@@ -225,7 +225,7 @@ import Testing
           allow: [\(allow.joined(separator: ", "))]
 
       """)
-    try project.artifact("1.0.0")
+    try project.artifact(version: "1.0.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
 
     let report = try await project.promote()
@@ -243,7 +243,7 @@ import Testing
   // MARK: Nothing changes
 
   @Test func aBlockedPromotionChangesNothingButOneLedgerEvent() async throws {
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     func pipeline(productionDatabase: String) throws {
       try project.pipeline(
         """
@@ -277,8 +277,8 @@ import Testing
     try pipeline(productionDatabase: "postgres://db-prod.internal/web")
     // Every start leaves a line in the release, so a start that should not have run shows in the listing.
     let start = #"echo "$AIRLOCK_VERSION $DATABASE_URL" >> .airlock/starts"#
-    try project.artifact("1.0.0", start: start)
-    try project.artifact("1.1.0", start: start)
+    try project.artifact(version: "1.0.0", start: start)
+    try project.artifact(version: "1.1.0", start: start)
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     #expect(try await project.promote().exitCode == 0)
     #expect(try await project.deploy("staging", "1.1.0").exitCode == 0)
@@ -286,7 +286,7 @@ import Testing
     try pipeline(productionDatabase: "postgres://tmp-db.internal/web")
     let listing = try project.listing("production")
     let headBefore = try #require(try project.head("production").commit)
-    let countBefore = try project.git("rev-list", "--count", "web/production").trimmed
+    let countBefore = try await project.git("rev-list", "--count", "web/production").trimmed
     #expect(listing.contains { $0.hasPrefix("releases/1.0.0/.airlock/starts ") })
 
     let report = try await project.promote()
@@ -300,20 +300,20 @@ import Testing
         + "in production); nothing changed")
     #expect(try project.listing("production") == listing)
     #expect(project.current("production") == "1.0.0")
-    #expect(try project.git("rev-list", "--count", "web/production").trimmed == "\(Int(countBefore)! + 1)")
+    #expect(try await project.git("rev-list", "--count", "web/production").trimmed == "\(Int(countBefore)! + 1)")
     let head = try project.head("production")
     let commit = try #require(head.commit)
-    #expect(try project.git("rev-parse", "web/production~1").trimmed == headBefore.hex)
+    #expect(try await project.git("rev-parse", "web/production~1").trimmed == headBefore.hex)
     #expect(head.state.current?.version == "1.0.0")
     #expect(head.state.currentStatus == .verified)
 
-    let record = try project.ledger().record(at: commit)
+    let record = try project.pipelineLedger().record(at: commit)
     #expect(record.outcome == .blocked)
     #expect(record.event == .promote)
     #expect(record.release?.version == "1.1.0")
     #expect(record.current?.version == "1.0.0")
-    #expect(try project.git("show", "web/production:release.json").output.contains(#""outcome" : "blocked""#))
-    let checks = try project.ledger().checkResults(at: commit)
+    #expect(try await project.git("show", "web/production:release.json").stdout.contains(#""outcome" : "blocked""#))
+    let checks = try project.pipelineLedger().checkResults(at: commit)
     #expect(checks.map(\.name) == ["config"])
     #expect(checks.first?.verdict == .fail)
     let failed = checks.first?.hosts.first?.probes.filter { $0.outcome == .failed }.map(\.reason) ?? []
@@ -321,7 +321,8 @@ import Testing
     #expect(failed.allSatisfy { $0.hasPrefix("DATABASE_URL: 'postgres://tmp-db.internal/web'") })
     // The environment keeps the artifact and the config snapshot it ran with.
     #expect(
-      try project.git("diff", "--stat", "web/production~1", "web/production", "--", "artifact", "config.env").output
+      try await project.git("diff", "--stat", "web/production~1", "web/production", "--", "artifact", "config.env")
+        .stdout
         .isEmpty)
   }
 }

@@ -32,7 +32,7 @@ import Testing
     let outage = LockedValue(false)
     let auth = try Self.provider(outage: outage)
     defer { auth.stop() }
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -52,8 +52,8 @@ import Testing
       \(Self.quick)
 
       """)
-    try project.artifact("1.0.0")
-    try project.artifact("1.1.0")
+    try project.artifact(version: "1.0.0")
+    try project.artifact(version: "1.1.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     #expect(try await project.promote().exitCode == 0)
     #expect(try await project.deploy("staging", "1.1.0").exitCode == 0)
@@ -85,7 +85,7 @@ import Testing
     let outage = LockedValue(false)
     let server = try Self.provider(outage: outage, failing: "/auth")
     defer { server.stop() }
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -104,8 +104,8 @@ import Testing
       \(Self.quick)
 
       """)
-    try project.artifact("1.0.0")
-    try project.artifact("1.1.0")
+    try project.artifact(version: "1.0.0")
+    try project.artifact(version: "1.1.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     outage.value = true
 
@@ -129,7 +129,7 @@ import Testing
   // MARK: Broken checks
 
   @Test func aCommandCheckWhoseProgramDoesNotExistIsInconclusiveAndNeverRollsBack() async throws {
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     func pipeline(smoke: String) throws {
       try project.pipeline(
         """
@@ -147,8 +147,8 @@ import Testing
         """)
     }
     try pipeline(smoke: "[/bin/sh, -c, 'exit 0']")
-    try project.artifact("1.0.0")
-    try project.artifact("2.0.0")
+    try project.artifact(version: "1.0.0")
+    try project.artifact(version: "2.0.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     // Someone edits the check and mistypes the program.
     try pipeline(smoke: "[/nonexistent/bin/smoke-test, --quick]")
@@ -175,7 +175,7 @@ import Testing
     let outage = LockedValue(false)
     let server = try Self.provider(outage: outage)
     defer { server.stop() }
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -190,7 +190,7 @@ import Testing
       \(Self.quick)
 
       """)
-    for version in ["1.0.0", "1.1.0", "2.0.0"] { try project.artifact(version) }
+    for version in ["1.0.0", "1.1.0", "2.0.0"] { try project.artifact(version: version) }
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     #expect(try await project.deploy("staging", "1.1.0").exitCode == 0)
     // The health endpoint breaks for everyone (a new load balancer rule, say), just as 2.0.0 ships.
@@ -226,7 +226,7 @@ import Testing
     // The new release never took over: whatever is deployed, the endpoint answers with 1.0.0.
     let server = try TestHTTPServer { _ in .init(status: 200, body: "{\"version\":\"1.0.0\"}") }
     defer { server.stop() }
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -242,8 +242,8 @@ import Testing
       \(Self.quick)
 
       """)
-    try project.artifact("1.0.0")
-    try project.artifact("2.0.0")
+    try project.artifact(version: "1.0.0")
+    try project.artifact(version: "2.0.0")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
 
     let report = try await project.deploy("staging", "2.0.0")
@@ -263,7 +263,7 @@ import Testing
     let web = try TestHTTPServer { _ in .init(status: 200, body: "ok") }
     defer { web.stop() }
     // Heartbeat ages are measured against the clock, so it starts at the real time the workers touch files in.
-    let project = try OrchestrationProject(clock: ManualClock(now: Date()))
+    let project = try ScratchProject(clock: ManualClock(now: Date()))
     let heartbeat = project.root.appendingPathComponent("shared/worker.heartbeat")
     try FileManager.default.createDirectory(
       at: heartbeat.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -289,8 +289,8 @@ import Testing
 
       """)
     // 1.0.0's worker beats when it starts; 2.0.0's instrumentation library kills its worker before the first beat.
-    try project.artifact("1.0.0", start: #"touch "$WORKER_HEARTBEAT""#)
-    try project.artifact("2.0.0", start: "echo 'worker: instrumentation init failed' >&2")
+    try project.artifact(version: "1.0.0", start: #"touch "$WORKER_HEARTBEAT""#)
+    try project.artifact(version: "2.0.0", start: "echo 'worker: instrumentation init failed' >&2")
     #expect(try await project.deploy("staging", "1.0.0").exitCode == 0)
     // Ten minutes pass; the old worker is stopped by the restart, so its last beat is what 2.0.0 is judged by.
     try FileManager.default.setAttributes(

@@ -12,9 +12,9 @@ import Testing
   /// answering 503 after its first `healthyRequests` requests. Only the probe timeout is real time; it is generous so a
   /// loaded machine cannot turn a stalled probe into a failed round.
   func watchedProject(healthyRequests: Int = .max) throws -> (
-    OrchestrationProject, TestHTTPServer, LockedValue<[String: Int]>
+    ScratchProject, TestHTTPServer, LockedValue<[String: Int]>
   ) {
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     let served = LockedValue<[String: Int]>([:])
     let current = project.target("staging").appendingPathComponent("current")
     let server = try TestHTTPServer { _ in
@@ -46,8 +46,8 @@ import Testing
           timeout: 30s
 
       """)
-    try project.artifact("1.0.0")
-    try project.artifact("2.0.0")
+    try project.artifact(version: "1.0.0")
+    try project.artifact(version: "2.0.0")
     return (project, server, served)
   }
 
@@ -94,7 +94,7 @@ import Testing
     #expect(report.checks.map(\.verdict) == (healthyRequests == 0 ? [.fail, .pass] : [.pass, .fail, .pass]))
     let failing = try #require(report.checks.first { $0.verdict == .fail })
     #expect(failing.hosts.first?.probes.map(\.reason) == ["status 503"])
-    let recorded = try project.ledger().checkResults(at: try #require(report.commits.first))
+    let recorded = try project.pipelineLedger().checkResults(at: try #require(report.commits.first))
     #expect(recorded.map(\.verdict) == (healthyRequests == 0 ? [.fail] : [.pass, .fail]))
     if healthyRequests > 0 {
       #expect(project.progress.value.contains { $0.contains("watch round \(healthyRequests): staging degraded") })

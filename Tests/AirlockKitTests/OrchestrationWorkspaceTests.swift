@@ -10,10 +10,8 @@ import Testing
   /// resolved against it must still land inside the folder, not beside it.
   @Test(arguments: [false, true])
   func opensThePipelineWhetherOrNotTheFolderURLEndsInASlash(isDirectory: Bool) throws {
-    let folder = try TestDirectory("airlock-workspace")
-    defer { folder.remove() }
-    try folder.write(
-      "pipelines/web.yml",
+    let folder = try ScratchProject("airlock-workspace")
+    try folder.pipeline(
       """
       pipeline: web
       environments:
@@ -22,11 +20,11 @@ import Testing
             local: targets/staging
 
       """)
-    let directory = URL(fileURLWithPath: folder.url.path, isDirectory: isDirectory)
+    let directory = URL(fileURLWithPath: folder.root.path, isDirectory: isDirectory)
     let workspace = try Workspace.open(Workspace.Request(directory: directory))
     #expect(workspace.pipelineError == nil, "\(workspace.pipelineError.map { "\($0)" } ?? "")")
     #expect(workspace.pipeline?.name == "web")
-    #expect(workspace.ledgerURL.path == folder.url.appendingPathComponent(".airlock/ledger.git").path)
+    #expect(workspace.ledgerURL.path == folder.root.appendingPathComponent(".airlock/ledger.git").path)
 
     let inside = URL(fileURLWithPath: folder.path("pipelines"), isDirectory: isDirectory)
     #expect(try Workspace.open(Workspace.Request(directory: inside)).pipeline?.name == "web")

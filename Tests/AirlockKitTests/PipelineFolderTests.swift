@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -81,21 +82,21 @@ struct FolderCase: Sendable, CustomTestStringConvertible {
   }
 
   @Test func symlinksOfExistingFoldersAreResolved() throws {
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      let real = folder.appendingPathComponent("real")
-      try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
-      try FileManager.default.createSymbolicLink(
-        at: folder.appendingPathComponent("link"), withDestinationURL: real)
-      let yaml = FolderCase(label: "", ledger: "link/releases/ledger.git", targets: ["real"]).yaml
-      let error = #expect(throws: PipelineError.self) {
-        try PipelineLoader.parse(yaml, file: "pipelines/web.yml", root: folder)
-      }
-      let messages = error?.diagnostics.map(\.message) ?? []
-      #expect(messages.count == 1)
-      #expect(
-        messages.first?.contains("the ledger (\(real.path)/releases/ledger.git) is inside the target") == true,
-        "\(messages)")
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    let real = folder.appendingPathComponent("real")
+    try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(
+      at: folder.appendingPathComponent("link"), withDestinationURL: real)
+    let yaml = FolderCase(label: "", ledger: "link/releases/ledger.git", targets: ["real"]).yaml
+    let error = #expect(throws: PipelineError.self) {
+      try PipelineLoader.parse(yaml, file: "pipelines/web.yml", root: folder)
     }
+    let messages = error?.diagnostics.map(\.message) ?? []
+    #expect(messages.count == 1)
+    #expect(
+      messages.first?.contains("the ledger (\(real.path)/releases/ledger.git) is inside the target") == true,
+      "\(messages)")
   }
 
   @Test func thousandsOfTargetsAreCheckedQuickly() {

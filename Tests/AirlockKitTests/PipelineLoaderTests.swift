@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 import Yams
@@ -271,23 +272,23 @@ import Yams
   }
 
   @Test func refusesAFileOverOneMebibyteBeforeParsing() throws {
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      let file = folder.appendingPathComponent("huge.yml")
-      // Not YAML at all: a size check that ran after parsing would report a syntax error instead.
-      let line = Data(repeating: UInt8(ascii: "["), count: 1023) + Data([UInt8(ascii: "\n")])
-      #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
-      let handle = try FileHandle(forWritingTo: file)
-      for _ in 0..<(10 * 1024) { handle.write(line) }
-      try handle.close()
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    let file = folder.appendingPathComponent("huge.yml")
+    // Not YAML at all: a size check that ran after parsing would report a syntax error instead.
+    let line = Data(repeating: UInt8(ascii: "["), count: 1023) + Data([UInt8(ascii: "\n")])
+    #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
+    let handle = try FileHandle(forWritingTo: file)
+    for _ in 0..<(10 * 1024) { handle.write(line) }
+    try handle.close()
 
-      #expect {
-        _ = try PipelineLoader.load(file: file, root: folder)
-      } throws: { error in
-        let diagnostics = (error as? PipelineError)?.diagnostics ?? []
-        return diagnostics.count == 1
-          && diagnostics[0].message == "file is 10.0 MiB; pipelines are limited to 1 MiB (is this the right file?)"
-          && diagnostics[0].line == 0
-      }
+    #expect {
+      _ = try PipelineLoader.load(file: file, root: folder)
+    } throws: { error in
+      let diagnostics = (error as? PipelineError)?.diagnostics ?? []
+      return diagnostics.count == 1
+        && diagnostics[0].message == "file is 10.0 MiB; pipelines are limited to 1 MiB (is this the right file?)"
+        && diagnostics[0].line == 0
     }
   }
 
@@ -299,16 +300,16 @@ import Yams
   }
 
   @Test func refusesTextThatIsNotUTF8() throws {
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      let file = folder.appendingPathComponent("latin1.yml")
-      try Data("pipeline: web\nkeep: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: file)
-      #expect {
-        _ = try PipelineLoader.load(file: file, root: folder)
-      } throws: { error in
-        let diagnostic = (error as? PipelineError)?.diagnostics.first
-        return diagnostic?.message.contains("not UTF-8") == true && diagnostic?.line == 2
-          && diagnostic?.column == 10
-      }
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    let file = folder.appendingPathComponent("latin1.yml")
+    try Data("pipeline: web\nkeep: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: file)
+    #expect {
+      _ = try PipelineLoader.load(file: file, root: folder)
+    } throws: { error in
+      let diagnostic = (error as? PipelineError)?.diagnostics.first
+      return diagnostic?.message.contains("not UTF-8") == true && diagnostic?.line == 2
+        && diagnostic?.column == 10
     }
   }
 
@@ -317,14 +318,14 @@ import Yams
     #expect(try PipelineLoader.parse(text, file: "web.yml", root: root).name == "web")
     let diagnostics = PipelineTestSupport.diagnostics("\u{FEFF}pipeline: Web\nenvironments: []\n")
     #expect(diagnostics.map { "\($0.line):\($0.column)" } == ["1:11", "2:15"], "\(diagnostics)")
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      let file = folder.appendingPathComponent("web.yml")
-      try (Data([0xEF, 0xBB, 0xBF]) + Data(PipelineTestSupport.minimalPipeline("web").utf8)).write(to: file)
-      #expect(try PipelineLoader.load(file: file, root: folder).environments.map(\.name) == ["staging"])
-      try Data([0xEF, 0xBB, 0xBF, 0x61, 0xFF]).write(to: file)
-      let error = #expect(throws: PipelineError.self) { try PipelineLoader.load(file: file, root: folder) }
-      #expect(error?.diagnostics.map { "\($0.line):\($0.column)" } == ["1:2"])
-    }
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    let file = folder.appendingPathComponent("web.yml")
+    try (Data([0xEF, 0xBB, 0xBF]) + Data(PipelineTestSupport.minimalPipeline("web").utf8)).write(to: file)
+    #expect(try PipelineLoader.load(file: file, root: folder).environments.map(\.name) == ["staging"])
+    try Data([0xEF, 0xBB, 0xBF, 0x61, 0xFF]).write(to: file)
+    let error = #expect(throws: PipelineError.self) { try PipelineLoader.load(file: file, root: folder) }
+    #expect(error?.diagnostics.map { "\($0.line):\($0.column)" } == ["1:2"])
   }
 
   @Test func configMayOverrideAPassedThroughVariable() throws {
@@ -335,26 +336,26 @@ import Yams
   }
 
   @Test func reportsAMissingFileAndAFolder() throws {
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      for (path, fragment) in [("missing.yml", "no such pipeline file"), (".", "is a folder")] {
-        #expect {
-          _ = try PipelineLoader.load(file: folder.appendingPathComponent(path), root: folder)
-        } throws: { error in
-          (error as? PipelineError)?.diagnostics.first?.message.contains(fragment) == true
-        }
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    for (path, fragment) in [("missing.yml", "no such pipeline file"), (".", "is a folder")] {
+      #expect {
+        _ = try PipelineLoader.load(file: folder.appendingPathComponent(path), root: folder)
+      } throws: { error in
+        (error as? PipelineError)?.diagnostics.first?.message.contains(fragment) == true
       }
     }
   }
 
   @Test func showsTheFileAsGivenAndStoresTheRoot() throws {
-    try PipelineTestSupport.withTemporaryDirectory { folder in
-      try PipelineTestSupport.write(PipelineTestSupport.minimalPipeline("web"), to: "pipelines/web.yml", in: folder)
-      let file = URL(fileURLWithPath: "pipelines/web.yml", relativeTo: folder)
-      let pipeline = try PipelineLoader.load(file: file, root: folder)
-      #expect(pipeline.file == "pipelines/web.yml")
-      #expect(pipeline.root == folder.path)
-      #expect(pipeline.resolve("x").path == folder.appendingPathComponent("x").path)
-    }
+    let scratch = try ScratchProject()
+    let folder = scratch.root
+    try scratch.write(PipelineTestSupport.minimalPipeline("web"), to: "pipelines/web.yml")
+    let file = URL(fileURLWithPath: "pipelines/web.yml", relativeTo: folder)
+    let pipeline = try PipelineLoader.load(file: file, root: folder)
+    #expect(pipeline.file == "pipelines/web.yml")
+    #expect(pipeline.root == folder.path)
+    #expect(pipeline.resolve("x").path == folder.appendingPathComponent("x").path)
   }
 
   @Test func suggestsCloseNamesOnly() {

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -29,10 +30,9 @@ import Testing
   }
 
   @Test func runsInTheGivenDirectory() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
-    let result = await runner.run(["/bin/pwd"], in: directory.url, environment: environment, timeout: .seconds(10))
-    #expect(result.output == directory.url.path + "\n")
+    let directory = try ScratchProject()
+    let result = await runner.run(["/bin/pwd"], in: directory.root, environment: environment, timeout: .seconds(10))
+    #expect(result.output == directory.root.path + "\n")
   }
 
   @Test func findsABareNameOnThePath() async {
@@ -42,29 +42,27 @@ import Testing
   }
 
   @Test func resolvesARelativePathAgainstTheWorkingDirectory() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
-    try directory.write("bin/probe", "#!/bin/sh\necho \"probe $1\"\n", permissions: 0o755)
+    let directory = try ScratchProject()
+    try directory.write("#!/bin/sh\necho \"probe $1\"\n", to: "bin/probe", executable: true)
     let result = await runner.run(
-      ["bin/probe", "ready"], in: directory.url, environment: environment, timeout: .seconds(10))
+      ["bin/probe", "ready"], in: directory.root, environment: environment, timeout: .seconds(10))
     #expect(result.output == "probe ready\n", "\(result.termination)")
   }
 
   @Test func runsScriptsWrittenWhileOtherThreadsSpawn() async throws {
     // A script written by one thread while another spawns can fail with ETXTBSY; the runner retries.
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let runner = self.runner
     let failures = await withTaskGroup(of: String?.self) { group in
       for index in 0..<64 {
         group.addTask {
           do {
-            try directory.write("bin/probe\(index)", "#!/bin/sh\necho ok\n", permissions: 0o755)
+            try directory.write("#!/bin/sh\necho ok\n", to: "bin/probe\(index)", executable: true)
           } catch {
             return "\(error)"
           }
           let result = await runner.run(
-            ["bin/probe\(index)"], in: directory.url, environment: [:], timeout: .seconds(10))
+            ["bin/probe\(index)"], in: directory.root, environment: [:], timeout: .seconds(10))
           return result.output == "ok\n" ? nil : "\(result.termination)"
         }
       }
@@ -130,10 +128,10 @@ import Testing
   }
 
   @Test func reportsANonExecutableRelativeScript() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
-    try directory.write("bin/check", "#!/bin/sh\nexit 0\n", permissions: 0o644)
-    let result = await runner.run(["bin/check"], in: directory.url, environment: environment, timeout: .seconds(10))
+    let directory = try ScratchProject()
+    let check = try directory.write("#!/bin/sh\nexit 0\n", to: "bin/check")
+    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: check.path)
+    let result = await runner.run(["bin/check"], in: directory.root, environment: environment, timeout: .seconds(10))
     #expect(result.termination == .failedToStart("permission denied: \(directory.path("bin/check"))"))
   }
 
@@ -145,8 +143,7 @@ import Testing
   }
 
   @Test func killsAProgramThatIgnoresTerminate() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let pidFile = directory.path("pid")
     let script = "trap '' TERM; echo $$ > '\(pidFile)'; while :; do sleep 1; done"
     let result = await runner.run(
@@ -157,8 +154,7 @@ import Testing
   }
 
   @Test func timeoutEndsTheWholeProcessGroup() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let pidFile = directory.path("pids")
     let script = "sleep 30 & echo $! >> '\(pidFile)'; sleep 30 & echo $! >> '\(pidFile)'; wait"
     let result = await runner.run(
@@ -170,8 +166,7 @@ import Testing
   }
 
   @Test func cancellingTheCallerEndsTheProgram() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let runner = self.runner
     let environment = self.environment
     let marker = directory.path("started")
@@ -186,8 +181,7 @@ import Testing
   }
 
   @Test func startsNothingForACancelledCaller() async throws {
-    let directory = try TestDirectory()
-    defer { directory.remove() }
+    let directory = try ScratchProject()
     let runner = self.runner
     let marker = directory.path("started")
     let task = Task {

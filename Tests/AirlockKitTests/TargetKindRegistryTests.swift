@@ -122,7 +122,7 @@ struct MirrorTarget: Target {
 
   @Test func aDeployRunsThroughTheRegisteredKind() async throws {
     let key = Self.registered()
-    let project = try OrchestrationProject()
+    let project = try ScratchProject()
     try project.pipeline(
       """
       pipeline: web
@@ -137,7 +137,7 @@ struct MirrorTarget: Target {
           attempts: 1
       """)
     try project.artifact(
-      "1.0.0", files: ["bin/serving": "#!/bin/sh\ntest \"$1\" = mirror-1 && test -f VERSION\n"])
+      version: "1.0.0", files: ["bin/serving": "#!/bin/sh\ntest \"$1\" = mirror-1 && test -f VERSION\n"])
     try FileManager.default.setAttributes(
       [.posixPermissions: 0o755], ofItemAtPath: project.root.appendingPathComponent("artifacts/1.0.0/bin/serving").path)
     let report = try await project.deploy("staging", "1.0.0")
@@ -230,9 +230,8 @@ struct MirrorTarget: Target {
 /// The shape every kind shares: hosts, steps, per-host outcomes.
 @Suite struct TargetShapeTests {
   @Test func aLocalTargetIsOneHostSwitchedInOneStep() async throws {
-    let folder = try TestDirectory("airlock-target-shape")
-    defer { folder.remove() }
-    let target = LocalTarget(root: folder.url, pipeline: "web")
+    let folder = try ScratchProject("airlock-target-shape")
+    let target = LocalTarget(root: folder.root, pipeline: "web")
     #expect(target.hosts == ["localhost"])
     #expect(target.steps == [SwitchStep(hosts: ["localhost"])])
     #expect(try target.currentVersions() == [HostVersion(host: "localhost", version: nil)])

@@ -4,35 +4,13 @@ import Testing
 
 @testable import AirlockKit
 
-/// A throwaway project for driving `Orchestrator` directly: `pipelines/web.yml`, local targets under `targets/`,
-/// artifacts under `artifacts/` and the ledger at the default path, all in one temporary folder.
+/// What the orchestration tests add to a scratch project: an `Orchestrator` over it, shortcuts for deploy and
+/// promote, and the ledger's view of an environment.
 ///
-/// Time comes from a `ManualClock`, so quorum intervals and watch windows cost no real time; everything else is
-/// real: processes (`bin/start`, command checks), files, the ledger, and whatever HTTP server the test starts.
-final class OrchestrationProject {
-  let folder: TestDirectory
-  let clock: ManualClock
-  /// The process environment the operations see (secrets are read from here).
-  var environment: [String: String]
-  /// Every progress line, in order.
-  let progress = LockedValue<[String]>([])
-
-  static let actor = Signature(name: "Orchestration Tester", email: "tester@example.com")
-
-  init(clock: ManualClock = ManualClock()) throws {
-    folder = try TestDirectory("airlock-orchestration")
-    self.clock = clock
-    environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR"].contains($0.key) }
-  }
-
-  deinit { folder.remove() }
-
-  var root: URL { folder.url }
-
-  /// Writes the pipeline file the next `orchestrator()` loads.
-  func pipeline(_ text: String) throws {
-    try folder.write("pipelines/web.yml", text)
-  }
+/// Time comes from the project's `ManualClock`, so quorum intervals and watch windows cost no real time; everything
+/// else is real: processes (`bin/start`, command checks), files, the ledger, and whatever HTTP server the test starts.
+extension ScratchProject {
+  static let orchestrationActor = Signature(name: "Orchestration Tester", email: "tester@example.com")
 
   /// An orchestrator over the project as it is now (the pipeline is reloaded every time, as the CLI does), on
   /// `clock` when given instead of the project's manual clock.
@@ -42,7 +20,7 @@ final class OrchestrationProject {
     let ledger = try #require(try workspace.openLedger(create: true))
     let progress = self.progress
     let options = OperationOptions(
-      actor: Self.actor, clock: clock ?? self.clock, environment: environment,
+      actor: Self.orchestrationActor, clock: clock ?? self.clock, environment: environment,
       progress: { line in progress.withLock { $0.append(line) } }, force: force)
     return workspace.orchestrator(ledger: ledger, options: options)
   }
@@ -56,45 +34,19 @@ final class OrchestrationProject {
     try await orchestrator().promote(environment: environment, release: release)
   }
 
-  /// An artifact folder `artifacts/VERSION` with a `VERSION` file, a `bin/start` script when `start` is given
-  /// (a shell script body), and `files`.
-  @discardableResult
-  func artifact(_ version: String, start: String? = nil, files: [String: String] = [:]) throws -> URL {
-    let base = "artifacts/\(version)"
-    try folder.write("\(base)/VERSION", version + "\n")
-    if let start { try folder.write("\(base)/bin/start", "#!/bin/sh\n" + start + "\n", permissions: 0o755) }
-    for (path, contents) in files { try folder.write("\(base)/\(path)", contents) }
-    return root.appendingPathComponent(base)
-  }
-
-  func target(_ environment: String) -> URL { root.appendingPathComponent("targets/\(environment)") }
-
-  /// The label `current` points at on a local target, or `nil`.
-  func current(_ environment: String) -> String? {
-    (try? FileManager.default.destinationOfSymbolicLink(
-      atPath: target(environment).appendingPathComponent("current").path))
-      .map { URL(fileURLWithPath: $0).lastPathComponent }
-  }
-
-  func ledger() throws -> PipelineLedger {
-    PipelineLedger(
-      ledger: try Ledger.open(at: root.appendingPathComponent(".airlock/ledger.git"), create: false),
-      pipeline: "web")
+  /// The project's ledger as pipeline `web` sees it.
+  func pipelineLedger() throws -> PipelineLedger {
+    PipelineLedger(ledger: try openLedger(create: false), pipeline: "web")
   }
 
   /// The environment's state after its newest event.
   func head(_ environment: String) throws -> PipelineLedger.Head {
-    try ledger().head(of: environment)
+    try pipelineLedger().head(of: environment)
   }
 
   /// The environment's events, newest first.
   func events(_ environment: String) throws -> [EventRecord] {
-    try ledger().history(of: environment, limit: nil).map(\.record)
-  }
-
-  /// Runs stock git against the ledger.
-  func git(_ arguments: String...) throws -> GitRun {
-    try GitRun(["--git-dir", root.appendingPathComponent(".airlock/ledger.git").path] + arguments)
+    try pipelineLedger().history(of: environment, limit: nil).map(\.record)
   }
 
   /// Every entry under the target, recursively, with its type and its contents (files) or destination (symlinks):
