@@ -59,10 +59,7 @@ let package = Package(
       dependencies: [
         "AirlockKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      // A position-dependent executable: the Swift runtime and Foundation linked in (--static-swift-stdlib) would
-      // otherwise need some 80,000 relocations applied at every start, about 1 ms of it.
-      linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux]))]
+      ]
     ),
     .executableTarget(
       name: "airlock-bench",

@@ -20,7 +20,7 @@ struct RollbackBench: AsyncParsableCommand {
     let hello = folder.appendingPathComponent("airlock-hello")
     for program in [airlock, hello] where !FileManager.default.isExecutableFile(atPath: program.path) {
       throw ValidationError(
-        "\(program.path) is missing: build it first with swift build -c release --static-swift-stdlib")
+        "\(program.path) is missing: build it first with scripts/build")
     }
     print("start-up floor, same run: a Foundation hello-world built alongside, and `airlock --help`")
     let here = FileManager.default.temporaryDirectory
