@@ -44,10 +44,13 @@ let package = Package(
       name: "CMbedTLS",
       providers: [.apt(["libmbedtls-dev"])]
     ),
+    // libgit2's initialisation without its parse of the system CA bundle; see the header.
+    .target(name: "CGit2Certificates", dependencies: ["CGit2", "CMbedTLS"]),
     .target(
       name: "AirlockKit",
       dependencies: [
         "CGit2",
+        "CGit2Certificates",
         "CMbedCrypto",
         "CMbedTLS",
         .product(name: "Yams", package: "Yams"),
@@ -59,7 +62,9 @@ let package = Package(
       dependencies: [
         "AirlockKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      // libgit2's initialisation skips the system CA bundle, loaded before an https remote instead (CGit2Certificates).
+      linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=mbedtls_x509_crt_parse_file"], .when(platforms: [.linux]))]
     ),
     .executableTarget(
       name: "airlock-bench",

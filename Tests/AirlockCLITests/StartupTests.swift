@@ -18,6 +18,40 @@ import Testing
     }
   }
 
+  /// libgit2's initialisation skips the system CA bundle (about 50 million instructions of mbed TLS parsing): a
+  /// command on a local ledger never opens it, and one whose ledger is a network remote loads it before connecting.
+  @Test(arguments: [false, true])
+  func theCABundleIsReadOnlyForANetworkLedger(remote: Bool) async throws {
+    let box = try ScratchProject()
+    try box.pipeline(secrets: false)
+    if remote {
+      try box.write(
+        (box.read("pipelines/web.yml") ?? "").replacingOccurrences(
+          of: "pipeline: web\n", with: "pipeline: web\nledger: ssh://airlock@127.0.0.1:1/srv/ledger.git\n"),
+        to: "pipelines/web.yml")
+    }
+    let trace = box.url("openat.trace").path
+
+    let deploy = try await box.run(
+      "/usr/bin/strace",
+      [
+        "-f", "-qq", "-e", "trace=openat", "-o", trace, ScratchProject.binary.path, "deploy", "staging", "--artifact",
+        try box.artifact("1.0.0"), "--version", "1.0.0",
+      ],
+      environment: box.environment)
+
+    let opened = try String(contentsOfFile: trace, encoding: .utf8)
+    if remote {
+      #expect(deploy.code == 1, "\(deploy.output)")
+      #expect(deploy.stderr.contains("ssh://airlock@127.0.0.1:1/srv/ledger.git"), "\(deploy.stderr)")
+      #expect(opened.contains("/etc/ssl/certs/ca-certificates.crt"), "\(opened)")
+    } else {
+      #expect(deploy.code == 0, "\(deploy.output)")
+      #expect(opened.contains(".airlock/ledger.git"), "\(opened)")
+      #expect(!opened.contains("ca-certificates.crt"), "\(opened)")
+    }
+  }
+
   @Test(arguments: [true, false])
   func verifyProbesHTTPSTrustingSSLCertFile(trusted: Bool) async throws {
     let server = try TestTLSServer(files: ["healthz": "serving 1.0.0\n"])

@@ -215,7 +215,11 @@ extension Ledger {
 
   /// Runs `body` with an anonymous remote for `url` (no config written); the remote is freed afterwards.
   private func withAnonymousRemote<T>(_ url: String, _ body: (OpaquePointer) throws -> T) throws -> T {
-    if let folder = Self.localFolder(of: url) { try requireRemoteFolder(folder, remote: url) }
+    if let folder = Self.localFolder(of: url) {
+      try requireRemoteFolder(folder, remote: url)
+    } else {
+      try requireTransportCertificates()
+    }
     var remote: OpaquePointer?
     let status = git_remote_create_anonymous(&remote, repository, url)
     try checkTransport(status, "using \(url) as a remote", remote: url, session: nil)

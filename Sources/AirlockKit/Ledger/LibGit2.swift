@@ -1,11 +1,12 @@
 internal import CGit2
+internal import CGit2Certificates
 import Foundation
 
 // libgit2 keeps global state (thread-local error slots, caches) that must be set up once per process before any
 // call and must not be torn down while a Ledger may still exist, so it is initialised lazily and never shut down.
 private let libgit2Failure: LedgerError? = {
   do {
-    try check(git_libgit2_init(), "initialising libgit2", ledger: "(no ledger yet)")
+    try check(airlock_git_init_deferring_certificates(), "initialising libgit2", ledger: "(no ledger yet)")
     return nil
   } catch {
     return error as? LedgerError ?? LedgerError(.git, "initialising libgit2 failed: \(error)")
@@ -17,13 +18,32 @@ func requireLibgit2() throws {
   if let libgit2Failure { throw libgit2Failure }
 }
 
+/// The CA bundle libgit2's initialisation skipped (see CGit2Certificates), loaded once before the first transport
+/// that may speak https, so libgit2 verifies servers against it exactly as if it had loaded it at initialisation.
+private let deferredCertificatesFailure: LedgerError? = {
+  guard let file = airlock_git_deferred_certificate_file() else { return nil }
+  do {
+    try check(airlock_git_set_certificate_file(file), "loading the CA bundle \(String(cString: file))", ledger: "-")
+    return nil
+  } catch {
+    return error as? LedgerError ?? LedgerError(.git, "loading the CA bundle failed: \(error)")
+  }
+}()
+
+/// Loads the CA bundle libgit2's initialisation skipped, if it skipped one; throws the load failure every time.
+func requireTransportCertificates() throws {
+  try requireLibgit2()
+  if let deferredCertificatesFailure { throw deferredCertificatesFailure }
+}
+
 extension Ledger {
   /// Starts libgit2's one-time initialisation on a background thread and returns at once.
   ///
-  /// The initialisation parses the system's CA bundle (libgit2 is built to speak https), several milliseconds
-  /// that the first ledger open would otherwise wait for. A command-line tool calls this first thing, so the work
-  /// overlaps argument parsing and the pipeline load on another core; the first `Ledger` open then waits only
-  /// for what is left of it. Calling it more than once, or not at all, is harmless.
+  /// The initialisation sets up libgit2's global state, and (unless the executable defers it, as `airlock` does)
+  /// parses the system's CA bundle: a millisecond or several that the first ledger open would otherwise wait for.
+  /// A command-line tool calls this first thing, so the work overlaps argument parsing and the pipeline load on
+  /// another core; the first `Ledger` open then waits only for what is left of it. Calling it more than once, or
+  /// not at all, is harmless.
   public static func prepareInBackground() {
     Thread.detachNewThread { _ = try? requireLibgit2() }
   }
