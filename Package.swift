@@ -3,8 +3,7 @@ import PackageDescription
 
 // libgit2 and what it needs are linked from the archives Debian's libgit2-dev brings (with libssh2-1-dev,
 // libssl-dev, libhttp-parser-dev, libpcre2-dev, libmbedtls-dev, zlib1g-dev): loading libgit2.so and its eleven
-// shared libraries (libcrypto's thousands of symbol bindings above all) cost every `airlock` start about 3 ms, a
-// fifth of a local rollback. Archives in dependency order (gold reads each once); GSSAPI has no archive in Debian,
+// shared libraries (libcrypto's thousands of symbol bindings above all) cost every `airlock` start about 3 ms. Archives in dependency order (gold reads each once); GSSAPI has no archive in Debian,
 // so libgit2's Negotiate auth still binds the shared library.
 let staticLibgit2: [LinkerSetting] =
   [
@@ -63,7 +62,7 @@ let package = Package(
         "AirlockKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      // libgit2's initialisation skips the system CA bundle, loaded before an https remote instead (CGit2Certificates).
+      // libgit2's initialisation skips the system CA bundle, loaded before a network remote instead (CGit2Certificates).
       linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=mbedtls_x509_crt_parse_file"], .when(platforms: [.linux]))]
     ),
     .executableTarget(
