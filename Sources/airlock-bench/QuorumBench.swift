@@ -1,4 +1,5 @@
 import AirlockKit
+import AirlockTestSupport
 import ArgumentParser
 import Foundation
 import Synchronization
@@ -67,12 +68,12 @@ final class RandomProbe: ProbingCheck {
   let isDependency = false
   let policy: ProbePolicy
   let failureRate: Double
-  private let generator: Mutex<SplitMix64>
+  private let generator: Mutex<SeededRandom>
 
   init(policy: ProbePolicy, failureRate: Double, seed: UInt64) {
     self.policy = policy
     self.failureRate = failureRate
-    self.generator = Mutex(SplitMix64(seed: seed))
+    self.generator = Mutex(SeededRandom(seed: seed))
   }
 
   func probe(host: String, attempt: Int, in context: CheckContext) async -> (Probe.Outcome, String) {
@@ -90,20 +91,5 @@ final class SimulatedClock: AirlockClock {
   func sleep(for duration: Duration) async throws {
     let (seconds, attoseconds) = duration.components
     current.withLock { $0 += Double(seconds) + Double(attoseconds) / 1e18 }
-  }
-}
-
-/// SplitMix64: a tiny, well-mixed generator; seeded, so the benchmark is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var value = state
-    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-    return value ^ (value >> 31)
   }
 }

@@ -4,21 +4,6 @@ import Testing
 
 @testable import AirlockKit
 
-/// SplitMix64: a tiny seeded generator, so every generated tree is reproducible from its seed.
-struct SeededRandom: RandomNumberGenerator {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var mixed = state
-    mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-    return mixed ^ (mixed >> 31)
-  }
-}
-
 /// A generated artifact tree, and whether it uses a shape git may refuse (only those may be refused).
 struct GeneratedArtifact {
   indirect enum Node {

@@ -187,7 +187,7 @@ struct QuorumCase: Sendable, CustomTestStringConvertible {
 
   @Test func defaultPolicyRarelyFailsAFlakyButHealthyRelease() {
     // docs/pipeline.md, Retry quorum: probes failing 20% of the time at random are judged failed less than 1% of the time.
-    var generator = SplitMix64(seed: 42)
+    var generator = SeededRandom(seed: 42)
     let quorum = Quorum(ProbePolicy())
     var failures = 0
     for _ in 0..<10_000 {
@@ -207,17 +207,4 @@ struct QuorumCase: Sendable, CustomTestStringConvertible {
 struct CancelledClock: AirlockClock {
   func now() -> Date { Date(timeIntervalSince1970: 0) }
   func sleep(for duration: Duration) async throws { throw CancellationError() }
-}
-
-/// A small deterministic generator, so a statistical test gives the same answer every run.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }

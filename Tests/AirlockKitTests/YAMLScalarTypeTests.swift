@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Testing
 import Yams
 
@@ -30,7 +31,7 @@ import Yams
   }
 
   @Test func agreesWithYamsOnLongerRandomStrings() {
-    var generator = SplitMix(seed: 0x5EED)
+    var generator = SeededRandom(seed: 0x5EED)
     let shapes = Array("0123456789_:.+-eE")
     var disagreements: [String] = []
     for _ in 0..<20_000 {
@@ -51,18 +52,5 @@ import Yams
   func readsTheShapesYAMLDefines(text: String, expected: ScalarType) {
     #expect(YAMLScalarType.resolve(text) == expected)
     #expect(Self.yams(text) == expected)
-  }
-}
-
-/// A seeded generator, so a disagreement found once is found again.
-private struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var value = state
-    value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-    return value ^ (value >> 31)
   }
 }
