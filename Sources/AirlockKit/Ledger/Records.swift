@@ -241,8 +241,7 @@ public struct EnvironmentSnapshot: Sendable, Codable, Hashable {
 
   /// Resolves a path from the snapshot against the project root it was taken in.
   public func resolve(_ path: String) -> URL {
-    if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: root).appendingPathComponent(path)
+    URL(resolving: path, under: URL(fileURLWithPath: root))
   }
 }
 

@@ -68,7 +68,7 @@ public struct Workspace {
         let name = String(path.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
         ledgerURL = root.appendingPathComponent(".airlock/ledger-cache/\(name).git")
       } else {
-        ledgerURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+        ledgerURL = URL(resolving: path, under: root)
       }
     }
     if let pipeline, remote == nil, request.ledgerPath.map({ !$0.isEmpty }) == true {

@@ -48,8 +48,7 @@ public struct Pipeline: Sendable, Codable, Hashable {
 
   /// Resolves a path from the pipeline against the project root.
   public func resolve(_ path: String) -> URL {
-    if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: root).appendingPathComponent(path)
+    URL(resolving: path, under: URL(fileURLWithPath: root))
   }
 }
 

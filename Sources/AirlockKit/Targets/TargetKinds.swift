@@ -92,7 +92,7 @@ public struct CustomTargetDefinition: Sendable, Hashable {
 
   /// `path` as a folder: absolute paths as they are, relative ones under the project root.
   public func resolve(_ path: String) -> URL {
-    path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: root).appendingPathComponent(path)
+    URL(resolving: path, under: URL(fileURLWithPath: root))
   }
 }
 
