@@ -151,14 +151,15 @@ public struct LocalTarget: Target {
       // Leftovers of an interrupted install; the caller holds the environment's lease, so none is in use.
       try? fileManager.removeItem(at: releases.appendingPathComponent(name))
     }
+    let folders = names.filter { !$0.hasPrefix(".") }
     // Fewer folders than `keep` (a rollback to a kept release adds none): nothing to read, nothing to delete.
-    guard names.count(where: { !$0.hasPrefix(".") }) > keep else { return deleted }
+    guard folders.count > keep else { return deleted }
     let current = try? currentVersion()
     // Only folders whose mark shows this pipeline made them: a ledger or anyone's files placed under releases/
     // are never Airlock's to delete.
     let ordered =
-      names
-      .filter { !$0.hasPrefix(".") && mark(of: $0)?.pipeline == pipeline }
+      folders
+      .filter { mark(of: $0)?.pipeline == pipeline }
       .map { (name: $0, modified: modificationTime(releases.appendingPathComponent($0))) }
       .sorted { $0.modified > $1.modified }
     for (index, entry) in ordered.enumerated()
