@@ -2,16 +2,19 @@ internal import CGit2
 internal import CGit2Certificates
 import Foundation
 
-// libgit2 keeps global state (thread-local error slots, caches) that must be set up once per process before any
-// call and must not be torn down while a Ledger may still exist, so it is initialised lazily and never shut down.
-private let libgit2Failure: LedgerError? = {
+/// What a libgit2 setup call that runs once per process returned, as the error every later call throws again.
+private func setupFailure(_ status: Int32, _ action: String) -> LedgerError? {
   do {
-    try check(airlock_git_init_deferring_certificates(), "initialising libgit2", ledger: "(no ledger yet)")
+    try check(status, action, ledger: "(no ledger yet)")
     return nil
   } catch {
-    return error as? LedgerError ?? LedgerError(.git, "initialising libgit2 failed: \(error)")
+    return error as? LedgerError ?? LedgerError(.git, "\(action) failed: \(error)")
   }
-}()
+}
+
+// libgit2 keeps global state (thread-local error slots, caches) that must be set up once per process before any
+// call and must not be torn down while a Ledger may still exist, so it is initialised lazily and never shut down.
+private let libgit2Failure = setupFailure(airlock_git_init_deferring_certificates(), "initialising libgit2")
 
 /// Initialises libgit2 on first use; throws the initialisation failure on every call if it failed.
 func requireLibgit2() throws {
@@ -20,15 +23,9 @@ func requireLibgit2() throws {
 
 /// The CA bundle libgit2's initialisation skipped (see CGit2Certificates), loaded once before the first transport
 /// that may speak https, so libgit2 verifies servers against it exactly as if it had loaded it at initialisation.
-private let deferredCertificatesFailure: LedgerError? = {
-  guard let file = airlock_git_deferred_certificate_file() else { return nil }
-  do {
-    try check(airlock_git_set_certificate_file(file), "loading the CA bundle \(String(cString: file))", ledger: "-")
-    return nil
-  } catch {
-    return error as? LedgerError ?? LedgerError(.git, "loading the CA bundle failed: \(error)")
-  }
-}()
+private let deferredCertificatesFailure: LedgerError? = airlock_git_deferred_certificate_file().flatMap { file in
+  setupFailure(airlock_git_set_certificate_file(file), "loading the CA bundle \(String(cString: file))")
+}
 
 /// Loads the CA bundle libgit2's initialisation skipped, if it skipped one; throws the load failure every time.
 func requireTransportCertificates() throws {
