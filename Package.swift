@@ -3,13 +3,13 @@ import PackageDescription
 
 // libgit2 and what it needs are linked from the archives Debian's libgit2-dev brings (with libssh2-1-dev,
 // libssl-dev, libhttp-parser-dev, libpcre2-dev, libmbedtls-dev, zlib1g-dev): loading libgit2.so and its eleven
-// shared libraries (libcrypto's thousands of symbol bindings above all) cost every `airlock` start about 3 ms. Archives in dependency order (gold reads each once); GSSAPI has no archive in Debian,
-// so libgit2's Negotiate auth still binds the shared library.
+// shared libraries (libcrypto's thousands of symbol bindings above all) cost every `airlock` start about 3 ms.
+// Archives in dependency order (gold reads each once). GSSAPI has no archive in Debian: CGit2Negotiate loads it on
+// first use instead.
 let staticLibgit2: [LinkerSetting] =
   [
     "git2", "ssh2", "crypto", "http_parser", "pcre2-8", "mbedtls", "mbedx509", "mbedcrypto", "z",
   ].map { .linkedLibrary(":lib\($0).a", .when(platforms: [.linux])) } + [
-    .linkedLibrary(":libgssapi_krb5.so.2", .when(platforms: [.linux])),
     .linkedLibrary("git2", .when(platforms: [.macOS])),
     .linkedLibrary("z", .when(platforms: [.macOS])),
     .linkedLibrary("mbedtls", .when(platforms: [.macOS])),
@@ -45,11 +45,14 @@ let package = Package(
     ),
     // libgit2's initialisation without its parse of the system CA bundle; see the header.
     .target(name: "CGit2Certificates", dependencies: ["CGit2", "CMbedTLS"]),
+    // libgit2's GSSAPI calls (HTTP Negotiate), bound to libgssapi_krb5.so.2 only when first made; see the header.
+    .target(name: "CGit2Negotiate"),
     .target(
       name: "AirlockKit",
       dependencies: [
         "CGit2",
         "CGit2Certificates",
+        "CGit2Negotiate",
         "CMbedCrypto",
         "CMbedTLS",
         .product(name: "Yams", package: "Yams"),

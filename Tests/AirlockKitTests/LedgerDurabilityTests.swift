@@ -68,6 +68,23 @@ import Testing
     #expect(try await scratch.git("fsck", "--strict").code == 0)
   }
 
+  /// An operation lease lives only as long as its process and skips both flushes; an incident lock must survive
+  /// a reboot and pays them like an event.
+  @Test(arguments: [(LeaseHolder.Kind.operation, 0), (.lock, 1)])
+  func onlyAnIncidentLockIsSyncedAmongLeases(kind: LeaseHolder.Kind, syncs: Int) async throws {
+    let scratch = try ScratchProject()
+    let ledger = try scratch.openLedger()
+    ledger.durability = .batch
+    let pipelineLedger = PipelineLedger(ledger: ledger, pipeline: "web")
+    let lease = try Lease.acquire(
+      pipelineLedger, environment: "staging", kind: kind, operation: "test",
+      options: OperationOptions(actor: ada, environment: [:]))
+    #expect(ledger.syncs.objects == syncs && ledger.syncs.references == syncs)
+    #expect(try await scratch.git("rev-parse", "refs/airlock/leases/web/staging").trimmed.count == 40)
+    lease.release()
+    #expect(try await scratch.git("fsck", "--strict").code == 0)
+  }
+
   @Test func packingSyncsBeforeDeletingLooseCopies() async throws {
     let scratch = try ScratchProject()
     let ledger = try scratch.openLedger()

@@ -24,8 +24,20 @@ import Testing
     #expect(Timestamp.parse("2026-11-18T11:06:40Z") == Date(timeIntervalSince1970: 1_795_000_000))
   }
 
-  @Test(arguments: ["", "yesterday", "2026-11-18", "2026-11-18T11:06:40"])
+  @Test(arguments: [
+    "", "yesterday", "2026-11-18", "2026-11-18T11:06:40", "2026-11-18T11:06:40.123Zx", "2026-11-18 11:06:40Z",
+    "2026-11-18T11:06:40+01:00", "２０２６-11-18T11:06:40Z", "2026-11-18T11:06:40.1234567890123456789Z",
+    "2026-11-18T11:06Z",
+  ])
   func rejectsOtherForms(text: String) {
     #expect(Timestamp.parse(text) == nil)
+  }
+
+  /// Whatever `format` writes, `parse` reads back to the millisecond, on both sides of the epoch.
+  @Test(arguments: [0, -0.5, 1_795_000_000.123, 951_782_400.999, 253_402_300_799.001, -62_135_596_800])
+  func readsBackWhatFormatWrites(seconds: Double) {
+    let date = Date(timeIntervalSince1970: seconds)
+    let parsed = Timestamp.parse(Timestamp.format(date))
+    #expect(parsed.map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
   }
 }

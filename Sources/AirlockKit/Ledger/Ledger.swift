@@ -137,12 +137,19 @@ public final class Ledger {
   /// Anything else (the ref moved, appeared, vanished, or another writer holds its lock) throws `.concurrentUpdate`
   /// and leaves the ref as it is. The check happens under the ref's lock file, so it holds across processes.
   /// `logMessage` goes to the reflog. `new` must already be in the ledger.
-  public func updateReference(_ name: String, to new: ObjectID, expected: ObjectID?, logMessage: String) throws {
+  ///
+  /// With `durable` (the default) the ledger's durability applies: in `.batch` mode the objects are synced before
+  /// the ref moves and the ref after. A ref that only matters while this process lives (an operation lease) passes
+  /// `false` and skips both flushes: other processes see it at once, and a power cut can lose it or leave it
+  /// unreadable, which is what it guards against anyway.
+  public func updateReference(
+    _ name: String, to new: ObjectID, expected: ObjectID?, logMessage: String, durable: Bool = true
+  ) throws {
     var newID = new.oid
     // With expected == nil this passes the all-zero id instead of using force=0: libgit2 checks "must not exist"
     // for force=0 before taking the lock, so two creators could both pass; the zero id is compared under the lock.
     var expectedID = expected?.oid ?? git_oid()
-    try syncObjects(before: "moving \(name)")
+    if durable { try syncObjects(before: "moving \(name)") }
     var created: OpaquePointer?
     let status = git_reference_create_matching(
       &created, repository, name, &newID, expected == nil ? 0 : 1, &expectedID, logMessage)
@@ -152,7 +159,7 @@ public final class Ledger {
       throw raceOrFailure(error, name, expected: expected, doing: "move it to \(new.short)")
     }
     git_reference_free(created)
-    syncMovedReference(name)
+    if durable { syncMovedReference(name) }
   }
 
   /// Deletes `name` only if it points at `expected` (compare-and-swap).

@@ -11,7 +11,8 @@ public struct ObjectID: Sendable, Hashable, Codable, CustomStringConvertible, Co
   /// Accepts exactly 40 hex digits in either case and lowercases them; returns nil for anything else.
   public init?(hex: String) {
     guard hex.utf8.count == 40, hex.utf8.allSatisfy(\.isHexDigit) else { return nil }
-    self.hex = hex.lowercased()
+    // Ids come lowercase from libgit2 and the ledger's files; lowercasing copies the string, so only when needed.
+    self.hex = hex.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) } ? hex.lowercased() : hex
   }
 
   /// The first 12 hex digits, as shown to people (and the default version label of a release).

@@ -309,33 +309,75 @@ public enum Timestamp {
     let fraction = Int(milliseconds - Int64(seconds) * 1000)
     var parts = tm()
     gmtime_r(&seconds, &parts)
-    // `%04d-%02d-%02dT%02d:%02d:%02d.%03dZ` by hand: `String(format:)` boxes each argument as a `CVarArg` and casts
-    // it at run time, which costs more than encoding the rest of a ledger file.
-    return
-      "\(digits(Int(parts.tm_year) + 1900, 4))-\(digits(Int(parts.tm_mon) + 1, 2))-\(digits(Int(parts.tm_mday), 2))"
-      + "T\(digits(Int(parts.tm_hour), 2)):\(digits(Int(parts.tm_min), 2)):\(digits(Int(parts.tm_sec), 2))"
-      + ".\(digits(fraction, 3))Z"
+    // `%04d-%02d-%02dT%02d:%02d:%02d.%03dZ` by hand, into bytes: `String(format:)` boxes each argument as a
+    // `CVarArg` and casts it at run time, and string interpolation allocates per piece; every ledger file holds
+    // dozens of timestamps.
+    var text: [UInt8] = []
+    text.reserveCapacity(24)
+    let fields: [(value: Int, width: Int, then: Unicode.Scalar)] = [
+      (Int(parts.tm_year) + 1900, 4, "-"), (Int(parts.tm_mon) + 1, 2, "-"), (Int(parts.tm_mday), 2, "T"),
+      (Int(parts.tm_hour), 2, ":"), (Int(parts.tm_min), 2, ":"), (Int(parts.tm_sec), 2, "."), (fraction, 3, "Z"),
+    ]
+    for field in fields {
+      appendDigits(field.value, width: field.width, to: &text)
+      text.append(UInt8(ascii: field.then))
+    }
+    return String(decoding: text, as: UTF8.self)
   }
 
   /// `value` as `%0<width>d` writes it: zeros between the sign and the digits up to `width` characters in all.
   static func digits(_ value: Int, _ width: Int) -> String {
-    let magnitude = String(value.magnitude)
-    let sign = value < 0 ? "-" : ""
-    return sign + String(repeating: "0", count: max(0, width - sign.count - magnitude.count)) + magnitude
+    var text: [UInt8] = []
+    appendDigits(value, width: width, to: &text)
+    return String(decoding: text, as: UTF8.self)
   }
 
-  /// Parses what `format` writes, with or without the milliseconds.
+  private static func appendDigits(_ value: Int, width: Int, to text: inout [UInt8]) {
+    var magnitude = value.magnitude
+    var reversed: [UInt8] = []
+    repeat {
+      reversed.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+      magnitude /= 10
+    } while magnitude > 0
+    if value < 0 { text.append(UInt8(ascii: "-")) }
+    let sign = value < 0 ? 1 : 0
+    text.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - sign - reversed.count)))
+    text.append(contentsOf: reversed.reversed())
+  }
+
+  /// Parses what `format` writes, with or without the milliseconds: six or seven runs of digits between `-`, `T`,
+  /// `:`, `.` and a final `Z`; anything else is nil.
   public static func parse(_ text: String) -> Date? {
-    let fields = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
-    guard text.hasSuffix("Z"), fields.count == 6 || fields.count == 7, !fields.contains(nil) else { return nil }
-    let values = fields.map { $0! }
+    // Over the UTF-8 bytes: splitting the String would walk it Character by Character (grapheme breaking), which
+    // made reading a state.json's timestamps cost more than the rest of decoding it.
+    var values: [Int] = []
+    var current: Int?
+    var digitCount = 0
+    var last: UInt8 = 0
+    for byte in text.utf8 {
+      last = byte
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        // 18 digits fit an Int; a longer run is not a timestamp.
+        guard digitCount < 18 else { return nil }
+        current = (current ?? 0) * 10 + Int(byte - UInt8(ascii: "0"))
+        digitCount += 1
+      case UInt8(ascii: "-"), UInt8(ascii: "T"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "Z"):
+        if let value = current { values.append(value) }
+        current = nil
+        digitCount = 0
+      default:
+        return nil
+      }
+    }
+    guard last == UInt8(ascii: "Z"), values.count == 6 || values.count == 7 else { return nil }
     var parts = tm()
-    parts.tm_year = Int32(values[0] - 1900)
-    parts.tm_mon = Int32(values[1] - 1)
-    parts.tm_mday = Int32(values[2])
-    parts.tm_hour = Int32(values[3])
-    parts.tm_min = Int32(values[4])
-    parts.tm_sec = Int32(values[5])
+    parts.tm_year = Int32(clamping: values[0] - 1900)
+    parts.tm_mon = Int32(clamping: values[1] - 1)
+    parts.tm_mday = Int32(clamping: values[2])
+    parts.tm_hour = Int32(clamping: values[3])
+    parts.tm_min = Int32(clamping: values[4])
+    parts.tm_sec = Int32(clamping: values[5])
     let seconds = timegm(&parts)
     let milliseconds = values.count == 7 ? values[6] : 0
     return Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds) / 1000)

@@ -118,7 +118,8 @@ final class Lease {
           // Each renewal descends from the last, so a shared ledger accepts it as a fast-forward.
           guard let ledger = try? Ledger.open(at: url, create: false),
             let next = try? Lease.write(update, to: ledger, parent: commit),
-            (try? ledger.updateReference(name, to: next, expected: commit, logMessage: "airlock: renew")) != nil
+            (try? ledger.updateReference(
+              name, to: next, expected: commit, logMessage: "airlock: renew", durable: false)) != nil
           else { return }
           commit = next
           if let remote { _ = try? ledger.push([name], to: remote) }
@@ -164,7 +165,10 @@ final class Lease {
         continue
       }
       do {
-        try ledger.ledger.updateReference(name, to: commit, expected: nil, logMessage: "airlock: lease \(operation)")
+        // An operation lease lives as long as its process, so it skips the disk flushes; an incident lock must
+        // outlive a reboot.
+        try ledger.ledger.updateReference(
+          name, to: commit, expected: nil, logMessage: "airlock: lease \(operation)", durable: kind == .lock)
         do {
           try ledger.publish([name], what: "the lease on \(environment)")
         } catch {
