@@ -14,6 +14,19 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+/* glibc hands freed memory at the top of a heap back to the kernel once 128 KiB are free. libgit2 allocates and
+ * frees zlib's buffers (about 256 KiB) for every object it writes, so each object faulted those pages in again.
+ * A higher threshold keeps them; the memory kept is bounded by the process's peak. Elsewhere this does nothing. */
+static inline void airlock_keep_freed_memory(void) {
+#if defined(__GLIBC__)
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
 /* git_libgit2_opts is variadic, which Swift cannot call; these wrappers give each option we use a fixed signature. */
 
 static inline int airlock_git_enable_fsync_gitdir(int enabled) {

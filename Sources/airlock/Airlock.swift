@@ -22,6 +22,7 @@ struct Airlock: AsyncParsableCommand {
 
   /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as docs/cli.md documents.
   static func main() async {
+    Ledger.keepFreedMemory()
     // Every command but these reads the ledger: libgit2's initialisation starts now, beside argument parsing.
     if !CommandLine.arguments.dropFirst().contains(where: { ["--help", "-h", "help", "validate"].contains($0) }) {
       Ledger.prepareInBackground()

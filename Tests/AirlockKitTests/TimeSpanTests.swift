@@ -41,3 +41,10 @@ import Testing
     #expect(parsed.map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
   }
 }
+
+/// The background warm-up of the ledger's JSON coders round-trips every sample, so it warms what events use.
+@Suite struct LedgerCodingWarmUpTests {
+  @Test func everySampleRoundTrips() {
+    #expect(LedgerCoding.warmUp() == 5)
+  }
+}

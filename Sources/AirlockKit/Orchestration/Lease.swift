@@ -255,17 +255,21 @@ final class Lease {
   }
 
   /// Gives the lease back; safe to call more than once.
+  ///
+  /// Called by the command that took the lease once it is done with the ledger (its `defer`), so the deletion goes
+  /// through the command's own ledger handle, under the commit's lock so that it never races the renewal task (which
+  /// keeps its own handle, since it runs beside the command).
   func release() {
     guard !released else { return }
     released = true
     renewal?.cancel()
     let name = Self.refName(pipeline: ledger.pipeline, environment: environment)
-    let url = ledger.ledger.url
     let shared = ledger
     current.value.withLock { commit in
-      guard let ledger = try? Ledger.open(at: url, create: false) else { return }
-      try? ledger.deleteReference(name, expected: commit)
-      if let remote = shared.remote { _ = try? ledger.deleteRemoteReference(name, expected: commit, on: remote) }
+      try? shared.ledger.deleteReference(name, expected: commit)
+      if let remote = shared.remote {
+        _ = try? shared.ledger.deleteRemoteReference(name, expected: commit, on: remote)
+      }
     }
   }
 
