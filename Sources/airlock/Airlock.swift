@@ -22,10 +22,11 @@ struct Airlock: AsyncParsableCommand {
 
   /// Runs the command line; argument errors exit 2 (not ArgumentParser's 64), as docs/cli.md documents.
   static func main() async {
-    Ledger.keepFreedMemory()
-    // Every command but these reads the ledger: libgit2's initialisation starts now, beside argument parsing.
+    Startup.keepFreedMemory()
+    // Every command but these reads the ledger: libgit2's initialisation and the warm-ups start now, beside
+    // argument parsing.
     if !CommandLine.arguments.dropFirst().contains(where: { ["--help", "-h", "help", "validate"].contains($0) }) {
-      Ledger.prepareInBackground()
+      Startup.prepareInBackground()
     }
     // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise.
     do {

@@ -48,3 +48,10 @@ import Testing
     #expect(LedgerCoding.warmUp() == 5)
   }
 }
+
+/// The background warm-up of the pipeline loader parses its sample, so it warms what pipelines use.
+@Suite struct PipelineLoaderWarmUpTests {
+  @Test func theSampleParses() {
+    #expect(PipelineLoader.warmUp())
+  }
+}

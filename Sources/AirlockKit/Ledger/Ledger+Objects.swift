@@ -5,9 +5,15 @@ extension Ledger {
   /// Stores `data` as a blob and returns its id; storing the same bytes again returns the same id.
   public func writeBlob(_ data: Data) throws -> ObjectID {
     var oid = git_oid()
+    var odb: OpaquePointer?
+    try check(git_repository_odb(&odb, repository), "opening the object database", ledger: path)
+    defer { git_odb_free(odb) }
     try data.withUnsafeBytes { bytes in
+      // git_odb_write hashes first and only freshens (touches) an object already stored: most of an event's files
+      // (config.env, checks.json, environment.json) repeat the previous event's bytes, and the blob API deflated
+      // each into a temporary file before finding it there.
       _ = try check(
-        git_blob_create_from_buffer(&oid, repository, bytes.baseAddress, bytes.count), "storing a blob", ledger: path)
+        git_odb_write(&oid, odb, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB), "storing a blob", ledger: path)
     }
     return ObjectID(oid)
   }

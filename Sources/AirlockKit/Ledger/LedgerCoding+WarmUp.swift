@@ -7,7 +7,7 @@ extension LedgerCoding {
   /// The first time a process encodes or decodes a type, the Swift runtime looks up its conformances (JSONEncoder
   /// asks each value's type for its private marker protocols), and each lookup that misses walks every conformance
   /// record in the binary: about a millisecond and a half for the ledger's types, repeated in every process.
-  /// `Ledger.prepareInBackground()` runs this on its own thread after libgit2's initialisation, so the runtime's
+  /// `Startup.prepareInBackground()` runs this on its own thread after libgit2's initialisation, so the runtime's
   /// caches are warm by the time the command reads its environment's state, while argument parsing and the pipeline
   /// load go on beside it. Nothing is written and nothing is shared but those caches. Returns how many of the five
   /// samples came back equal (a test pins five, so a sample that stops decoding is noticed).

@@ -33,32 +33,6 @@ func requireTransportCertificates() throws {
   if let deferredCertificatesFailure { throw deferredCertificatesFailure }
 }
 
-extension Ledger {
-  /// Tells the C allocator to keep freed memory rather than return it to the kernel at once (glibc only).
-  ///
-  /// libgit2 allocates and frees zlib's buffers for every object it writes; with glibc's default trim threshold
-  /// each write faulted those pages in again, about a sixth of a rollback's page faults. For a command-line tool,
-  /// called first thing; the memory kept is bounded by the process's peak use.
-  public static func keepFreedMemory() {
-    airlock_keep_freed_memory()
-  }
-
-  /// Starts libgit2's one-time initialisation on a background thread and returns at once.
-  ///
-  /// The initialisation sets up libgit2's global state, and (unless the executable defers it, as `airlock` does)
-  /// parses the system's CA bundle: a millisecond or several that the first ledger open would otherwise wait for.
-  /// A command-line tool calls this first thing, so the work overlaps argument parsing and the pipeline load on
-  /// another core; the first `Ledger` open then waits only for what is left of it. The thread then warms the
-  /// runtime's caches for the ledger's JSON documents (`LedgerCoding.warmUp()`). Calling it more than once, or not
-  /// at all, is harmless.
-  public static func prepareInBackground() {
-    Thread.detachNewThread {
-      _ = try? requireLibgit2()
-      LedgerCoding.warmUp()
-    }
-  }
-}
-
 /// Checks one libgit2 status: the single place where a failing `git_*` call becomes a `LedgerError`.
 ///
 /// `git_error_last()` is thread-local and overwritten by the next libgit2 call, so it is read first, before
