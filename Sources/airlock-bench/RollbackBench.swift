@@ -6,13 +6,35 @@ import Foundation
 /// `airlock-bench rollback`: end-to-end `airlock rollback` between two kept releases on a local target, process start
 /// included, with a short history and again with `--history` earlier events on the branch; printed beside the start-up
 /// floor measured in the same run: `airlock-hello` (Foundation, built by the same command) and `airlock --help`.
+///
+/// The floor programs run interleaved with the rollbacks (one hello-world, one `--help`, one rollback, and again),
+/// and are printed for each history size, so that on a shared machine whose speed drifts the floor and the figure
+/// are taken under the same load.
 struct RollbackBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rollback", abstract: "Median wall time of `airlock rollback` on a local target.")
 
-  @Option(help: "Rollbacks (and starts of the floor programs, at least 21) to time for each history size.")
+  @Option(help: "Rollbacks to time for each history size (and starts of each floor program beside them).")
   var runs = 21
   @Option(help: "Earlier events on the branch for the second measurement.") var history = 1000
+
+  /// The two floor programs, timed beside every rollback.
+  struct Floor {
+    let hello: URL
+    let airlock: URL
+    var helloSamples: [Double] = []
+    var helpSamples: [Double] = []
+
+    mutating func measure(in folder: URL) throws {
+      for (program, arguments) in [(hello, [String]()), (airlock, ["--help"])] {
+        let sample = try milliseconds {
+          let status = try runQuietly(program, arguments, in: folder, environment: [:])
+          guard status == 0 else { throw ValidationError("\(program.lastPathComponent) exited \(status)") }
+        }
+        if program == hello { helloSamples.append(sample) } else { helpSamples.append(sample) }
+      }
+    }
+  }
 
   func run() async throws {
     let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -22,27 +44,20 @@ struct RollbackBench: AsyncParsableCommand {
       throw ValidationError(
         "\(program.path) is missing: build it first with scripts/build")
     }
-    print("start-up floor, same run: a Foundation hello-world built alongside, and `airlock --help`")
-    let here = FileManager.default.temporaryDirectory
-    for (label, program, arguments) in [
-      ("hello-world (Foundation)", hello, []), ("airlock --help", airlock, ["--help"]),
-    ] {
-      let samples = try (0..<max(runs, 21)).map { _ in
-        try milliseconds {
-          let status = try runQuietly(program, arguments, in: here, environment: [:])
-          guard status == 0 else { throw ValidationError("\(program.lastPathComponent) exited \(status)") }
-        }
-      }
-      print(Summary(samples: samples).row(label))
-    }
-    print("airlock rollback, local target, no start command or verify checks (Airlock's own cost)")
+    print(
+      "airlock rollback on a local target (no start command or verify checks: Airlock's own cost), timed "
+        + "interleaved with its start-up floor: a Foundation hello-world built alongside, and `airlock --help`")
     for earlier in [0, history] {
-      let samples = try await measure(airlock: airlock, earlierEvents: earlier)
-      print(Summary(samples: samples).row("rollback with \(earlier) earlier events"))
+      var floor = Floor(hello: hello, airlock: airlock)
+      let samples = try await measure(airlock: airlock, earlierEvents: earlier, floor: &floor)
+      print("with \(earlier) earlier events on the branch:")
+      print(Summary(samples: floor.helloSamples).row("  hello-world (Foundation)"))
+      print(Summary(samples: floor.helpSamples).row("  airlock --help"))
+      print(Summary(samples: samples).row("  airlock rollback"))
     }
   }
 
-  func measure(airlock: URL, earlierEvents: Int) async throws -> [Double] {
+  func measure(airlock: URL, earlierEvents: Int, floor: inout Floor) async throws -> [Double] {
     let scratch = try ScratchProject.bench(
       pipeline: """
         pipeline: bench
@@ -76,6 +91,7 @@ struct RollbackBench: AsyncParsableCommand {
     sync()
     var samples: [Double] = []
     for _ in 0..<runs {
+      try floor.measure(in: scratch.root)
       var status: Int32 = 0
       samples.append(
         try milliseconds {

@@ -49,6 +49,19 @@ import Testing
     #expect(!fsck.stderr.contains("error") && !fsck.stderr.contains("warning"))
   }
 
+  /// The loose objects' fan-out folders exist from the start, so no early event pays their creation, and stock git
+  /// still counts the ledger empty and sound.
+  @Test func aNewLedgerHasAllItsObjectFolders() async throws {
+    let scratch = try ScratchProject()
+    let ledger = try Ledger.open(at: scratch.url("ledger.git"), create: true)
+    let objects = ledger.url.appendingPathComponent("objects")
+    let folders = try FileManager.default.contentsOfDirectory(atPath: objects.path).filter { $0.count == 2 }.sorted()
+    #expect(folders == (0..<256).map { String(format: "%02x", $0) })
+    let count = try await scratch.git(in: ledger.url, "count-objects", "-v")
+    #expect(count.code == 0 && count.stdout.contains("count: 0"), "\(count.output)")
+    #expect(try await scratch.git(in: ledger.url, "fsck", "--strict").code == 0)
+  }
+
   @Test func reopensAnExistingLedgerAndSeesItsBranches() throws {
     let scratch = try ScratchProject()
     let ledger = try scratch.openLedger()

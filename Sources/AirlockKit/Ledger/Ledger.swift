@@ -77,6 +77,18 @@ public final class Ledger {
     return try openExisting(at: url)
   }
 
+  /// Creates the 256 fan-out folders of loose objects (`objects/00` … `objects/ff`), which git makes on demand.
+  ///
+  /// Made on demand, each of a young ledger's first events paid a few folder creations on the path of a deploy or a
+  /// rollback, and its sync then flushed their metadata too. Best effort: libgit2 still creates any that are missing.
+  func createObjectFolders() {
+    let objects = url.appendingPathComponent("objects").path
+    for index in 0..<256 {
+      let hex = String(index, radix: 16)
+      _ = mkdir(objects + "/" + (hex.count == 1 ? "0" + hex : hex), 0o777)
+    }
+  }
+
   private static func openExisting(at url: URL) throws -> Ledger {
     var repository: OpaquePointer?
     guard try checkFound(git_repository_open_bare(&repository, url.path), "opening the ledger", ledger: url.path),
@@ -107,6 +119,7 @@ public final class Ledger {
     try check(status, "creating the ledger", ledger: url.path)
     let ledger = try Ledger(url: url, repository: repository!)
     try ledger.enableBranchReflogs()
+    ledger.createObjectFolders()
     return ledger
   }
 

@@ -4,9 +4,10 @@ extension LedgerCoding {
   /// Encodes and decodes one small sample of every document an event writes (`state.json`, `release.json`,
   /// `checks.json`, `environment.json`, `lease.json`), in memory, and throws the results away.
   ///
-  /// The first time a process encodes or decodes a type, the Swift runtime looks up its conformances (JSONEncoder
-  /// asks each value's type for its private marker protocols), and each lookup that misses walks every conformance
-  /// record in the binary: about a millisecond and a half for the ledger's types, repeated in every process.
+  /// The first time a process encodes or decodes a type, the Swift runtime instantiates the coders' generic
+  /// containers for it and looks up the conformances they require (its `CodingKeys` as `CodingKey`, among others),
+  /// and each first lookup walks every conformance record in the binary: about a millisecond for the ledger's types,
+  /// repeated in every process.
   /// `Startup.prepareInBackground()` runs this on its own thread after libgit2's initialisation, so the runtime's
   /// caches are warm by the time the command reads its environment's state, while argument parsing and the pipeline
   /// load go on beside it. Nothing is written and nothing is shared but those caches. Returns how many of the five
