@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One multiplexed OpenSSH connection per host for the length of one command, through the system `ssh` client.
+///
+/// `open(_:)` starts a master connection to each host (`ControlMaster`), all in parallel: the key exchange, the host
+/// key check and the login happen once per host, and a host that cannot be reached or whose key is unknown or
+/// changed fails there, before anything is sent to it. Every later `run` rides on the host's master. The control
+/// sockets live in a folder of their own under /tmp (mode 0700; a socket path may not exceed 108 bytes, so not under
+/// a long `TMPDIR`), and `close()` ends every master and removes the folder.
+///
+/// The user's ssh configuration keeps working (`~/.ssh/config`, agents, ProxyJump, known_hosts) unless `Options`
+/// names a config file or a known_hosts file of the project's; host key checking is always strict and ssh never
+/// prompts (`BatchMode`).
+public final class SSHConnections: Sendable {
+  /// How to reach the hosts.
+  public struct Options: Sendable, Hashable {
+    /// An ssh_config file to use instead of the user's (`-F`), e.g. one kept in the repository.
+    public var configFile: URL?
+    /// A known_hosts file to check host keys against instead of the user's.
+    public var knownHosts: URL?
+    /// How long a host may take to accept the connection.
+    public var connectTimeout: Duration
+    /// The ssh client to run.
+    public var program: String
+
+    /// Options with the user's own ssh configuration and a ten-second connect timeout.
+    public init(
+      configFile: URL? = nil, knownHosts: URL? = nil, connectTimeout: Duration = .seconds(10), program: String = "ssh"
+    ) {
+      self.configFile = configFile
+      self.knownHosts = knownHosts
+      self.connectTimeout = connectTimeout
+      self.program = program
+    }
+  }
+
+  /// How to reach the hosts.
+  public let options: Options
+  /// The folder holding the control sockets and the masters' log.
+  public let folder: URL
+  private let runner: ProcessRunner
+  private let environment: [String: String]
+  private let opened = Mutex<Set<SSHHost>>([])
+
+  /// A pool with no connection yet; `environment` is the ssh client's (an agent's `SSH_AUTH_SOCK`, `HOME`).
+  public init(options: Options, environment: [String: String], runner: ProcessRunner = ProcessRunner()) throws {
+    self.options = options
+    self.environment = environment
+    self.runner = runner
+    var template = Array("/tmp/airlock-ssh-XXXXXX".utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+      throw TargetError(
+        .io, "cannot make a folder for ssh control sockets under /tmp: \(String(cString: strerror(errno)))")
+    }
+    folder = URL(fileURLWithPath: String(cString: made))
+  }
+
+  deinit {
+    // `close()` is the orderly end; this only reclaims what a caller forgot, without waiting for the masters.
+    try? FileManager.default.removeItem(at: folder)
+  }
+
+  /// The arguments before the remote command: the client, its options and the destination.
+  public func arguments(for host: SSHHost, _ extra: [String] = []) -> [String] {
+    var arguments = [options.program]
+    if let configFile = options.configFile { arguments += ["-F", configFile.path] }
+    var settings = [
+      "ControlPath=\(folder.path)/%C", "StrictHostKeyChecking=yes", "BatchMode=yes",
+      "ConnectTimeout=\(max(1, Int(options.connectTimeout.components.seconds)))",
+    ]
+    if let knownHosts = options.knownHosts {
+      settings += ["UserKnownHostsFile=\(knownHosts.path)", "GlobalKnownHostsFile=/dev/null"]
+    }
+    for setting in settings { arguments += ["-o", setting] }
+    if let user = host.user { arguments += ["-l", user] }
+    if let port = host.port { arguments += ["-p", String(port)] }
+    return arguments + extra + ["--", host.name]
+  }
+
+  /// Opens a master connection to each host, in parallel; returns the hosts that failed, each with ssh's reason.
+  ///
+  /// A host already open is not opened again.
+  public func open(_ hosts: [SSHHost]) async -> [SSHHost: String] {
+    let fresh = Array(Set(opened.withLock { opened in hosts.filter { !opened.contains($0) } }))
+    var failures: [SSHHost: String] = [:]
+    await withTaskGroup(of: (SSHHost, ProcessResult, String).self) { group in
+      for (index, host) in fresh.enumerated() {
+        group.addTask {
+          // -f: into the background once logged in; -N: no command; -E: ssh's messages go to a file of the host's
+          // own, since the master's standard error is a pipe nobody reads once this call returns.
+          let log = self.folder.appendingPathComponent("\(index).log").path
+          let arguments = self.arguments(
+            for: host, ["-M", "-N", "-f", "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes"])
+          let result = await self.runner.run(arguments, in: nil, environment: self.environment, timeout: nil)
+          return (host, result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+      }
+      for await (host, result, log) in group {
+        if result.succeeded {
+          _ = opened.withLock { $0.insert(host) }
+        } else {
+          failures[host] = Self.reason(result, said: log + result.output, host: host)
+        }
+      }
+    }
+    return failures
+  }
+
+  /// Runs `command` (a shell command line, as ssh always passes it) on `host` over its master connection.
+  ///
+  /// Without an open master ssh connects on its own, with the same checks.
+  public func run(_ command: String, on host: SSHHost, timeout: Duration?) async -> ProcessResult {
+    await runner.run(
+      arguments(for: host, ["-o", "ControlMaster=no"]) + [command], in: nil, environment: environment,
+      timeout: timeout)
+  }
+
+  /// Ends every master connection and removes the control folder.
+  public func close() async {
+    let hosts = opened.withLock { opened in
+      defer { opened = [] }
+      return opened
+    }
+    await withTaskGroup(of: Void.self) { group in
+      for host in hosts {
+        group.addTask {
+          _ = await self.runner.run(
+            self.arguments(for: host, ["-O", "exit"]), in: nil, environment: self.environment,
+            timeout: .seconds(5))
+        }
+      }
+    }
+    try? FileManager.default.removeItem(at: folder)
+  }
+
+  /// One line saying why ssh could not reach `host`: the last line it said, or how it ended.
+  static func reason(_ result: ProcessResult, said output: String, host: SSHHost) -> String {
+    let said = output.split(whereSeparator: \.isNewline).last.map { $0.trimmingCharacters(in: .whitespaces) }
+    switch result.termination {
+    case .failedToStart(let why): return "cannot run ssh for \(host): \(why)"
+    case .timedOut: return "\(host) did not answer in time"
+    default: return "cannot reach \(host): \(said ?? "ssh exited without a message")"
+    }
+  }
+}
