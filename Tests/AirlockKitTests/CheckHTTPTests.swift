@@ -6,10 +6,15 @@ import Testing
 @testable import AirlockKit
 
 @Suite struct CheckHTTPTests {
+  /// The default quorum with a timeout no stall of a busy shared machine reaches: these tests are about statuses
+  /// and quorum, not deadlines (the timeout tests below set their own). At the start of a test run every suite starts
+  /// at once, and a first probe once waited more than the default five seconds for its thread.
+  static let patient = ProbePolicy(timeout: .seconds(30))
+
   @Test func passesOnTheExpectedStatus() async throws {
     let server = try TestHTTPServer(responses: [.init(status: 200, body: "ok")])
     defer { server.stop() }
-    let check = HTTPCheck(name: "health", url: "http://{host}:\(server.port)/healthz")
+    let check = HTTPCheck(name: "health", url: "http://{host}:\(server.port)/healthz", policy: Self.patient)
 
     let result = await check.evaluate(in: .testing(hosts: ["127.0.0.1"]))
 
@@ -25,7 +30,7 @@ import Testing
     let server = try TestHTTPServer(responses: [.init(status: 503), .init(status: 200)])
     defer { server.stop() }
     let clock = ManualClock()
-    let check = HTTPCheck(name: "health", url: server.urlString("/healthz"))
+    let check = HTTPCheck(name: "health", url: server.urlString("/healthz"), policy: Self.patient)
 
     let result = await check.evaluate(in: .testing(clock: clock))
 
@@ -38,7 +43,7 @@ import Testing
   @Test func failsWhenTheStatusStaysWrong() async throws {
     let server = try TestHTTPServer(responses: [.init(status: 500)])
     defer { server.stop() }
-    let check = HTTPCheck(name: "health", url: server.urlString())
+    let check = HTTPCheck(name: "health", url: server.urlString(), policy: Self.patient)
 
     let result = await check.evaluate(in: .testing())
 
@@ -55,7 +60,7 @@ import Testing
     defer { server.stop() }
     let check = HTTPCheck(
       name: "version", url: server.urlString("/version?expect={version}&tree={release}"), contains: "version {version}",
-      policy: ProbePolicy(attempts: 1, pass: 1))
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: Self.patient.timeout))
 
     let result = await check.evaluate(in: .testing(version: version))
 
@@ -66,7 +71,7 @@ import Testing
 
   @Test func reportsARefusedConnection() async throws {
     let port = try TestHTTPServer.closedPort()
-    let check = HTTPCheck(name: "health", url: "http://127.0.0.1:\(port)/healthz")
+    let check = HTTPCheck(name: "health", url: "http://127.0.0.1:\(port)/healthz", policy: Self.patient)
 
     let result = await check.evaluate(in: .testing())
 
@@ -91,10 +96,9 @@ import Testing
       request.path == "/healthz" ? .redirect(to: "/login") : .init(status: 200, body: "login page")
     }
     defer { server.stop() }
-    let failing = HTTPCheck(
-      name: "health", url: server.urlString("/healthz"), policy: ProbePolicy(attempts: 1, pass: 1))
-    let accepting = HTTPCheck(
-      name: "health", url: server.urlString("/healthz"), expect: 302, policy: ProbePolicy(attempts: 1, pass: 1))
+    let once = ProbePolicy(attempts: 1, pass: 1, timeout: Self.patient.timeout)
+    let failing = HTTPCheck(name: "health", url: server.urlString("/healthz"), policy: once)
+    let accepting = HTTPCheck(name: "health", url: server.urlString("/healthz"), expect: 302, policy: once)
 
     let failed = await failing.evaluate(in: .testing())
     let passed = await accepting.evaluate(in: .testing())

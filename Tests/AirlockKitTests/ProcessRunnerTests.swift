@@ -29,6 +29,30 @@ import Testing
     #expect(result.output == "AIRLOCK_VERSION=1.4.2\n")
   }
 
+  @Test func readsStandardInputFromTheGivenFile() async throws {
+    let scratch = try ScratchProject()
+    let input = try scratch.write(String(repeating: "release bytes\n", count: 10_000), to: "release.tar")
+    let result = await runner.run(
+      ["/bin/sh", "-c", "wc -c"], in: nil, environment: environment, timeout: .seconds(10), input: input)
+    #expect(result.succeeded)
+    #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "140000")
+  }
+
+  @Test func anInputThatCannotBeReadStartsNothing() async throws {
+    let scratch = try ScratchProject()
+    let marker = scratch.url("ran")
+    let result = await runner.run(
+      ["/bin/sh", "-c", "touch \(marker.path)"], in: nil, environment: environment, timeout: .seconds(10),
+      input: scratch.url("missing.tar"))
+    #expect(result.termination == .failedToStart("cannot read input: \(scratch.url("missing.tar").path)"))
+    #expect(!FileManager.default.fileExists(atPath: marker.path))
+  }
+
+  @Test func standardInputIsEmptyWithoutAnInputFile() async {
+    let result = await runner.run(["/bin/sh", "-c", "wc -c"], in: nil, environment: environment, timeout: .seconds(10))
+    #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+  }
+
   @Test func runsInTheGivenDirectory() async throws {
     let directory = try ScratchProject()
     let result = await runner.run(["/bin/pwd"], in: directory.root, environment: environment, timeout: .seconds(10))

@@ -50,8 +50,25 @@ public final class TestFleet: @unchecked Sendable {
   /// Addresses 127.77.F.H: F is this process's next fleet, offset by the pid so parallel test processes differ.
   private static let nextFleet = Atomic<Int>(0)
 
+  /// One fleet starts at a time: the key generations and daemon starts of several fleets at once, at the start of a
+  /// test run when every suite starts, would crowd out the real-time probes of the check suites.
+  private static let starts = ProcessSlots(limit: 1)
+
   /// Starts `count` hosts (at most 250) and returns once every one accepts ssh connections.
-  public init(hosts count: Int, in scratch: ScratchProject, path: String = TestFleet.defaultPath) async throws {
+  public convenience init(hosts count: Int, in scratch: ScratchProject, path: String = TestFleet.defaultPath)
+    async throws
+  {
+    await Self.starts.acquire()
+    do {
+      try await self.init(starting: count, in: scratch, path: path)
+      await Self.starts.release()
+    } catch {
+      await Self.starts.release()
+      throw error
+    }
+  }
+
+  private init(starting count: Int, in scratch: ScratchProject, path: String) async throws {
     precondition((1...250).contains(count), "a test fleet has 1 to 250 hosts")
     self.scratch = scratch
     self.path = path

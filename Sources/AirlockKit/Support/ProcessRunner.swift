@@ -72,13 +72,16 @@ public struct ProcessRunner: Sendable {
   ///   - directory: the child's working directory; `nil` keeps this process's.
   ///   - environment: the complete environment of the child (callers merge what they need).
   ///   - timeout: how long the program may run; `nil` for no limit.
+  ///   - input: a file the program reads as standard input (a release's tar for `ssh`, say); `nil` for
+  ///     `/dev/null`. One that cannot be opened is `failedToStart("cannot read input: PATH")`.
   public func run(
-    _ arguments: [String], in directory: URL?, environment: [String: String], timeout: Duration?
+    _ arguments: [String], in directory: URL?, environment: [String: String], timeout: Duration?,
+    input: URL? = nil
   ) async -> ProcessResult {
     let start = ContinuousClock.now
     if Task.isCancelled { return ProcessResult(termination: .failedToStart("cancelled")) }
     let spawned: SpawnedProcess
-    switch SpawnedProcess.spawn(arguments, in: directory, environment: environment) {
+    switch SpawnedProcess.spawn(arguments, in: directory, environment: environment, input: input) {
     case .failure(let failure):
       return ProcessResult(termination: .failedToStart(failure.reason), duration: ContinuousClock.now - start)
     case .success(let process):
@@ -133,9 +136,12 @@ private final class SpawnedProcess: Sendable {
   // MARK: Starting
 
   static func spawn(
-    _ arguments: [String], in directory: URL?, environment: [String: String]
+    _ arguments: [String], in directory: URL?, environment: [String: String], input: URL?
   ) -> Result<SpawnedProcess, SpawnFailure> {
     guard let name = arguments.first, !name.isEmpty else { return .failure(SpawnFailure(reason: "empty command")) }
+    if let input, access(input.path, R_OK) != 0 {
+      return .failure(SpawnFailure(reason: "cannot read input: \(input.path)"))
+    }
     let workingDirectory = directory?.path
     if let workingDirectory {
       var isDirectory: ObjCBool = false
@@ -154,7 +160,7 @@ private final class SpawnedProcess: Sendable {
     var fileActions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&fileActions)
     defer { posix_spawn_file_actions_destroy(&fileActions) }
-    posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&fileActions, 0, input?.path ?? "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&fileActions, output.write, 1)
     posix_spawn_file_actions_adddup2(&fileActions, output.write, 2)
     // Descriptors other threads open without O_CLOEXEC (sockets of a test server, say) must not leak into the child.
