@@ -43,38 +43,19 @@ func milliseconds(_ body: () throws -> Void) rethrows -> Double {
   return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }
 
-/// Runs a program to completion with stdout and stderr discarded; returns its exit status.
+/// Runs a program to completion with stdout and stderr discarded; returns its exit status (128 + N for signal N).
 ///
-/// posix_spawn and waitpid rather than Foundation's Process: its `waitUntilExit()` notices the exit through the run
-/// loop, a wake-up whose latency varied with what the bench process had done before (most of a millisecond), which
-/// a start-up figure cannot afford.
+/// posix_spawn (`ChildProcess`, as the tests run programs) and a waitpid on this thread rather than Foundation's
+/// Process: its `waitUntilExit()` notices the exit through the run loop, a wake-up whose latency varied with what the
+/// bench process had done before (most of a millisecond), which a start-up figure cannot afford.
 @discardableResult
 func runQuietly(_ program: URL, _ arguments: [String], in directory: URL, environment: [String: String]) throws -> Int32
 {
-  var actions = posix_spawn_file_actions_t()
-  posix_spawn_file_actions_init(&actions)
-  defer { posix_spawn_file_actions_destroy(&actions) }
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-  let argv = ([program.path] + arguments).map { strdup($0) } + [nil]
-  let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-  defer { (argv + envp).forEach { free($0) } }
-  // The child starts in `directory`: the bench runs one program at a time, so changing its own folder is safe.
-  let here = FileManager.default.currentDirectoryPath
-  guard chdir(directory.path) == 0 else { throw ValidationError("cannot enter \(directory.path)") }
-  defer { _ = chdir(here) }
-  var pid: pid_t = 0
-  let spawned = posix_spawn(&pid, program.path, &actions, nil, argv, envp)
-  guard spawned == 0 else {
-    throw ValidationError("cannot start \(program.path): \(String(cString: strerror(spawned)))")
-  }
-  var status: Int32 = 0
-  while waitpid(pid, &status, 0) < 0 {
-    guard errno == EINTR else { throw ValidationError("waitpid failed: \(String(cString: strerror(errno)))") }
-  }
-  // WIFEXITED / WEXITSTATUS by hand: the macros are not imported.
-  return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+  let pid = try ChildProcess.spawn(
+    [program.path] + arguments, environment: environment, directory: directory, stdin: "/dev/null",
+    stdout: "/dev/null", stderr: "/dev/null")
+  let end = ChildProcess.waitForExit(of: pid)
+  return end.signal.map { 128 + $0 } ?? end.code
 }
 
 extension ScratchProject {

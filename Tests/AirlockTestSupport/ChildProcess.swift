@@ -36,14 +36,16 @@ actor ProcessSlots {
   }
 }
 
-/// Starting and awaiting child processes for the scratch projects, with posix_spawn.
-enum ChildProcess {
-  struct SpawnError: Error, CustomStringConvertible {
-    var description: String
+/// Starting and awaiting child processes for the scratch projects and the benchmarks, with posix_spawn.
+public enum ChildProcess {
+  /// Why a program could not be started.
+  public struct SpawnError: Error, CustomStringConvertible {
+    /// One line naming the program and the reason.
+    public var description: String
   }
 
   /// Starts `arguments[0]` (a path) with the standard streams opened on the given files; returns its pid.
-  static func spawn(
+  public static func spawn(
     _ arguments: [String], environment: [String: String], directory: URL, stdin: String, stdout: String,
     stderr: String
   ) throws -> pid_t {
@@ -90,15 +92,19 @@ enum ChildProcess {
   /// Waits for `pid` on a thread of its own (never one of the pool's) and returns how it ended.
   static func exit(of pid: pid_t) async -> (code: Int32, signal: Int32?) {
     await withCheckedContinuation { continuation in
-      let thread = Thread {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // The W* macros are not imported into Swift; these follow their glibc definitions.
-        let signal = status & 0x7f
-        continuation.resume(returning: signal == 0 ? ((status >> 8) & 0xff, nil) : (signal, signal))
-      }
+      let thread = Thread { continuation.resume(returning: waitForExit(of: pid)) }
       thread.start()
     }
+  }
+
+  /// Blocks the calling thread until `pid` ends and returns how it ended: the exit status, or the signal (then also
+  /// as `code`). For a caller that owns its thread and must not pay a hop to another one (a benchmark's timing).
+  public static func waitForExit(of pid: pid_t) -> (code: Int32, signal: Int32?) {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // The W* macros are not imported into Swift; these follow their glibc definitions.
+    let signal = status & 0x7f
+    return signal == 0 ? ((status >> 8) & 0xff, nil) : (signal, signal)
   }
 
   private typealias AddChdir =

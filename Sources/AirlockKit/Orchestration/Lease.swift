@@ -264,12 +264,9 @@ final class Lease {
     released = true
     renewal?.cancel()
     let name = Self.refName(pipeline: ledger.pipeline, environment: environment)
-    let shared = ledger
     current.value.withLock { commit in
-      try? shared.ledger.deleteReference(name, expected: commit)
-      if let remote = shared.remote {
-        _ = try? shared.ledger.deleteRemoteReference(name, expected: commit, on: remote)
-      }
+      try? ledger.ledger.deleteReference(name, expected: commit)
+      if let remote = ledger.remote { _ = try? ledger.ledger.deleteRemoteReference(name, expected: commit, on: remote) }
     }
   }
 
