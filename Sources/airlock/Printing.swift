@@ -13,6 +13,13 @@ enum Printing {
       if let event = status.lastEvent, let at = status.lastEventAt {
         print("  last: \(event) at \(Timestamp.format(at))")
       }
+      if let hosts = status.hosts {
+        let width = hosts.map(\.host.count).max() ?? 0
+        for host in hosts {
+          let padded = host.host.padding(toLength: width, withPad: " ", startingAt: 0)
+          print("  \(padded)  \(host.problem.map { "! \($0)" } ?? host.version ?? "nothing")")
+        }
+      }
       if let interrupted = status.interrupted { print("  ! interrupted: \(interrupted)") }
       if let problem = status.targetProblem { print("  ! target: \(problem)") }
       if let problem = status.leaseProblem { print("  ! held by \(problem)") }

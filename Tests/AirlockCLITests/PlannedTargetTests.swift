@@ -2,12 +2,11 @@ import AirlockTestSupport
 import Foundation
 import Testing
 
-/// `validate` refuses the planned `ssh` and `command` targets with file, line and column, so a pipeline that
-/// validates is one the commands can run; deploy refuses them the same way, before anything is created.
+/// `validate` refuses the planned `command` target with file, line and column, so a pipeline that validates is one
+/// the commands can run; deploy refuses it the same way, before anything is created.
 @Suite struct PlannedTargetTests {
   static let targets: [(kind: String, lines: String)] = [
-    ("ssh", "      ssh:\n        hosts: [web1.example.com]\n        path: /srv/web\n"),
-    ("command", "      command:\n        deploy: [bin/deploy, '{release}']\n"),
+    ("command", "      command:\n        deploy: [bin/deploy, '{release}']\n")
   ]
 
   @Test(arguments: targets)

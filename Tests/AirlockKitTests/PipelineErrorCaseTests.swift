@@ -74,7 +74,7 @@ private let cases: [PipelineErrorCase] = [
   .init(
     label: "unknown ssh key",
     yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, bach: 2}\n"), line: 5, column: 37,
-    fragment: "unknown key 'bach' in the ssh target of environment 'staging' (did you mean 'batch'?)", count: 2),
+    fragment: "unknown key 'bach' in the ssh target of environment 'staging' (did you mean 'batch'?)"),
   .init(
     label: "unknown key without suggestion", yaml: base + "    colour: blue\n", line: 5, column: 5,
     fragment: "unknown key 'colour' in environment 'staging'"),
@@ -323,8 +323,7 @@ private let cases: [PipelineErrorCase] = [
     fragment: "'hosts' must be at least 1, found 0"),
   .init(
     label: "batch is a word", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, batch: all}\n"),
-    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage",
-    count: 2),
+    line: 5, column: 44, fragment: "'batch' must be a count of hosts switched at a time like 2 or a percentage"),
   .init(
     label: "invalid match regex",
     yaml: base + "    preflight: [c]\nchecks:\n  c:\n    config:\n      - key: A\n        match: '(unclosed'\n",
@@ -353,25 +352,31 @@ private let cases: [PipelineErrorCase] = [
     fragment: "the target of environment 'staging' needs one of 'local', 'ssh' or 'command'"),
   .init(
     label: "empty ssh hosts", yaml: withTarget("    target:\n      ssh: {hosts: [], path: /srv}\n"), line: 5,
-    column: 20, fragment: "'hosts' is empty; list at least one host", count: 2),
+    column: 20, fragment: "'hosts' is empty; list at least one host"),
   .init(
     label: "ssh host that looks like an option",
     yaml: withTarget("    target:\n      ssh: {hosts: [-oProxyCommand=x], path: /srv}\n"), line: 5, column: 21,
-    fragment: "invalid host '-oProxyCommand=x'", count: 2),
+    fragment: "invalid host '-oProxyCommand=x'"),
   .init(
     label: "ssh hosts missing", yaml: withTarget("    target:\n      ssh: {path: /srv}\n"), line: 5, column: 12,
-    fragment: "the ssh target of environment 'staging' has no 'hosts'", count: 2),
+    fragment: "the ssh target of environment 'staging' has no 'hosts'"),
   .init(
     label: "ssh path relative", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: srv/web}\n"), line: 5,
-    column: 31, fragment: "'path' of an ssh target must be absolute, like /srv/web, found 'srv/web'", count: 2),
+    column: 31, fragment: "'path' of an ssh target must be absolute, like /srv/web, found 'srv/web'"),
   .init(
     label: "ssh port out of range", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /s, port: 70000}\n"),
-    line: 5, column: 41, fragment: "'port' must be a whole number from 1 to 65535, found 70000", count: 2),
+    line: 5, column: 41, fragment: "'port' must be a whole number from 1 to 65535, found 70000"),
   .init(
-    label: "planned ssh target", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv}\n"), line: 5,
-    column: 7,
-    fragment: "target kind 'ssh' is not implemented in this build of airlock (it is planned); use 'local' or a "
-      + "registered kind"),
+    label: "ssh batch steps that shrink",
+    yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, batch: [1, 50%, 25%]}\n"), line: 5, column: 53,
+    fragment: "'batch' steps must grow: 25% after 50% switches no more hosts"),
+  .init(
+    label: "ssh batch empty list", yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, batch: []}\n"),
+    line: 5, column: 44, fragment: "'batch' is an empty list"),
+  .init(
+    label: "ssh connect_timeout not a duration",
+    yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, connect_timeout: soon}\n"), line: 5, column: 54,
+    fragment: "'connect_timeout'"),
   .init(
     label: "planned command target", yaml: withTarget("    target:\n      command: {deploy: [bin/deploy]}\n"),
     line: 5, column: 7, fragment: "target kind 'command' is not implemented in this build of airlock"),

@@ -33,20 +33,20 @@ import Testing
     #expect(health.policy.interval <= .seconds(1))
   }
 
-  /// The reference documents every key, the planned ssh and command targets included: they decode clean, and the
-  /// loader refuses exactly those two kinds, at their keys.
+  /// The reference documents every key, the planned command target included: it decodes clean, and the loader
+  /// refuses exactly that kind, at its key.
   @Test func referencePipelineDecodesCleanAndOnlyItsPlannedTargetsAreRefused() throws {
     let file = root.appendingPathComponent("docs/pipeline-reference.yml")
     let text = try String(contentsOf: file, encoding: .utf8)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    let planned = [BuiltInTargetKind.ssh, .command].map { kind in
+    let planned = [BuiltInTargetKind.command].map { kind in
       let line = (lines.firstIndex { $0.hasPrefix("      \(kind.rawValue):") } ?? -1) + 1
       return "docs/pipeline-reference.yml:\(line):7: error: \(kind.notImplementedMessage)"
     }
     do {
       _ = try PipelineLoader.load(
         file: URL(fileURLWithPath: "docs/pipeline-reference.yml", relativeTo: root), root: root)
-      Issue.record("the reference names ssh and command targets, which this build must refuse")
+      Issue.record("the reference names a command target, which this build must refuse")
     } catch {
       #expect(error.diagnostics.map(\.description) == planned)
     }

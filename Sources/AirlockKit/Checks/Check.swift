@@ -133,6 +133,9 @@ public struct CheckContext: Sendable {
   public var clock: any AirlockClock
   /// The environment's resolved plain config, for kinds that inspect configuration.
   public var config: [String: String]
+  /// Where programs of command checks run: `nil` for this machine; a fleet's runner for its hosts, where
+  /// `releaseDirectory` is the release folder on each host.
+  public var hostRunner: (any HostRunner)?
 
   /// Creates a context.
   ///

@@ -3,7 +3,7 @@ import Foundation
 /// A `command` check: passes when the program exits 0 within the timeout.
 ///
 /// The program runs without a shell (`/bin/sh -c '…'` is there for whoever wants one), in the release directory,
-/// with the context's process environment; placeholders are substituted in every argument. On timeout its whole
+/// with the context's process environment (on each host, through the context's `hostRunner`, for a fleet); placeholders are substituted in every argument. On timeout its whole
 /// process group is terminated. Output is not recorded in the probe, because it may echo configuration or secrets
 /// and probes are written to the ledger.
 public struct CommandCheck: ProbingCheck {
@@ -36,9 +36,18 @@ public struct CommandCheck: ProbingCheck {
   /// Runs the program once.
   public func probe(host: String, attempt: Int, in context: CheckContext) async -> (Probe.Outcome, String) {
     let substituted = arguments.map { context.substitute($0, host: host) }
-    let result = await runner.run(
-      substituted, in: context.releaseDirectory, environment: context.processEnvironment,
-      timeout: policy.timeout.duration)
+    let result: ProcessResult
+    if let remote = context.hostRunner, let directory = context.releaseDirectory {
+      result = await remote.run(
+        substituted, on: host, in: directory.path, environment: context.processEnvironment,
+        timeout: policy.timeout.duration)
+      // ssh's own failure: the host could not be reached, which says the host is unhealthy, not the check.
+      if result.termination == .exited(255) { return (.failed, "unreachable") }
+    } else {
+      result = await runner.run(
+        substituted, in: context.releaseDirectory, environment: context.processEnvironment,
+        timeout: policy.timeout.duration)
+    }
     switch result.termination {
     case .exited(0): return (.ok, "ok")
     case .exited(let status): return (.failed, "exit \(status)")

@@ -20,6 +20,7 @@ extension Orchestrator {
     try stage.requireSecrets(secrets)
     let lease = try takeLease(stage, operation: "deploy")
     defer { lease.release() }
+    defer { stage.target.disconnect() }
     let release = try ledger.storeRelease(
       directory: artifact, version: version, actor: options.actor, time: clock.now())
     options.progress("→ release \(release.version) is artifact \(release.id.short)")

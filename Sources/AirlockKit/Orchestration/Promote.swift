@@ -16,6 +16,7 @@ extension Orchestrator {
     try stage.requireSecrets(secrets)
     let lease = try takeLease(stage, operation: "promote")
     defer { lease.release() }
+    defer { stage.target.disconnect() }
     let upstream = try ledger.head(of: source).state
     let release: Release
     if let reference {

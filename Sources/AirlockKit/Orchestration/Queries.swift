@@ -12,6 +12,8 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var status: ReleaseStatus?
   /// What the target's `current` symlink points at; differs from `current` after an interrupted run.
   public var onTarget: String?
+  /// For a fleet, what each host's `current` points at (or why it could not be read); `nil` for a one-host target.
+  public var hosts: [HostVersion]?
   /// The newest event, as its one-line commit message, and when it happened.
   public var lastEvent: String?
   /// When the newest event finished.
@@ -129,13 +131,28 @@ extension Orchestrator {
         try TargetKinds.make(
           $0, pipeline: ledger.pipeline, environment: name, root: snapshot?.root ?? pipeline?.root ?? ".")
       }
-      if let target {
+      var hosts: [HostVersion]?
+      if let target, target.hosts.count > 1 {
+        do {
+          let versions = try target.currentVersions()
+          hosts = versions
+          let read = versions.filter { $0.problem == nil }
+          onTarget = read.first?.version
+          let problems = versions.compactMap(\.problem)
+          if read.isEmpty || problems.contains(where: { $0.contains("Airlock did not make") }) {
+            targetProblem = problems.joined(separator: "; ")
+          }
+        } catch {
+          targetProblem = "\(error)"
+        }
+      } else if let target {
         do {
           onTarget = try target.currentVersion()
         } catch {
           targetProblem = "\(error)"
         }
       }
+      let mixed = hosts.map { Self.mixedFleet($0) } ?? nil
       var lease: LeaseHolder?
       var leaseProblem: String?
       switch try Lease.current(ledger, environment: name) {
@@ -147,6 +164,9 @@ extension Orchestrator {
       var interrupted: String?
       if let lease, let stale {
         interrupted = "\(lease.operation) by \(lease.actor) was interrupted (\(stale)); the next change converges it"
+      } else if let mixed, targetProblem == nil {
+        interrupted =
+          "\(mixed), while the ledger says \(head.state.current?.version ?? "nothing"); the next change converges it"
       } else if target != nil, targetProblem == nil, onTarget != head.state.current?.version {
         interrupted =
           "the target runs \(onTarget ?? "nothing") but the ledger says \(head.state.current?.version ?? "nothing"); "
@@ -154,12 +174,27 @@ extension Orchestrator {
       }
       return EnvironmentStatus(
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
-        onTarget: onTarget, lastEvent: lastEvent, lastEventAt: lastEventAt,
+        onTarget: onTarget, hosts: hosts, lastEvent: lastEvent, lastEventAt: lastEventAt,
         rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
         quarantined: head.state.quarantined, lease: lease, leaseStale: stale, leaseProblem: leaseProblem,
         interrupted: interrupted,
         targetProblem: targetProblem, events: head.state.sequence)
     }
+  }
+
+  /// `the fleet is mixed: 2.0 on web1, web2; 1.0 on web3` when a fleet's readable hosts disagree, else `nil`.
+  static func mixedFleet(_ hosts: [HostVersion]) -> String? {
+    let read = hosts.filter { $0.problem == nil }
+    var order: [String] = []
+    var byVersion: [String: [String]] = [:]
+    for host in read {
+      let label = host.version ?? "nothing"
+      if byVersion[label] == nil { order.append(label) }
+      byVersion[label, default: []].append(host.host)
+    }
+    guard order.count > 1 else { return nil }
+    return "the fleet is mixed: "
+      + order.map { "\($0) on \(byVersion[$0]!.joined(separator: ", "))" }.joined(separator: "; ")
   }
 
   /// Events newest first, of one environment or of all of them merged by time.

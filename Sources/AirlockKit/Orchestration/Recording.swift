@@ -148,8 +148,8 @@ extension Orchestrator {
       options.progress("! switching back to \(back.version) failed: \(error)")
       return false
     }
-    if let started = await stage.start(back, config: parsed.config, secrets: secrets), !started.succeeded {
-      options.progress("! start of \(back.version) failed after the switch back: \(started.termination.reason)")
+    if let failure = await stage.start(back, config: parsed.config, secrets: secrets) {
+      options.progress("! start of \(back.version) failed after the switch back: \(failure)")
     }
     return true
   }

@@ -11,6 +11,12 @@ extension Orchestrator {
     let stage = try stageForRecovery(name)
     let lease = try takeLease(stage, operation: "rollback")
     defer { lease.release() }
+    defer { stage.target.disconnect() }
+    // Restoring service comes first: hosts that cannot be reached are named when their switch fails, and the rest
+    // are rolled back.
+    for (host, reason) in await stage.target.connect(progress: options.progress).sorted(by: { $0.key < $1.key }) {
+      options.progress("! \(host) cannot be reached: \(reason)")
+    }
     let head = try ledger.head(of: name)
     let state = head.state
     // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
@@ -61,6 +67,21 @@ extension Orchestrator {
       stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
   }
 
+  /// The hosts a restore to `release` switches: all of them at once, except that a fleet's hosts already running it
+  /// (those a failed rollout never reached) are left alone, neither switched nor restarted. A one-host target is
+  /// always switched and started, which also completes an interrupted run.
+  func hostsToRestore(_ stage: Stage, to release: Release) -> [String] {
+    let hosts = stage.target.hosts
+    guard hosts.count > 1, let versions = try? stage.target.currentVersions() else { return hosts }
+    let running = Set(versions.filter { $0.problem == nil && $0.version == release.version }.map(\.host))
+    let left = hosts.filter { running.contains($0) }
+    if !left.isEmpty {
+      options.progress(
+        "→ \(left.count) of \(hosts.count) hosts already run \(release.version); leaving them as they are")
+    }
+    return hosts.filter { !running.contains($0) }
+  }
+
   /// Switches `stage` to `good` with its recorded config snapshot on every host at once, verifies it, and records
   /// the rollback.
   ///
@@ -102,7 +123,7 @@ extension Orchestrator {
     options.progress("→ rolling \(name) back to \(release.version)")
     let (results, judgement) = try await switchAndVerify(
       release, on: stage, config: snapshot.config, secrets: secrets, watch: nil, head: head, event: .rollback,
-      source: nil, started: started, steps: [SwitchStep(hosts: stage.target.hosts)])
+      source: nil, started: started, steps: [SwitchStep(hosts: hostsToRestore(stage, to: release))])
     var state = head.state
     state.current = release
     let transition = Lifecycle.restored(

@@ -9,6 +9,17 @@ extension Orchestrator {
     let started = clock.now()
     let name = stage.name
     let subject = Lifecycle.Subject(event: event, environment: name, version: release.version, source: source)
+    let unreachable = await stage.target.connect(progress: options.progress)
+    if !unreachable.isEmpty {
+      // Refused before anything is read from or sent to any host: an unknown or changed host key, a host down.
+      let listed = unreachable.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+      return try await refuse(
+        release, in: stage, event: event, source: source,
+        because:
+          "cannot reach \(unreachable.count) of \(stage.target.hosts.count) hosts (\(listed.joined(separator: "; "))); "
+          + "nothing was sent to any host",
+        secrets: secrets)
+    }
     let head = try ledger.head(of: name)
     var warnings = try interruptedRunWarning(stage, head: head).map { [$0] } ?? []
     let previous = head.state.current
@@ -40,7 +51,8 @@ extension Orchestrator {
     var checks: [CheckResult] = []
     if !stage.spec.preflight.isEmpty {
       options.progress("→ preflight \(name): \(stage.spec.preflight.joined(separator: ", "))")
-      checks = try await stage.runChecks(stage.spec.preflight, release: release, config: config, secrets: secrets)
+      checks = try await stage.runChecks(
+        stage.spec.preflight, release: release, config: config, secrets: secrets, preflight: true)
       let failed = checks.filter { $0.verdict != .pass }
       // A check cut short by a signal is no refusal: switchAndVerify's first checkpoint records the abort.
       if !failed.isEmpty && !Task.isCancelled {
@@ -141,7 +153,8 @@ extension Orchestrator {
   /// verify results and their judgement.
   ///
   /// Each of `steps` (default: the target's plan; a rollback passes one step of every host) is installed, switched,
-  /// started and verified before the next begins, its checks probing the hosts switched so far; the first step that
+  /// started and verified before the next begins, its checks probing the step's hosts (the `hosts:` share applies
+  /// across them); the first step that
   /// fails ends the rollout with its judgement, and the caller's failure policy switches back every host. A step
   /// in which some hosts fail to install or switch is a failed release once an earlier step switched hosts; before
   /// that, nothing runs the release, so it is a failed install (recorded, exit 1) or a failed switch, as on one host.
@@ -160,7 +173,9 @@ extension Orchestrator {
       let steps = steps ?? stage.target.steps
       for (number, step) in steps.enumerated() {
         if steps.count > 1 {
-          options.progress("→ step \(number + 1) of \(steps.count): \(step.hosts.joined(separator: ", "))")
+          let elapsed = String(format: "%.1f", clock.now().timeIntervalSince(started))
+          options.progress(
+            "→ batch \(number + 1) of \(steps.count) (\(elapsed)s): \(step.hosts.joined(separator: ", "))")
         }
         try checkpoint(.beforeExport)
         options.progress(
@@ -191,8 +206,8 @@ extension Orchestrator {
         }
         options.progress("→ switched \(stage.name) current → \(release.version)")
         try checkpoint(.afterSwitch)
-        let startFailure = await stage.start(release, config: config, secrets: secrets).flatMap {
-          $0.succeeded ? nil : "start failed: \($0.termination.reason)"
+        let startFailure = await stage.start(release, config: config, secrets: secrets, hosts: step.hosts).map {
+          "start failed: \($0)"
         }
         try checkpoint(.afterStart)
         var stepResults: [CheckResult] = []
@@ -200,7 +215,7 @@ extension Orchestrator {
           options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
           stepResults = try await stage.runChecks(
             stage.spec.verify, release: release, config: config, secrets: secrets,
-            hosts: steps.count > 1 ? switchedHosts : nil)
+            hosts: steps.count > 1 ? step.hosts : nil)
         }
         // Checked before judging: a probe cut short by a signal is not evidence against the release.
         try checkpoint(.afterVerify)

@@ -128,17 +128,22 @@ struct Stage {
   /// Once the task is cancelled, probing checks stop at once and report `inconclusive` (never `pass`); the
   /// caller's next checkpoint records the abort.
   func runChecks(
-    _ names: [String], release: Release, config: [String: String], secrets: SecretSet, hosts: [String]? = nil
+    _ names: [String], release: Release, config: [String: String], secrets: SecretSet, hosts: [String]? = nil,
+    preflight: Bool = false
   ) async throws -> [CheckResult] {
-    // Preflight runs before the release is on the target; its command checks run in the project root.
+    // Preflight runs before the release is on the target; its command checks run here, in the project root. Once
+    // the release is installed, a fleet's command checks run on its hosts, in the release folder there.
     let installed = target.releaseDirectory(release.version)
+    let remote = preflight ? nil : target.hostRunner
     let directory =
-      FileManager.default.fileExists(atPath: installed.path) ? installed : URL(fileURLWithPath: snapshot.root)
+      remote != nil || FileManager.default.fileExists(atPath: installed.path)
+      ? installed : URL(fileURLWithPath: snapshot.root)
     let environment = releaseEnvironment(release, config: config)
-    let context = CheckContext(
+    var context = CheckContext(
       pipeline: pipeline, environment: name, hosts: hosts ?? target.hosts, version: release.version,
       release: release.id.hex, releaseDirectory: directory, processEnvironment: environment, clock: options.clock,
       config: config)
+    context.hostRunner = remote
     var results: [CheckResult] = []
     for check in try checks(names, secrets: secrets) {
       let result = await check.evaluate(in: context)
@@ -207,21 +212,48 @@ struct Stage {
     if let failure = HostSwitch.failure(of: activated) { throw failure }
   }
 
-  /// Runs `start` in the release directory with the config and secrets in its environment.
-  func start(_ release: Release, config: [String: String], secrets: SecretSet) async -> ProcessResult? {
+  /// Runs `start` in the release directory with the config and secrets in its environment: here, or on each of
+  /// `hosts` (default: every host) at once when the target runs processes on its hosts. Answers why it failed
+  /// (naming the hosts of a fleet), or `nil` when it succeeded or there is no `start`.
+  func start(
+    _ release: Release, config: [String: String], secrets: SecretSet, hosts: [String]? = nil
+  ) async -> String? {
     guard let command = spec.start?.split(separator: " ").map(String.init), !command.isEmpty else { return nil }
     let directory = target.releaseDirectory(release.version)
     let environment = releaseEnvironment(release, config: config, secrets: secrets.values)
-    var arguments = command
-    if arguments[0].contains("/") && !arguments[0].hasPrefix("/") {
-      arguments[0] = directory.appendingPathComponent(arguments[0]).path
-    }
     options.progress("→ start: \(command.joined(separator: " "))")
-    let result = await options.runner.run(
-      arguments, in: directory, environment: environment, timeout: options.startTimeout)
-    let tail = secrets.redact(result.output).split(separator: "\n").suffix(5)
-    for line in tail { options.progress("  | \(line)") }
-    return result
+    guard let remote = target.hostRunner else {
+      var arguments = command
+      if arguments[0].contains("/") && !arguments[0].hasPrefix("/") {
+        arguments[0] = directory.appendingPathComponent(arguments[0]).path
+      }
+      let result = await options.runner.run(
+        arguments, in: directory, environment: environment, timeout: options.startTimeout)
+      for line in secrets.redact(result.output).split(separator: "\n").suffix(5) { options.progress("  | \(line)") }
+      return result.succeeded ? nil : result.termination.reason
+    }
+    let hosts = hosts ?? target.hosts
+    let timeout = options.startTimeout
+    let results = await withTaskGroup(of: (Int, ProcessResult).self) { group in
+      for (index, host) in hosts.enumerated() {
+        group.addTask {
+          (index, await remote.run(command, on: host, in: directory.path, environment: environment, timeout: timeout))
+        }
+      }
+      var results = [ProcessResult](repeating: ProcessResult(termination: .exited(0)), count: hosts.count)
+      for await (index, result) in group { results[index] = result }
+      return results
+    }
+    var failures: [String] = []
+    for (host, result) in zip(hosts, results) where !result.succeeded {
+      failures.append("\(host): \(result.termination.reason)")
+      for line in secrets.redact(result.output).split(separator: "\n").suffix(5) {
+        options.progress("  | \(host): \(line)")
+      }
+    }
+    guard !failures.isEmpty else { return nil }
+    return hosts.count == 1
+      ? failures[0] : "on \(failures.count) of \(hosts.count) hosts: " + failures.joined(separator: "; ")
   }
 
   /// Runs a hook with this environment's event variables; reports a failure on the progress stream.

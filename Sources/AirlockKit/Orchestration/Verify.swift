@@ -11,6 +11,7 @@ extension Orchestrator {
     let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
     let lease = try takeLease(stage, operation: "verify")
     defer { lease.release() }
+    defer { stage.target.disconnect() }
     let started = clock.now()
     let head = try ledger.head(of: name)
     guard let release = head.state.current, let commit = head.commit else {

@@ -127,31 +127,47 @@ public enum TargetSpec: Sendable, Codable, Hashable {
   }
 }
 
-/// The hosts, user, path and batch size of an `ssh` target.
+/// The hosts, user, path, rolling steps and connection settings of an `ssh` target.
 public struct SSHTargetSpec: Sendable, Codable, Hashable {
   /// The keys an `ssh` mapping takes.
   public enum Key: String, CaseIterable, Sendable {
     case hosts, user, path, port, batch
+    case sshConfig = "ssh_config"
+    case knownHosts = "known_hosts"
+    case connectTimeout = "connect_timeout"
   }
 
-  /// The hosts to deploy to, in order.
+  /// The hosts to deploy to, in order: names from ssh_config, or `user@host:port`.
   public var hosts: [String]
-  /// The SSH user; `nil` for SSH's default.
+  /// The SSH user for hosts that do not name one; `nil` for SSH's default.
   public var user: String?
   /// The folder on each host that holds `releases/` and `current`.
   public var path: String
-  /// The SSH port; `nil` for SSH's default.
+  /// The SSH port for hosts that do not name one; `nil` for SSH's default.
   public var port: Int?
-  /// Hosts switched at a time.
-  public var batch: Share
+  /// The rolling steps: how many hosts have been switched once each step is done. The last one repeats until every
+  /// host is switched, so `[5]` is batches of five and `[1, 25%, 100%]` is a canary, a quarter, then the rest.
+  public var batch: [Share]
+  /// An ssh_config file (relative to the project root) used instead of the user's.
+  public var sshConfig: String?
+  /// A known_hosts file (relative to the project root) used instead of the user's.
+  public var knownHosts: String?
+  /// How long each host may take to accept a connection; `nil` for ten seconds.
+  public var connectTimeout: TimeSpan?
 
   /// An `ssh` target switching one host at a time unless `batch` says otherwise.
-  public init(hosts: [String], user: String? = nil, path: String, port: Int? = nil, batch: Share = .count(1)) {
+  public init(
+    hosts: [String], user: String? = nil, path: String, port: Int? = nil, batch: [Share] = [.count(1)],
+    sshConfig: String? = nil, knownHosts: String? = nil, connectTimeout: TimeSpan? = nil
+  ) {
     self.hosts = hosts
     self.user = user
     self.path = path
     self.port = port
     self.batch = batch
+    self.sshConfig = sshConfig
+    self.knownHosts = knownHosts
+    self.connectTimeout = connectTimeout
   }
 }
 

@@ -96,10 +96,10 @@ extension PipelineDecoder {
       }
       var seen: [String: SourcePosition] = [:]
       for host in hosts {
-        if !Self.isValidHost(host.value) {
+        if SSHHost(host.value).map({ Self.isValidHost($0.name) }) != true {
           report(
             "invalid host '\(host.value)': use a host name or IP address (letters, digits, '.', '-', ':'), "
-              + "not starting with '-'", at: host.position)
+              + "not starting with '-', optionally as user@host:port", at: host.position)
         } else if let first = seen[host.value] {
           report("host '\(host.value)' is listed twice (first at \(first))", at: host.position)
         }
@@ -131,10 +131,55 @@ extension PipelineDecoder {
       valid = false
     }
     if let node = ssh[Key.port] { spec.port = integer(node, subject: "'port'", in: 1...65535) }
-    if let node = ssh[Key.batch], let batch = share(node, subject: "'batch'", of: "hosts switched at a time") {
-      spec.batch = batch
+    if let node = ssh[Key.batch] { spec.batch = rollingSteps(node) ?? spec.batch }
+    for (key, path) in [(Key.sshConfig, \SSHTargetSpec.sshConfig), (Key.knownHosts, \SSHTargetSpec.knownHosts)] {
+      if let node = ssh[key], let file = text(node, subject: "'\(key.rawValue)'") {
+        if file.isEmpty {
+          report("'\(key.rawValue)' is empty; give a file relative to the project root", at: node.position)
+        }
+        spec[keyPath: path] = file
+      }
+    }
+    if let node = ssh[Key.connectTimeout] {
+      spec.connectTimeout = duration(node, subject: "'connect_timeout'", allowZero: false)
     }
     return valid ? spec : nil
+  }
+
+  /// `batch`: one share (a count or a percentage), or a list of them, each step covering more hosts than the one
+  /// before, as in `[1, 25%, 100%]`.
+  func rollingSteps(_ node: YAMLNode) -> [Share]? {
+    let what = "hosts switched by the end of a step"
+    guard case .sequence(let items) = node.content else {
+      return share(node, subject: "'batch'", of: "hosts switched at a time").map { [$0] }
+    }
+    if items.isEmpty {
+      report(
+        "'batch' is an empty list; give a count like 5, a share like 25%, or steps like [1, 25%, 100%]",
+        at: node.position)
+      return nil
+    }
+    var steps: [Share] = []
+    for item in items {
+      guard let step = share(item, subject: "a 'batch' step", of: what) else { return nil }
+      if let last = steps.last, !Self.grows(from: last, to: step) {
+        report(
+          "'batch' steps must grow: \(step) after \(last) switches no more hosts; list them like [1, 25%, 100%]",
+          at: item.position)
+        return nil
+      }
+      steps.append(step)
+    }
+    return steps
+  }
+
+  /// Whether a step of `next` can cover more hosts than one of `last`: counts and shares compare among themselves;
+  /// a count and a share depend on the fleet's size, so either order is allowed.
+  static func grows(from last: Share, to next: Share) -> Bool {
+    switch (last, next) {
+    case (.count(let a), .count(let b)), (.percent(let a), .percent(let b)): return b > a
+    default: return true
+    }
   }
 
   func commandTarget(_ node: YAMLNode, environment: String) -> CommandTargetSpec? {

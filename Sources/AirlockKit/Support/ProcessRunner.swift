@@ -104,6 +104,28 @@ public struct ProcessRunner: Sendable {
   }
 }
 
+extension ProcessRunner {
+  /// Starts every command of `commands` at once, then waits for all of them on the calling thread; one result per
+  /// command, in order.
+  ///
+  /// For synchronous callers that must not wait on Swift's cooperative pool, such as a fleet's `currentVersion()`
+  /// read by `status`: the programs run in parallel, so the wait is the slowest one's, each bounded by `timeout`.
+  public func runAll(
+    _ commands: [[String]], environment: [String: String], timeout: Duration?
+  ) -> [ProcessResult] {
+    let start = ContinuousClock.now
+    let spawned = commands.map { SpawnedProcess.spawn($0, in: nil, environment: environment, input: nil) }
+    return spawned.map { outcome in
+      switch outcome {
+      case .failure(let failure):
+        return ProcessResult(termination: .failedToStart(failure.reason), duration: ContinuousClock.now - start)
+      case .success(let process):
+        return process.supervise(timeout: timeout, killGrace: killGrace, start: start)
+      }
+    }
+  }
+}
+
 /// Why a program could not be started; `reason` is the line reported in `failedToStart`.
 private struct SpawnFailure: Error {
   var reason: String

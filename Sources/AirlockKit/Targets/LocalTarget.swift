@@ -100,7 +100,7 @@ public struct LocalTarget: Target {
     let final = releaseDirectory(release.version)
     let existing = hasRelease(release.version) ? mark(of: release.version) : nil
     if let existing, existing.tree == release.id {
-      try writeConfig(configText, into: final)
+      try ReleaseFiles.writeConfig(configText, into: final)
       return
     }
     // Build beside the final name and rename into place, so a release directory is either complete or absent.
@@ -108,8 +108,9 @@ public struct LocalTarget: Target {
     try? fileManager.removeItem(at: staging)
     do {
       try export(staging)
-      try writeMark(ReleaseMark(pipeline: pipeline, version: release.version, tree: release.id), into: staging)
-      try writeConfig(configText, into: staging)
+      try ReleaseFiles.writeMark(
+        ReleaseMark(pipeline: pipeline, version: release.version, tree: release.id), into: staging)
+      try ReleaseFiles.writeConfig(configText, into: staging)
       if hasRelease(release.version) {
         // A folder of that name holds other files (no mark, or another tree): swap the fresh export in, so the
         // name never stops naming a complete release, then delete what it held.
@@ -183,36 +184,6 @@ public struct LocalTarget: Target {
     return mark
   }
 
-  private func writeMark(_ mark: ReleaseMark, into directory: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let file = directory.appendingPathComponent(ReleaseMark.path)
-    try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-    do {
-      try (encoder.encode(mark) + Data("\n".utf8)).write(to: file)
-    } catch {
-      throw TargetError(.io, "cannot write \(file.path): \(error.localizedDescription)")
-    }
-  }
-
-  private func writeConfig(_ text: String, into directory: URL) throws {
-    let folder = directory.appendingPathComponent(".airlock")
-    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let file = folder.appendingPathComponent("config.env")
-    let temporary = folder.appendingPathComponent(".config.env-\(getpid())")
-    // Created 0600 before any byte is written, so secrets are never readable by others, not even briefly.
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else {
-      throw TargetError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))")
-    }
-    let bytes = Array(text.utf8)
-    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    fchmod(descriptor, 0o600)
-    close(descriptor)
-    guard written == bytes.count else { throw TargetError(.io, "short write to \(temporary.path)") }
-    try rename(temporary, to: file)
-  }
-
   private func rename(_ source: URL, to destination: URL) throws {
     guard Glibc.rename(source.path, destination.path) == 0 else {
       throw TargetError(
@@ -239,12 +210,4 @@ public struct LocalTarget: Target {
     guard lstat(url.path, &info) == 0 else { return 0 }
     return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
   }
-}
-
-/// What `releases/<label>/.airlock/release.json` records: who made the folder and which artifact tree it holds.
-struct ReleaseMark: Codable, Equatable {
-  static let path = ".airlock/release.json"
-  var pipeline: String
-  var version: String
-  var tree: ObjectID
 }

@@ -53,11 +53,38 @@ public protocol Target: Sendable {
   /// Deletes releases beyond the newest `keep` on every host, never `current` nor one in `protecting`; returns the
   /// deleted labels.
   func prune(keep: Int, protecting: Set<String>) throws -> [String]
+  /// Gets ready for one command before anything is read or sent (an ssh fleet opens one connection per host) and
+  /// answers the hosts that cannot be reached, each with why. `progress` receives the kind's own lines for the
+  /// rest of the command.
+  func connect(progress: @escaping @Sendable (String) -> Void) async -> [String: String]
+  /// Ends what `connect` opened; called once the command is done with the target, on every path.
+  func disconnect()
+  /// Where `start` and `command` checks run: `nil` for this machine, in `releaseDirectory`; a fleet answers a runner
+  /// that runs them on each host, in the release folder there.
+  var hostRunner: (any HostRunner)? { get }
+}
+
+/// Runs a program on one host of a target, in a release folder there, with the release's config in its environment.
+public protocol HostRunner: Sendable {
+  /// Runs `arguments` (a program and its arguments, never split by a shell) on `host` in `directory`, with the
+  /// release's `.airlock/config.env` and `environment` in its environment, bounded by `timeout`.
+  func run(
+    _ arguments: [String], on host: String, in directory: String, environment: [String: String], timeout: Duration?
+  ) async -> ProcessResult
 }
 
 extension Target {
   /// One step of every host: the whole target switched in one go.
   public var steps: [SwitchStep] { [SwitchStep(hosts: hosts)] }
+
+  /// Nothing to open: every host is reachable.
+  public func connect(progress: @escaping @Sendable (String) -> Void) async -> [String: String] { [:] }
+
+  /// Nothing to close.
+  public func disconnect() {}
+
+  /// Processes run on this machine.
+  public var hostRunner: (any HostRunner)? { nil }
 
   /// Every host reporting `currentVersion()`: right for a target whose hosts share one `current`.
   public func currentVersions() throws -> [HostVersion] {
@@ -111,16 +138,19 @@ public struct HostSwitch: Sendable, CustomStringConvertible {
 }
 
 /// The label one host's `current` points at.
-public struct HostVersion: Sendable, Hashable {
+public struct HostVersion: Sendable, Hashable, Codable {
   /// The host, as the target names it in `hosts`.
   public var host: String
-  /// The label, or `nil` when nothing was ever switched there.
+  /// The label, or `nil` when nothing was ever switched there (or the host could not be read).
   public var version: String?
+  /// Why the host's `current` could not be read (unreachable, or a state Airlock did not make); `nil` when it was.
+  public var problem: String?
 
-  /// The host `host` running `version`.
-  public init(host: String, version: String?) {
+  /// The host `host` running `version`, or whose state could not be read because of `problem`.
+  public init(host: String, version: String?, problem: String? = nil) {
     self.host = host
     self.version = version
+    self.problem = problem
   }
 }
 

@@ -6,7 +6,7 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
   /// The kind of failure; compare with `==` or match with `case .io:`.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum _Code: String, Hashable, Sendable {
-      case unmanaged, missingRelease, io
+      case unmanaged, missingRelease, io, unreachable
     }
 
     private var code: _Code
@@ -22,6 +22,8 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     public static let missingRelease = Code(.missingRelease)
     /// The file system or the host refused: permissions, a full disk, a failed rename or write.
     public static let io = Code(.io)
+    /// A host of the target could not be reached: refused, timed out, or its host key is unknown or changed.
+    public static let unreachable = Code(.unreachable)
 
     /// The code's name, e.g. `unmanaged`.
     public var description: String { code.rawValue }

@@ -2,12 +2,12 @@ import Foundation
 
 /// The target kinds Airlock itself knows, with the keys each takes.
 ///
-/// `ssh` and `command` are planned: pipelines naming them are decoded and checked key by key, then refused by
+/// `command` is planned: pipelines naming it are decoded and checked key by key, then refused by
 /// `validate` with `notImplementedMessage`, so a pipeline that validates is one the commands can run.
 public enum BuiltInTargetKind: String, CaseIterable, Sendable {
   /// A folder on this machine: `local: PATH`.
   case local
-  /// A fleet of hosts reached with the system OpenSSH client (planned).
+  /// A fleet of hosts reached with the system OpenSSH client.
   case ssh
   /// User commands such as kubectl or helm (planned).
   case command
@@ -24,8 +24,8 @@ public enum BuiltInTargetKind: String, CaseIterable, Sendable {
   /// Whether this build of Airlock can run targets of the kind.
   public var isImplemented: Bool {
     switch self {
-    case .local: return true
-    case .ssh, .command: return false
+    case .local, .ssh: return true
+    case .command: return false
     }
   }
 
@@ -96,7 +96,7 @@ public struct CustomTargetDefinition: Sendable, Hashable {
   }
 }
 
-/// The target kinds of this process: Airlock's own (`BuiltInTargetKind`: `local`, and the planned `ssh` and
+/// The target kinds of this process: Airlock's own (`BuiltInTargetKind`: `local`, `ssh`, and the planned
 /// `command`) and the ones library users registered.
 ///
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
@@ -139,8 +139,12 @@ public enum TargetKinds {
       let definition = CustomTargetDefinition(
         pipeline: pipeline, environment: environment, kind: "local", options: [:], root: root)
       return LocalTarget(root: definition.resolve(path), pipeline: pipeline)
-    case .ssh:
-      throw AirlockError(.invalidInput, "\(environment): \(BuiltInTargetKind.ssh.notImplementedMessage)")
+    case .ssh(let spec):
+      do {
+        return try SSHTarget(spec, pipeline: pipeline, root: URL(fileURLWithPath: root))
+      } catch let error as TargetError {
+        throw AirlockError(.invalidInput, "\(environment): \(error.message)")
+      }
     case .command:
       throw AirlockError(.invalidInput, "\(environment): \(BuiltInTargetKind.command.notImplementedMessage)")
     case .custom(let key, let options):

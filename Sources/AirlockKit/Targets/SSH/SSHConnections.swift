@@ -46,12 +46,17 @@ public final class SSHConnections: Sendable {
   private let runner: ProcessRunner
   private let environment: [String: String]
   private let opened = Mutex<Set<SSHHost>>([])
+  /// Whether the ssh configuration in use names its own `KexAlgorithms`, which Airlock then leaves alone.
+  private let configSetsKeyExchange: Bool
 
   /// A pool with no connection yet; `environment` is the ssh client's (an agent's `SSH_AUTH_SOCK`, `HOME`).
   public init(options: Options, environment: [String: String], runner: ProcessRunner = ProcessRunner()) throws {
     self.options = options
     self.environment = environment
     self.runner = runner
+    let home = environment["HOME"] ?? NSHomeDirectory()
+    let configFile = options.configFile ?? URL(fileURLWithPath: home).appendingPathComponent(".ssh/config")
+    configSetsKeyExchange = Self.setsKeyExchange(configFile)
     var template = Array("/tmp/airlock-ssh-XXXXXX".utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
       throw TargetError(
@@ -76,6 +81,11 @@ public final class SSHConnections: Sendable {
     if let knownHosts = options.knownHosts {
       settings += ["UserKnownHostsFile=\(knownHosts.path)", "GlobalKnownHostsFile=/dev/null"]
     }
+    if !configSetsKeyExchange {
+      // Curve25519 first: OpenSSH 9's default, the post-quantum sntrup761 hybrid, costs several milliseconds of CPU
+      // per connection, which a fleet of parallel connections on a small runner feels.
+      settings.append("KexAlgorithms=^curve25519-sha256,curve25519-sha256@libssh.org")
+    }
     for setting in settings { arguments += ["-o", setting] }
     if let user = host.user { arguments += ["-l", user] }
     if let port = host.port { arguments += ["-p", String(port)] }
@@ -95,7 +105,8 @@ public final class SSHConnections: Sendable {
           // own, since the master's standard error is a pipe nobody reads once this call returns.
           let log = self.folder.appendingPathComponent("\(index).log").path
           let arguments = self.arguments(
-            for: host, ["-M", "-N", "-f", "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes"])
+            for: host,
+            ["-M", "-N", "-f", "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=\(Self.persist)s"])
           let result = await self.runner.run(arguments, in: nil, environment: self.environment, timeout: nil)
           return (host, result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
@@ -111,13 +122,44 @@ public final class SSHConnections: Sendable {
     return failures
   }
 
-  /// Runs `command` (a shell command line, as ssh always passes it) on `host` over its master connection.
+  /// How long an idle master outlives its last session, in seconds: `close()` ends masters at once, so this only
+  /// bounds what a killed run leaves behind (a master that went away is replaced by a direct connection).
+  static let persist = 60
+
+  /// Runs `command` (a shell command line, as ssh always passes it) on `host` over its master connection, with
+  /// `input` as its standard input.
   ///
   /// Without an open master ssh connects on its own, with the same checks.
-  public func run(_ command: String, on host: SSHHost, timeout: Duration?) async -> ProcessResult {
+  public func run(_ command: String, on host: SSHHost, timeout: Duration?, input: URL? = nil) async -> ProcessResult {
     await runner.run(
       arguments(for: host, ["-o", "ControlMaster=no"]) + [command], in: nil, environment: environment,
+      timeout: timeout, input: input)
+  }
+
+  /// Runs `command` on each of `hosts` at once and waits on the calling thread; one result per host, in order.
+  public func runAll(_ command: String, on hosts: [SSHHost], timeout: Duration?) -> [ProcessResult] {
+    runner.runAll(
+      hosts.map { arguments(for: $0, ["-o", "ControlMaster=no"]) + [command] }, environment: environment,
       timeout: timeout)
+  }
+
+  /// Ends every master connection and removes the control folder, waiting on the calling thread.
+  public func closeNow() {
+    let hosts = opened.withLock { opened in
+      defer { opened = [] }
+      return Array(opened)
+    }
+    _ = runner.runAll(
+      hosts.map { arguments(for: $0, ["-O", "exit"]) }, environment: environment, timeout: .seconds(5))
+    try? FileManager.default.removeItem(at: folder)
+  }
+
+  /// Whether `file` (an ssh_config) sets `KexAlgorithms` anywhere; files it includes are not followed.
+  static func setsKeyExchange(_ file: URL) -> Bool {
+    guard let text = try? String(contentsOf: file, encoding: .utf8) else { return false }
+    return text.split(whereSeparator: \.isNewline).contains { line in
+      line.drop { $0 == " " || $0 == "\t" }.lowercased().hasPrefix("kexalgorithms")
+    }
   }
 
   /// Ends every master connection and removes the control folder.

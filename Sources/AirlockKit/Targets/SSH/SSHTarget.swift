@@ -1,0 +1,557 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A fleet of hosts reached with the system OpenSSH client, each holding `PATH/releases/<label>/` and a `current`
+/// symlink exactly as a `local` target does.
+///
+/// One command opens one master connection per host (`connect`), in parallel, before anything is read or sent; every
+/// later step rides on it. A release is exported from the ledger once per command, packed once, and streamed to each
+/// host that does not already hold the same artifact tree (the mark `.airlock/release.json` beside the files says
+/// which tree a folder holds); a host that holds it only gets the fresh `.airlock/config.env`. The switch is a new
+/// symlink renamed over `current` on each host. `start` and `command` checks run on the hosts (`hostRunner`).
+///
+/// The rolling steps come from `batch`; the engine switches and verifies them in order.
+public final class SSHTarget: Target {
+  /// The target as the pipeline declares it.
+  public let spec: SSHTargetSpec
+  /// The pipeline whose releases the hosts hold; retention deletes only folders marked with it.
+  public let pipeline: String
+  /// The hosts, parsed, in rollout order; `hosts` holds their names.
+  public let fleet: [SSHHost]
+  /// How connections are made: the project's ssh_config and known_hosts, if it keeps them, and the connect timeout.
+  public let options: SSHConnections.Options
+  private let state = Mutex(State())
+  private let environment: [String: String]
+
+  private struct State {
+    var connections: SSHConnections?
+    var progress: (@Sendable (String) -> Void)?
+    var started = ContinuousClock.now
+    /// Packed releases, by tree id and config: one export and one tar per command, however many steps.
+    var bundles: [String: Bundle] = [:]
+  }
+
+  /// What is streamed to hosts: a tar of the release (mark and config included) and the config alone.
+  private struct Bundle {
+    var folder: URL
+    var archive: URL
+    var config: URL
+  }
+
+  /// A fleet for `spec`, whose `ssh_config` and `known_hosts` resolve against the project `root`.
+  ///
+  /// Throws `TargetError` when a host entry cannot be parsed, two entries name the same host (`{host}` could not tell
+  /// them apart), or a configured file does not exist.
+  public init(
+    _ spec: SSHTargetSpec, pipeline: String, root: URL,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws {
+    self.spec = spec
+    self.pipeline = pipeline
+    self.environment = environment.filter { Self.clientVariables.contains($0.key) }
+    var fleet: [SSHHost] = []
+    for entry in spec.hosts {
+      guard let host = SSHHost(entry, user: spec.user, port: spec.port) else {
+        throw TargetError(.io, "invalid ssh host '\(entry)': use a name, user@name or name:port")
+      }
+      if fleet.contains(where: { $0.name == host.name }) {
+        throw TargetError(
+          .io, "host \(host.name) is listed twice in the ssh target; {host} names one host, so list each once")
+      }
+      fleet.append(host)
+    }
+    self.fleet = fleet
+    func file(_ path: String?, _ key: String) throws -> URL? {
+      guard let path else { return nil }
+      let url = URL(resolving: path, under: root)
+      guard FileManager.default.fileExists(atPath: url.path) else {
+        throw TargetError(.io, "the ssh target's \(key) \(url.path) does not exist")
+      }
+      return url
+    }
+    options = SSHConnections.Options(
+      configFile: try file(spec.sshConfig, "ssh_config"), knownHosts: try file(spec.knownHosts, "known_hosts"),
+      connectTimeout: spec.connectTimeout?.duration ?? .seconds(10))
+  }
+
+  deinit {
+    disconnect()
+  }
+
+  /// What the ssh client inherits from this process: enough to find the user's config, keys and agent.
+  static let clientVariables: Set<String> = [
+    "PATH", "HOME", "USER", "LOGNAME", "SSH_AUTH_SOCK", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR",
+  ]
+
+  /// The hosts' names, in rollout order; `{host}` stands for them.
+  public var hosts: [String] { fleet.map(\.name) }
+
+  /// The rolling steps `batch` gives for this many hosts.
+  public var steps: [SwitchStep] {
+    var steps: [SwitchStep] = []
+    var done = 0
+    for size in Self.stepSizes(spec.batch, hosts: fleet.count) {
+      steps.append(SwitchStep(hosts: hosts[done..<done + size].map { $0 }))
+      done += size
+    }
+    return steps
+  }
+
+  /// How many hosts each step switches: `batch` lists how many are switched once each step is done, and its last
+  /// entry repeats as an increment until every host is covered (`[5]` is batches of five; `[1, 25%]` a canary, then
+  /// quarters). Every step switches at least one host.
+  public static func stepSizes(_ batch: [Share], hosts count: Int) -> [Int] {
+    guard count > 0 else { return [] }
+    let batch = batch.isEmpty ? [Share.count(1)] : batch
+    var sizes: [Int] = []
+    var done = 0
+    while done < count {
+      let index = sizes.count
+      let total =
+        index < batch.count ? max(batch[index].of(count), done + 1) : done + batch[batch.count - 1].of(count)
+      let next = min(total, count)
+      sizes.append(next - done)
+      done = next
+    }
+    return sizes
+  }
+
+  var root: String { spec.path.count > 1 && spec.path.hasSuffix("/") ? String(spec.path.dropLast()) : spec.path }
+
+  /// `PATH/releases/<version>` on every host.
+  public func releaseDirectory(_ version: String) -> URL {
+    URL(fileURLWithPath: root).appendingPathComponent("releases").appendingPathComponent(version)
+  }
+
+  // MARK: Connections
+
+  /// Opens a master connection to every host at once; answers the hosts that failed (unreachable, host key unknown or
+  /// changed), each with ssh's reason. Hosts already open are not opened again.
+  public func connect(progress: @escaping @Sendable (String) -> Void) async -> [String: String] {
+    let connections: SSHConnections
+    do {
+      connections = try self.connections()
+    } catch {
+      return Dictionary(uniqueKeysWithValues: hosts.map { ($0, "\(error)") })
+    }
+    state.withLock {
+      $0.progress = progress
+      $0.started = ContinuousClock.now
+    }
+    let failures = await connections.open(fleet)
+    let reasons = Dictionary(uniqueKeysWithValues: failures.map { ($0.key.name, $0.value) })
+    say("connected to \(fleet.count - reasons.count) of \(fleet.count) hosts")
+    return reasons
+  }
+
+  /// Closes every master connection and deletes the packed releases.
+  public func disconnect() {
+    let (connections, bundles) = state.withLock { state in
+      defer {
+        state.connections = nil
+        state.bundles = [:]
+      }
+      return (state.connections, state.bundles.values)
+    }
+    connections?.closeNow()
+    for bundle in bundles { try? FileManager.default.removeItem(at: bundle.folder) }
+  }
+
+  private func connections() throws -> SSHConnections {
+    try state.withLock { state in
+      if let connections = state.connections { return connections }
+      let made = try SSHConnections(options: options, environment: environment)
+      state.connections = made
+      return made
+    }
+  }
+
+  private func say(_ line: String) {
+    let (progress, started) = state.withLock { ($0.progress, $0.started) }
+    guard let progress else { return }
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    progress("  [\(String(format: "%.1f", seconds))s] \(line)")
+  }
+
+  private func host(named name: String) -> SSHHost? { fleet.first { $0.name == name } }
+
+  /// Runs `script` on each of `names` at once (at most `parallelism` at a time), with `input` as standard input;
+  /// answers one result per host, in order.
+  private func each(
+    _ names: [String], timeout: Duration?, input: URL? = nil, script: @escaping @Sendable (SSHHost) -> String
+  ) async throws -> [(String, ProcessResult)] {
+    let connections = try self.connections()
+    let fleet = names.map { name in (name, host(named: name)) }
+    var results = [(String, ProcessResult)?](repeating: nil, count: fleet.count)
+    await withTaskGroup(of: (Int, ProcessResult).self) { group in
+      var next = 0
+      func startNext() {
+        guard next < fleet.count else { return }
+        let index = next
+        next += 1
+        group.addTask {
+          guard let host = fleet[index].1 else {
+            return (index, ProcessResult(termination: .failedToStart("not a host of this target")))
+          }
+          return (index, await connections.run(script(host), on: host, timeout: timeout, input: input))
+        }
+      }
+      for _ in 0..<min(Self.parallelism, fleet.count) { startNext() }
+      for await (index, result) in group {
+        results[index] = (fleet[index].0, result)
+        startNext()
+      }
+    }
+    return results.compactMap { $0 }
+  }
+
+  /// How many hosts are worked on at once.
+  static let parallelism = 32
+
+  /// The outcome of one remote step: succeeded when the script printed `marker`, else why not, naming the host.
+  private func outcome(_ name: String, _ result: ProcessResult, marker: String, doing what: String) -> HostSwitch {
+    if result.succeeded && result.output.contains(marker) { return .succeeded(name) }
+    return .failed(name, failure(name, result, doing: what))
+  }
+
+  private func failure(_ name: String, _ result: ProcessResult, doing what: String) -> TargetError {
+    let said = result.output.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+    switch result.termination {
+    case .exited(255):
+      return TargetError(.unreachable, "\(name): cannot reach the host to \(what): \(said)")
+    case .timedOut:
+      return TargetError(.unreachable, "\(name): no answer in time to \(what)")
+    case .failedToStart(let why):
+      return TargetError(.io, "\(name): cannot run ssh to \(what): \(why)")
+    default:
+      return TargetError(.io, "\(name): cannot \(what) in \(root): \(said.isEmpty ? result.termination.reason : said)")
+    }
+  }
+
+  /// How long one remote step may take before the host counts as failed.
+  static let stepTimeout: Duration = .seconds(300)
+
+  // MARK: Reading
+
+  /// The label the first reachable host's `current` points at; throws `.unmanaged` when any host's `current` is
+  /// not Airlock's, and `.unreachable` when no host can be read.
+  public func currentVersion() throws -> String? {
+    let versions = try currentVersions()
+    if let unmanaged = versions.first(where: { $0.problem != nil && $0.version == nil && isUnmanaged($0) }) {
+      throw TargetError(.unmanaged, unmanaged.problem!)
+    }
+    guard let read = versions.first(where: { $0.problem == nil }) else {
+      throw TargetError(.unreachable, versions.compactMap(\.problem).joined(separator: "; "))
+    }
+    return read.version
+  }
+
+  private func isUnmanaged(_ version: HostVersion) -> Bool {
+    version.problem?.contains("Airlock did not make") ?? false
+  }
+
+  /// Each host's `current`, read in parallel; a host that cannot be read carries its `problem`.
+  public func currentVersions() throws -> [HostVersion] {
+    let connections = try self.connections()
+    let script = Self.readCurrentScript(root: root)
+    let results = connections.runAll(script, on: fleet, timeout: options.connectTimeout + .seconds(5))
+    return zip(fleet, results).map { host, result in
+      guard result.succeeded,
+        let line = result.output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("airlock-current ") })
+      else {
+        return HostVersion(
+          host: host.name, version: nil, problem: failure(host.name, result, doing: "read current").message)
+      }
+      return parseCurrent(String(line), host: host.name)
+    }
+  }
+
+  static func readCurrentScript(root: String) -> String {
+    let path = Shell.quote(root)
+    return """
+      p=\(path)
+      if [ -L "$p/current" ]; then
+        d=$(readlink "$p/current"); if [ -d "$p/current/" ]; then k=dir; else k=missing; fi
+        printf 'airlock-current link %s %s\\n' "$k" "$d"
+      elif [ -e "$p/current" ]; then echo 'airlock-current other'
+      else echo 'airlock-current none'; fi
+      """
+  }
+
+  func parseCurrent(_ line: String, host: String) -> HostVersion {
+    let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
+    let current = "\(host):\(root)/current"
+    switch parts.count >= 2 ? parts[1] : "" {
+    case "none":
+      return HostVersion(host: host, version: nil)
+    case "link" where parts.count == 4:
+      let destination = parts[3]
+      let label = URL(fileURLWithPath: destination).lastPathComponent
+      let inReleases = destination == "releases/\(label)" || destination == "\(root)/releases/\(label)"
+      if inReleases && parts[2] == "dir" && !label.hasPrefix(".") { return HostVersion(host: host, version: label) }
+      return HostVersion(
+        host: host, version: nil,
+        problem:
+          "\(current) points at \(destination), which is not a release folder under \(root)/releases: a state Airlock "
+          + "did not make; point it back (`ln -sfn releases/LABEL \(root)/current` on \(host)) or move it away, then "
+          + "run the command again")
+    default:
+      return HostVersion(
+        host: host, version: nil,
+        problem:
+          "\(current) is not a symlink, so Airlock did not make it; move it away on \(host), then run the command "
+          + "again")
+    }
+  }
+
+  /// Whether every host that can be read holds `version` complete (its folder with a mark).
+  public func hasRelease(_ version: String) -> Bool {
+    guard let connections = try? self.connections() else { return false }
+    let mark = Shell.quote("\(root)/releases/\(version)/\(ReleaseMark.path)")
+    let results = connections.runAll("test -f \(mark) && echo airlock-held", on: fleet, timeout: .seconds(30))
+    return results.allSatisfy { $0.output.contains("airlock-held") }
+  }
+
+  // MARK: Installing and switching
+
+  /// Streams the release to each of `hosts` that does not hold the same tree, and the config to every one of them;
+  /// one outcome per host. `export` runs once per command, into a folder on this machine.
+  public func install(
+    _ release: Release, configText: String, on hosts: [String], export: (URL) throws -> Void
+  ) async throws -> [HostSwitch] {
+    guard !hosts.isEmpty else { return [] }
+    let bundle = try self.bundle(release, configText: configText, export: export)
+    let folder = Shell.quote("\(root)/releases/\(release.version)")
+    let marks = try await each(hosts, timeout: Self.stepTimeout) { _ in
+      "cat \(folder)/.airlock/release.json 2>/dev/null; echo; echo airlock-read"
+    }
+    var fresh: [String] = []
+    var held: [String] = []
+    var outcomes: [String: HostSwitch] = [:]
+    for (name, result) in marks {
+      guard result.succeeded, result.output.contains("airlock-read") else {
+        outcomes[name] = .failed(name, failure(name, result, doing: "read the release mark"))
+        continue
+      }
+      let line = result.output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("{") }
+      let mark = line.flatMap { try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.utf8)) }
+      if let mark, mark.tree == release.id, mark.version == release.version {
+        held.append(name)
+      } else {
+        fresh.append(name)
+      }
+    }
+    let shipScript = Self.installScript(root: root, version: release.version)
+    for (name, result) in try await each(
+      fresh, timeout: Self.stepTimeout, input: bundle.archive, script: { _ in shipScript })
+    {
+      let outcome = outcome(name, result, marker: "airlock-installed", doing: "install \(release.version)")
+      outcomes[name] = outcome
+      say("\(name): \(outcome.succeeded ? "sent \(release.version)" : outcome.failure!.message)")
+    }
+    let configScript = Self.configScript(root: root, version: release.version)
+    for (name, result) in try await each(
+      held, timeout: Self.stepTimeout, input: bundle.config, script: { _ in configScript })
+    {
+      let outcome = outcome(name, result, marker: "airlock-installed", doing: "write the config of \(release.version)")
+      outcomes[name] = outcome
+      say(
+        "\(name): \(outcome.succeeded ? "holds \(release.version) already (same tree): config replaced" : outcome.failure!.message)"
+      )
+    }
+    return hosts.map { outcomes[$0] ?? .failed($0, TargetError(.io, "\($0): not a host of this target")) }
+  }
+
+  /// Points `current` at `releases/<version>` on each of `hosts` (a fresh symlink renamed over it); one outcome per
+  /// host.
+  public func activate(_ version: String, on hosts: [String], context: SwitchContext) async throws -> [HostSwitch] {
+    let script = Self.activateScript(root: root, version: version)
+    return try await each(hosts, timeout: Self.stepTimeout) { _ in script }.map { name, result in
+      let outcome = outcome(name, result, marker: "airlock-switched", doing: "switch to \(version)")
+      say("\(name): \(outcome.succeeded ? "current → \(version)" : outcome.failure!.message)")
+      return outcome
+    }
+  }
+
+  /// Deletes this pipeline's releases beyond the newest `keep` on every host, never `current` nor one in
+  /// `protecting`; returns the labels deleted anywhere. A host that cannot be reached is reported as an error.
+  public func prune(keep: Int, protecting: Set<String>) throws -> [String] {
+    let connections = try self.connections()
+    let script = Self.pruneScript(root: root, pipeline: pipeline, keep: keep, protecting: protecting)
+    let results = connections.runAll(script, on: fleet, timeout: .seconds(120))
+    var deleted: [String] = []
+    var problems: [String] = []
+    for (host, result) in zip(fleet, results) {
+      guard result.succeeded else {
+        problems.append(failure(host.name, result, doing: "delete old releases").message)
+        continue
+      }
+      for line in result.output.split(whereSeparator: \.isNewline) where line.hasPrefix("airlock-deleted ") {
+        let label = String(line.dropFirst("airlock-deleted ".count))
+        if !deleted.contains(label) { deleted.append(label) }
+      }
+    }
+    if !problems.isEmpty { throw TargetError(.io, problems.joined(separator: "; ")) }
+    return deleted
+  }
+
+  /// The release packed once for this command: exported, marked, its config written at mode 0600, then tarred.
+  private func bundle(_ release: Release, configText: String, export: (URL) throws -> Void) throws -> Bundle {
+    let key = release.id.hex + "\u{0}" + release.version + "\u{0}" + configText
+    if let bundle = state.withLock({ $0.bundles[key] }) { return bundle }
+    var template = Array((NSTemporaryDirectory() + "/airlock-bundle-XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+      throw TargetError(.io, "cannot make a folder to pack the release in: \(String(cString: strerror(errno)))")
+    }
+    let folder = URL(fileURLWithPath: String(cString: made))
+    let tree = folder.appendingPathComponent("release")
+    do {
+      try export(tree)
+      try ReleaseFiles.writeMark(
+        ReleaseMark(pipeline: pipeline, version: release.version, tree: release.id), into: tree)
+      try ReleaseFiles.writeConfig(configText, into: tree)
+      let config = folder.appendingPathComponent("config.env")
+      try ReleaseFiles.writePrivate(configText, to: config)
+      let archive = folder.appendingPathComponent("release.tar")
+      try Tar.pack(tree, into: archive)
+      let bundle = Bundle(folder: folder, archive: archive, config: config)
+      state.withLock { $0.bundles[key] = bundle }
+      return bundle
+    } catch {
+      try? FileManager.default.removeItem(at: folder)
+      throw error
+    }
+  }
+
+  // MARK: Remote scripts
+
+  /// Unpacks the tar on standard input beside the final name, then renames it into place; a folder of that name
+  /// that holds another tree is moved aside first and deleted after.
+  static func installScript(root: String, version: String) -> String {
+    let path = Shell.quote(root)
+    let label = Shell.quote(version)
+    return """
+      set -e
+      mkdir -p -- \(path)/releases
+      cd -- \(path)/releases
+      v=\(label); s=".incoming-$v-$$"
+      rm -rf -- "$s"; mkdir -- "$s"
+      tar -x -f - -C "$s" --no-same-owner
+      if [ -e "$v" ]; then mv -- "$v" ".stale-$v-$$"; mv -- "$s" "$v"; rm -rf -- ".stale-$v-$$"; else mv -- "$s" "$v"; fi
+      echo airlock-installed
+      """
+  }
+
+  /// Replaces the config of a release folder with standard input, created at mode 0600 and renamed into place.
+  static func configScript(root: String, version: String) -> String {
+    let folder = Shell.quote("\(root)/releases/\(version)/.airlock")
+    return """
+      set -e
+      cd -- \(folder)
+      umask 077; cat > ".config.env-$$"; mv -f -- ".config.env-$$" config.env
+      echo airlock-installed
+      """
+  }
+
+  /// Renames a fresh symlink over `current`, then touches the release folder so retention orders by last switch.
+  static func activateScript(root: String, version: String) -> String {
+    let path = Shell.quote(root)
+    let label = Shell.quote(version)
+    return """
+      set -e
+      cd -- \(path)
+      v=\(label)
+      [ -d "releases/$v" ] || { echo "release $v is not in \(root)/releases"; exit 3; }
+      ln -sfn "releases/$v" ".current-$$"; mv -T -f -- ".current-$$" current
+      touch -- "releases/$v"
+      echo airlock-switched
+      """
+  }
+
+  /// Deletes interrupted installs, then this pipeline's folders beyond the newest `keep` by last switch.
+  static func pruneScript(root: String, pipeline: String, keep: Int, protecting: Set<String>) -> String {
+    let path = Shell.quote(root)
+    let marked = Shell.quote("\"pipeline\":\"\(pipeline)\"")
+    let protected = Shell.quote(" " + protecting.sorted().joined(separator: " ") + " ")
+    return """
+      cd -- \(path)/releases 2>/dev/null || exit 0
+      rm -rf -- ./.incoming-* ./.stale-*
+      c=$(readlink ../current 2>/dev/null || true); c=${c##*/}
+      n=0
+      for d in $(ls -t); do
+        [ -f "$d/.airlock/release.json" ] || continue
+        grep -qF \(marked) "$d/.airlock/release.json" || continue
+        n=$((n+1)); [ "$n" -le \(keep) ] && continue
+        case \(protected) in *" $d "*) continue;; esac
+        [ "$d" = "$c" ] && continue
+        rm -rf -- "$d" && echo "airlock-deleted $d"
+      done
+      exit 0
+      """
+  }
+
+  // MARK: Running on hosts
+
+  /// Runs `start` and `command` checks on the hosts, in the release folder, with the release's config.
+  public var hostRunner: (any HostRunner)? { SSHHostRunner(target: self) }
+
+  fileprivate func run(
+    _ arguments: [String], on name: String, in directory: String, environment: [String: String], timeout: Duration?
+  ) async -> ProcessResult {
+    guard let host = host(named: name) else {
+      return ProcessResult(termination: .failedToStart("\(name) is not a host of this target"))
+    }
+    let connections: SSHConnections
+    do {
+      connections = try self.connections()
+    } catch {
+      return ProcessResult(termination: .failedToStart("\(error)"))
+    }
+    // Only the AIRLOCK_* variables travel on the command line; config and secrets come from the release's own
+    // config.env on the host, which install wrote at mode 0600, so no secret is ever in a process list.
+    let variables = environment.filter { $0.key.hasPrefix("AIRLOCK_") }.sorted { $0.key < $1.key }
+      .map { Shell.quote("\($0.key)=\($0.value)") }
+    let command = """
+      cd -- \(Shell.quote(directory)) && set -a && . ./.airlock/config.env && set +a && exec env \
+      \(variables.joined(separator: " ")) \(arguments.map(Shell.quote).joined(separator: " "))
+      """
+    return await connections.run(command, on: host, timeout: timeout)
+  }
+}
+
+/// Runs processes on the hosts of an ssh target.
+struct SSHHostRunner: HostRunner {
+  let target: SSHTarget
+
+  func run(
+    _ arguments: [String], on host: String, in directory: String, environment: [String: String], timeout: Duration?
+  ) async -> ProcessResult {
+    await target.run(arguments, on: host, in: directory, environment: environment, timeout: timeout)
+  }
+}
+
+/// Quoting for the POSIX shell that runs a remote command.
+enum Shell {
+  /// `text` in single quotes, with each `'` written as `'\''`.
+  static func quote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}
+
+/// Packing a folder with the system `tar`.
+enum Tar {
+  /// Writes `folder`'s contents (modes kept, so `.airlock/config.env` stays 0600) to the archive `file`.
+  static func pack(_ folder: URL, into file: URL) throws {
+    let done = ProcessRunner().runAll(
+      [["tar", "-c", "-f", file.path, "-C", folder.path, "."]],
+      environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"], timeout: .seconds(300))
+    guard let result = done.first, result.succeeded else {
+      throw TargetError(.io, "cannot pack the release with tar: \(done.first?.output ?? "")")
+    }
+  }
+}
