@@ -9,9 +9,11 @@ import Synchronization
 ///
 /// `open(_:)` starts a master connection to each host (`ControlMaster`), all in parallel: the key exchange, the host
 /// key check and the login happen once per host, and a host that cannot be reached or whose key is unknown or
-/// changed fails there, before anything is sent to it. Every later `run` rides on the host's master. The control
-/// sockets live in a folder of their own under /tmp (mode 0700; a socket path may not exceed 108 bytes, so not under
-/// a long `TMPDIR`), and `close()` ends every master and removes the folder.
+/// changed fails there, before anything is sent to it. Each master carries a shell (`SSHSession`) that `runAll`
+/// sends Airlock's own short steps to; every `run` (a release's program, the release's tar) is a session of its own
+/// over the host's master. The control sockets live in a folder of their own under /tmp (mode 0700; a socket path
+/// may not exceed 108 bytes, so not under a long `TMPDIR`), and `close()` ends every master and removes the folder.
+/// A master also ends when this process does, however it ends: its shell reads end of file.
 ///
 /// The user's ssh configuration keeps working (`~/.ssh/config`, agents, ProxyJump, known_hosts) unless `Options`
 /// names a config file or a known_hosts file of the project's; host key checking is always strict and ssh never
@@ -45,7 +47,7 @@ public final class SSHConnections: Sendable {
   public let folder: URL
   private let runner: ProcessRunner
   private let environment: [String: String]
-  private let opened = Mutex<Set<SSHHost>>([])
+  private let sessions = Mutex<[SSHHost: SSHSession]>([:])
   /// Whether the ssh configuration in use names its own `KexAlgorithms`, which Airlock then leaves alone.
   private let configSetsKeyExchange: Bool
 
@@ -92,39 +94,75 @@ public final class SSHConnections: Sendable {
     return arguments + extra + ["--", host.name]
   }
 
-  /// Opens a master connection to each host, in parallel; returns the hosts that failed, each with ssh's reason.
+  /// Opens a master connection to each host, in parallel, each carrying a shell for `runAll`; returns the hosts that
+  /// failed, each with ssh's reason.
   ///
   /// A host already open is not opened again.
   public func open(_ hosts: [SSHHost]) async -> [SSHHost: String] {
-    let fresh = Array(Set(opened.withLock { opened in hosts.filter { !opened.contains($0) } }))
+    await Self.offThePool { self.openNow(hosts) }
+  }
+
+  /// `open`, waiting on the calling thread.
+  func openNow(_ hosts: [SSHHost]) -> [SSHHost: String] {
+    let fresh = Array(Set(sessions.withLock { sessions in hosts.filter { sessions[$0]?.isAlive != true } }))
     var failures: [SSHHost: String] = [:]
-    await withTaskGroup(of: (SSHHost, ProcessResult, String).self) { group in
-      for (index, host) in fresh.enumerated() {
-        group.addTask {
-          // -f: into the background once logged in; -N: no command; -E: ssh's messages go to a file of the host's
-          // own, since the master's standard error is a pipe nobody reads once this call returns.
-          let log = self.folder.appendingPathComponent("\(index).log").path
-          let arguments = self.arguments(
-            for: host,
-            ["-M", "-N", "-f", "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=\(Self.persist)s"])
-          let result = await self.runner.run(arguments, in: nil, environment: self.environment, timeout: nil)
-          return (host, result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        }
+    var started: [(SSHHost, SSHSession, String)] = []
+    for (index, host) in fresh.enumerated() {
+      // -E: ssh's own messages go to a file of the host's, read when the connection fails.
+      let log = folder.appendingPathComponent("\(index).log").path
+      let arguments =
+        self.arguments(
+          for: host, ["-M", "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=no"]) + ["exec /bin/sh"]
+      guard let session = SSHSession.start(arguments, environment: environment) else {
+        failures[host] = "cannot run \(options.program) for \(host): \(String(cString: strerror(errno)))"
+        continue
       }
-      for await (host, result, log) in group {
-        if result.succeeded {
-          _ = opened.withLock { $0.insert(host) }
-        } else {
-          failures[host] = Self.reason(result, said: log + result.output, host: host)
-        }
+      started.append((host, session, log))
+    }
+    let ready = SSHSession.runAll(
+      started.map { ($0.1, "echo airlock-ready") }, timeout: options.connectTimeout + .seconds(5))
+    for ((host, session, log), result) in zip(started, ready) {
+      if result.succeeded && result.output.contains("airlock-ready") {
+        sessions.withLock { $0[host] = session }
+      } else {
+        session.close()
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        failures[host] = Self.reason(
+          ProcessResult(termination: result.timedOut ? .timedOut : .exited(255)), said: said, host: host)
       }
     }
     return failures
   }
 
-  /// How long an idle master outlives its last session, in seconds: `close()` ends masters at once, so this only
-  /// bounds what a killed run leaves behind (a master that went away is replaced by a direct connection).
-  static let persist = 60
+  /// Runs each script on its host, all at once, waiting on the calling thread: over the host's open shell when it
+  /// has one (a few lines over an open channel), else with a new ssh connection. One result per entry, in order.
+  public func runAll(_ work: [(SSHHost, String)], timeout: Duration?) -> [ProcessResult] {
+    let open = sessions.withLock { sessions in work.map { sessions[$0.0].flatMap { $0.isAlive ? $0 : nil } } }
+    var results = [ProcessResult?](repeating: nil, count: work.count)
+    let viaSession = work.indices.filter { open[$0] != nil }
+    let answered = SSHSession.runAll(
+      viaSession.map { (open[$0]!, work[$0].1) }, timeout: timeout ?? .seconds(3600))
+    for (index, answer) in zip(viaSession, answered) {
+      let termination: ProcessResult.Termination =
+        answer.timedOut ? .timedOut : answer.status.map { .exited($0) } ?? .exited(255)
+      results[index] = ProcessResult(termination: termination, output: answer.output)
+    }
+    let direct = work.indices.filter { open[$0] == nil }
+    let ran = runner.runAll(
+      direct.map { arguments(for: work[$0].0, ["-o", "ControlMaster=no"]) + [work[$0].1] }, environment: environment,
+      timeout: timeout)
+    for (index, result) in zip(direct, ran) { results[index] = result }
+    return results.map { $0! }
+  }
+
+  /// Runs `body` on a thread of its own, so a wait on ssh never holds one of Swift's cooperative threads.
+  static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+      let thread = Thread { continuation.resume(returning: body()) }
+      thread.name = "airlock.ssh"
+      thread.start()
+    }
+  }
 
   /// Runs `command` (a shell command line, as ssh always passes it) on `host` over its master connection, with
   /// `input` as its standard input.
@@ -138,19 +176,16 @@ public final class SSHConnections: Sendable {
 
   /// Runs `command` on each of `hosts` at once and waits on the calling thread; one result per host, in order.
   public func runAll(_ command: String, on hosts: [SSHHost], timeout: Duration?) -> [ProcessResult] {
-    runner.runAll(
-      hosts.map { arguments(for: $0, ["-o", "ControlMaster=no"]) + [command] }, environment: environment,
-      timeout: timeout)
+    runAll(hosts.map { ($0, command) }, timeout: timeout)
   }
 
   /// Ends every master connection and removes the control folder, waiting on the calling thread.
   public func closeNow() {
-    let hosts = opened.withLock { opened in
-      defer { opened = [] }
-      return Array(opened)
+    let open = sessions.withLock { sessions in
+      defer { sessions = [:] }
+      return Array(sessions.values)
     }
-    _ = runner.runAll(
-      hosts.map { arguments(for: $0, ["-O", "exit"]) }, environment: environment, timeout: .seconds(5))
+    for session in open { session.close() }
     try? FileManager.default.removeItem(at: folder)
   }
 
@@ -164,20 +199,7 @@ public final class SSHConnections: Sendable {
 
   /// Ends every master connection and removes the control folder.
   public func close() async {
-    let hosts = opened.withLock { opened in
-      defer { opened = [] }
-      return opened
-    }
-    await withTaskGroup(of: Void.self) { group in
-      for host in hosts {
-        group.addTask {
-          _ = await self.runner.run(
-            self.arguments(for: host, ["-O", "exit"]), in: nil, environment: self.environment,
-            timeout: .seconds(5))
-        }
-      }
-    }
-    try? FileManager.default.removeItem(at: folder)
+    await Self.offThePool { self.closeNow() }
   }
 
   /// One line saying why ssh could not reach `host`: the last line it said, or how it ended.

@@ -33,6 +33,15 @@ public final class SSHTarget: Target {
     var started = ContinuousClock.now
     /// Packed releases, by tree id and config: one export and one tar per command, however many steps.
     var bundles: [String: Bundle] = [:]
+    /// What each host holds, as read once the connections are open and kept up to date by this command's own
+    /// switches and installs (it holds the environment's lease, so nobody else changes the hosts meanwhile).
+    var known: [String: HostState] = [:]
+  }
+
+  /// One host's `current` and the marks of its release folders.
+  struct HostState {
+    var current: HostVersion
+    var marks: [ReleaseMark]
   }
 
   /// What is streamed to hosts: a tar of the release (mark and config included) and the config alone.
@@ -145,6 +154,9 @@ public final class SSHTarget: Target {
     let failures = await connections.open(fleet)
     let reasons = Dictionary(uniqueKeysWithValues: failures.map { ($0.key.name, $0.value) })
     say("connected to \(fleet.count - reasons.count) of \(fleet.count) hosts")
+    let reachable = fleet.filter { reasons[$0.name] == nil }
+    let states = await SSHConnections.offThePool { self.read(reachable, with: connections) }
+    state.withLock { $0.known = states }
     return reasons
   }
 
@@ -154,6 +166,7 @@ public final class SSHTarget: Target {
       defer {
         state.connections = nil
         state.bundles = [:]
+        state.known = [:]
       }
       return (state.connections, state.bundles.values)
     }
@@ -257,21 +270,36 @@ public final class SSHTarget: Target {
 
   /// Each host's `current`, read in parallel; a host that cannot be read carries its `problem`.
   public func currentVersions() throws -> [HostVersion] {
-    let connections = try self.connections()
-    let script = Self.readCurrentScript(root: root)
-    let results = connections.runAll(script, on: fleet, timeout: options.connectTimeout + .seconds(5))
-    return zip(fleet, results).map { host, result in
-      guard result.succeeded,
-        let line = result.output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("airlock-current ") })
-      else {
-        return HostVersion(
-          host: host.name, version: nil, problem: failure(host.name, result, doing: "read current").message)
-      }
-      return parseCurrent(String(line), host: host.name)
-    }
+    let known = state.withLock { $0.known }
+    let unread = fleet.filter { known[$0.name] == nil }
+    let read = unread.isEmpty ? [:] : self.read(unread, with: try connections())
+    return fleet.map { (known[$0.name] ?? read[$0.name])?.current ?? HostVersion(host: $0.name, version: nil) }
   }
 
-  static func readCurrentScript(root: String) -> String {
+  /// Reads `current` and the release marks of each of `hosts` at once: one step over each open connection.
+  private func read(_ hosts: [SSHHost], with connections: SSHConnections) -> [String: HostState] {
+    let script = Self.readScript(root: root)
+    let results = connections.runAll(script, on: hosts, timeout: options.connectTimeout + .seconds(5))
+    var states: [String: HostState] = [:]
+    for (host, result) in zip(hosts, results) {
+      let lines = result.output.split(whereSeparator: \.isNewline)
+      guard result.succeeded, let line = lines.last(where: { $0.hasPrefix("airlock-current ") }) else {
+        states[host.name] = HostState(
+          current: HostVersion(
+            host: host.name, version: nil, problem: failure(host.name, result, doing: "read current").message),
+          marks: [])
+        continue
+      }
+      let marks = lines.filter { $0.hasPrefix("airlock-mark ") }.compactMap {
+        try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.dropFirst("airlock-mark ".count).utf8))
+      }
+      states[host.name] = HostState(current: parseCurrent(String(line), host: host.name), marks: marks)
+    }
+    return states
+  }
+
+  /// Prints `airlock-current` and what it points at, then `airlock-mark` and each release folder's mark.
+  static func readScript(root: String) -> String {
     let path = Shell.quote(root)
     return """
       p=\(path)
@@ -280,6 +308,8 @@ public final class SSHTarget: Target {
         printf 'airlock-current link %s %s\\n' "$k" "$d"
       elif [ -e "$p/current" ]; then echo 'airlock-current other'
       else echo 'airlock-current none'; fi
+      for m in "$p"/releases/*/.airlock/release.json; do [ -f "$m" ] && printf 'airlock-mark %s\\n' "$(cat "$m")"; done
+      exit 0
       """
   }
 
@@ -326,21 +356,23 @@ public final class SSHTarget: Target {
   ) async throws -> [HostSwitch] {
     guard !hosts.isEmpty else { return [] }
     let bundle = try self.bundle(release, configText: configText, export: export)
-    let folder = Shell.quote("\(root)/releases/\(release.version)")
-    let marks = try await each(hosts, timeout: Self.stepTimeout) { _ in
-      "cat \(folder)/.airlock/release.json 2>/dev/null; echo; echo airlock-read"
+    let connections = try self.connections()
+    let unread = hosts.compactMap(host(named:)).filter { name in state.withLock { $0.known[name.name] == nil } }
+    if !unread.isEmpty {
+      let read = await SSHConnections.offThePool { self.read(unread, with: connections) }
+      state.withLock { $0.known.merge(read) { $1 } }
     }
+    let known = state.withLock { $0.known }
     var fresh: [String] = []
     var held: [String] = []
     var outcomes: [String: HostSwitch] = [:]
-    for (name, result) in marks {
-      guard result.succeeded, result.output.contains("airlock-read") else {
-        outcomes[name] = .failed(name, failure(name, result, doing: "read the release mark"))
+    for name in hosts {
+      guard let host = known[name], host.current.problem == nil else {
+        let problem = known[name]?.current.problem ?? "\(name): not a host of this target"
+        outcomes[name] = .failed(name, TargetError(.unreachable, problem))
         continue
       }
-      let line = result.output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("{") }
-      let mark = line.flatMap { try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.utf8)) }
-      if let mark, mark.tree == release.id, mark.version == release.version {
+      if host.marks.contains(where: { $0.version == release.version && $0.tree == release.id }) {
         held.append(name)
       } else {
         fresh.append(name)
@@ -352,30 +384,62 @@ public final class SSHTarget: Target {
     {
       let outcome = outcome(name, result, marker: "airlock-installed", doing: "install \(release.version)")
       outcomes[name] = outcome
+      remember(name) { host in
+        host.marks.removeAll { $0.version == release.version }
+        if outcome.succeeded {
+          host.marks.append(ReleaseMark(pipeline: self.pipeline, version: release.version, tree: release.id))
+        }
+      }
       say("\(name): \(outcome.succeeded ? "sent \(release.version)" : outcome.failure!.message)")
     }
-    let configScript = Self.configScript(root: root, version: release.version)
-    for (name, result) in try await each(
-      held, timeout: Self.stepTimeout, input: bundle.config, script: { _ in configScript })
-    {
+    let configScript = Self.configScript(root: root, version: release.version, config: configText)
+    let holding = held.compactMap(host(named:))
+    let written = await SSHConnections.offThePool {
+      connections.runAll(holding.map { ($0, configScript) }, timeout: Self.stepTimeout)
+    }
+    for (name, result) in zip(holding.map(\.name), written) {
       let outcome = outcome(name, result, marker: "airlock-installed", doing: "write the config of \(release.version)")
       outcomes[name] = outcome
       say(
-        "\(name): \(outcome.succeeded ? "holds \(release.version) already (same tree): config replaced" : outcome.failure!.message)"
-      )
+        "\(name): "
+          + (outcome.succeeded
+            ? "holds \(release.version) already (same tree): config replaced" : outcome.failure!.message))
     }
     return hosts.map { outcomes[$0] ?? .failed($0, TargetError(.io, "\($0): not a host of this target")) }
+  }
+
+  /// Updates what this command knows `name` holds.
+  private func remember(_ name: String, _ change: @Sendable (inout HostState) -> Void) {
+    state.withLock { state in
+      guard var host = state.known[name] else { return }
+      change(&host)
+      state.known[name] = host
+    }
   }
 
   /// Points `current` at `releases/<version>` on each of `hosts` (a fresh symlink renamed over it); one outcome per
   /// host.
   public func activate(_ version: String, on hosts: [String], context: SwitchContext) async throws -> [HostSwitch] {
     let script = Self.activateScript(root: root, version: version)
-    return try await each(hosts, timeout: Self.stepTimeout) { _ in script }.map { name, result in
-      let outcome = outcome(name, result, marker: "airlock-switched", doing: "switch to \(version)")
-      say("\(name): \(outcome.succeeded ? "current → \(version)" : outcome.failure!.message)")
-      return outcome
+    let connections = try self.connections()
+    let targets = hosts.compactMap(host(named:))
+    let results = await SSHConnections.offThePool {
+      connections.runAll(targets.map { ($0, script) }, timeout: Self.stepTimeout)
     }
+    var outcomes: [String: HostSwitch] = [:]
+    for (host, result) in zip(targets, results) {
+      let outcome = outcome(host.name, result, marker: "airlock-switched", doing: "switch to \(version)")
+      outcomes[host.name] = outcome
+      remember(host.name) { state in
+        state.current =
+          outcome.succeeded
+          ? HostVersion(host: host.name, version: version)
+          : HostVersion(host: host.name, version: nil, problem: outcome.failure!.message)
+      }
+      if !outcome.succeeded { state.withLock { _ = $0.known.removeValue(forKey: host.name) } }
+      say("\(host.name): \(outcome.succeeded ? "current → \(version)" : outcome.failure!.message)")
+    }
+    return hosts.map { outcomes[$0] ?? .failed($0, TargetError(.io, "\($0): not a host of this target")) }
   }
 
   /// Deletes this pipeline's releases beyond the newest `keep` on every host, never `current` nor one in
@@ -383,6 +447,12 @@ public final class SSHTarget: Target {
   public func prune(keep: Int, protecting: Set<String>) throws -> [String] {
     let connections = try self.connections()
     let script = Self.pruneScript(root: root, pipeline: pipeline, keep: keep, protecting: protecting)
+    // A host known to hold no more than `keep` of this pipeline's releases has nothing to delete.
+    let known = state.withLock { $0.known }
+    let fleet = self.fleet.filter { host in
+      guard let held = known[host.name] else { return true }
+      return held.marks.filter { $0.pipeline == pipeline }.count > keep
+    }
     let results = connections.runAll(script, on: fleet, timeout: .seconds(120))
     var deleted: [String] = []
     var problems: [String] = []
@@ -394,6 +464,7 @@ public final class SSHTarget: Target {
       for line in result.output.split(whereSeparator: \.isNewline) where line.hasPrefix("airlock-deleted ") {
         let label = String(line.dropFirst("airlock-deleted ".count))
         if !deleted.contains(label) { deleted.append(label) }
+        remember(host.name) { $0.marks.removeAll { $0.version == label } }
       }
     }
     if !problems.isEmpty { throw TargetError(.io, problems.joined(separator: "; ")) }
@@ -447,13 +518,20 @@ public final class SSHTarget: Target {
       """
   }
 
-  /// Replaces the config of a release folder with standard input, created at mode 0600 and renamed into place.
-  static func configScript(root: String, version: String) -> String {
+  /// Replaces the config of a release folder with `config`, created at mode 0600 and renamed into place. The text
+  /// travels inside the script over the connection (a here-document), never on a command line.
+  static func configScript(root: String, version: String, config: String) -> String {
     let folder = Shell.quote("\(root)/releases/\(version)/.airlock")
+    var delimiter = "AIRLOCK_CONFIG_END"
+    while config.contains(delimiter) { delimiter += "_" }
+    let body = config.hasSuffix("\n") || config.isEmpty ? config : config + "\n"
     return """
       set -e
       cd -- \(folder)
-      umask 077; cat > ".config.env-$$"; mv -f -- ".config.env-$$" config.env
+      umask 077
+      cat > ".config.env-$$" <<'\(delimiter)'
+      \(body)\(delimiter)
+      mv -f -- ".config.env-$$" config.env
       echo airlock-installed
       """
   }
