@@ -155,6 +155,18 @@ public final class SSHConnections: Sendable {
     return results.map { $0! }
   }
 
+  /// Runs `command` on `host` over its open shell, bounded by `timeout`; `nil` when the host has no open shell. A
+  /// command that outlives its timeout ends the host's connection (later steps connect afresh).
+  public func runInSession(_ command: String, on host: SSHHost, timeout: Duration?) async -> ProcessResult? {
+    guard let session = sessions.withLock({ $0[host] }), session.isAlive else { return nil }
+    return await Self.offThePool {
+      let answer = SSHSession.runAll([(session, command)], timeout: timeout ?? .seconds(3600))[0]
+      let termination: ProcessResult.Termination =
+        answer.timedOut ? .timedOut : answer.status.map { .exited($0) } ?? .exited(255)
+      return ProcessResult(termination: termination, output: answer.output)
+    }
+  }
+
   /// Runs `body` on a thread of its own, so a wait on ssh never holds one of Swift's cooperative threads.
   static func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in

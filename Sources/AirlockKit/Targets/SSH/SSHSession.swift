@@ -20,6 +20,8 @@ final class SSHSession: Sendable {
   private let channel: Int32
   private let state = Mutex(Buffer())
   private let counter = Atomic<Int>(0)
+  /// Held for the length of one exchange: the shell runs one step at a time.
+  private let exchange = NSLock()
 
   private struct Buffer {
     var bytes: [UInt8] = []
@@ -94,6 +96,10 @@ final class SSHSession: Sendable {
   /// Each script runs in a subshell with standard input from /dev/null, so `set -e` or `cd` in it never ends or
   /// moves the session's shell.
   static func runAll(_ work: [(SSHSession, String)], timeout: Duration) -> [Result] {
+    // Every session of the batch is taken in one order (by pid), so two batches never wait on each other in a circle.
+    let locked = Set(work.map(\.0.pid)).sorted().compactMap { pid in work.first { $0.0.pid == pid }?.0 }
+    for session in locked { session.exchange.lock() }
+    defer { for session in locked.reversed() { session.exchange.unlock() } }
     let deadline = ContinuousClock.now + timeout
     var markers: [String] = []
     var results = [Result?](repeating: nil, count: work.count)
@@ -114,6 +120,8 @@ final class SSHSession: Sendable {
       if milliseconds == 0 {
         for index in waiting {
           results[index] = Result(status: nil, output: "no answer in \(timeout)", timedOut: true)
+          // The step still runs there and would answer into the next one: this connection is done.
+          work[index].0.end()
         }
         break
       }
@@ -185,6 +193,12 @@ final class SSHSession: Sendable {
       if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
     }
     return nil
+  }
+
+  /// Ends the connection at once, from within an exchange: the master is killed and reaped by `close()`.
+  private func end() {
+    state.withLock { $0.closed = true }
+    kill(pid, SIGTERM)
   }
 
   /// Ends the shell (end of file on its input), which ends the master; reaps it, killing it if it lingers.

@@ -598,6 +598,8 @@ public final class SSHTarget: Target {
       cd -- \(Shell.quote(directory)) && set -a && . ./.airlock/config.env && set +a && exec env \
       \(variables.joined(separator: " ")) \(arguments.map(Shell.quote).joined(separator: " "))
       """
+    // Over the host's open shell when it has one: one exchange, not one more ssh process per host and probe.
+    if let answered = await connections.runInSession(command, on: host, timeout: timeout) { return answered }
     return await connections.run(command, on: host, timeout: timeout)
   }
 }
