@@ -101,10 +101,17 @@ import Testing
     #expect(!rollback.stderr.contains("→ batch"), "\(rollback.stderr)")
     #expect(rollback.stderr.contains("2 of 6 hosts already run 1.0"), "\(rollback.stderr)")
     // A kept release: only the config travels, the files are already there.
-    #expect(rollback.stderr.contains("web1: holds 1.0 already (same tree)"), "\(rollback.stderr)")
+    #expect(rollback.stderr.contains("web1: holds 1.0 already (same tree): only the config goes"), "\(rollback.stderr)")
     for host in fleet.hosts { #expect(fleet.current(host) == "1.0", "\(host.name)") }
     let started = try String(contentsOf: fleet.hosts[0].started, encoding: .utf8)
     #expect(started.hasPrefix("1.0 "))
+    // The config sent with the switch replaced the kept release's, still at mode 0600.
+    let config = fleet.hosts[0].root.appendingPathComponent("releases/1.0/.airlock/config.env")
+    #expect(try FileManager.default.attributesOfItem(atPath: config.path)[.posixPermissions] as? Int == 0o600)
+    #expect(try String(contentsOf: config, encoding: .utf8).contains("API_TOKEN=s3cr3t-token-value-XYZ"))
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: config.deletingLastPathComponent().path).sorted()
+        == ["config.env", "release.json"])
   }
 
   /// A host whose key is unknown, one whose key changed, and one that does not answer: each refuses the promotion

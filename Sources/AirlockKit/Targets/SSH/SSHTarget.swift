@@ -36,6 +36,8 @@ public final class SSHTarget: Target {
     /// What each host holds, as read once the connections are open and kept up to date by this command's own
     /// switches and installs (it holds the environment's lease, so nobody else changes the hosts meanwhile).
     var known: [String: HostState] = [:]
+    /// Config writes for hosts that already hold the release's tree, sent with the switch in the same exchange.
+    var pendingConfig: [String: String] = [:]
   }
 
   /// One host's `current` and the marks of its release folders.
@@ -167,6 +169,7 @@ public final class SSHTarget: Target {
         state.connections = nil
         state.bundles = [:]
         state.known = [:]
+        state.pendingConfig = [:]
       }
       return (state.connections, state.bundles.values)
     }
@@ -392,18 +395,13 @@ public final class SSHTarget: Target {
       }
       say("\(name): \(outcome.succeeded ? "sent \(release.version)" : outcome.failure!.message)")
     }
+    // A host that holds the tree gets its config with the switch, in one exchange: until then it runs the release it
+    // ran, with that release's own config.
     let configScript = Self.configScript(root: root, version: release.version, config: configText)
-    let holding = held.compactMap(host(named:))
-    let written = await SSHConnections.offThePool {
-      connections.runAll(holding.map { ($0, configScript) }, timeout: Self.stepTimeout)
-    }
-    for (name, result) in zip(holding.map(\.name), written) {
-      let outcome = outcome(name, result, marker: "airlock-installed", doing: "write the config of \(release.version)")
-      outcomes[name] = outcome
-      say(
-        "\(name): "
-          + (outcome.succeeded
-            ? "holds \(release.version) already (same tree): config replaced" : outcome.failure!.message))
+    for name in held {
+      state.withLock { $0.pendingConfig[name] = configScript }
+      outcomes[name] = .succeeded(name)
+      say("\(name): holds \(release.version) already (same tree): only the config goes, with the switch")
     }
     return hosts.map { outcomes[$0] ?? .failed($0, TargetError(.io, "\($0): not a host of this target")) }
   }
@@ -423,9 +421,10 @@ public final class SSHTarget: Target {
     let script = Self.activateScript(root: root, version: version)
     let connections = try self.connections()
     let targets = hosts.compactMap(host(named:))
-    let results = await SSHConnections.offThePool {
-      connections.runAll(targets.map { ($0, script) }, timeout: Self.stepTimeout)
+    let work = state.withLock { state in
+      targets.map { host in (host, (state.pendingConfig.removeValue(forKey: host.name) ?? "") + script) }
     }
+    let results = await SSHConnections.offThePool { connections.runAll(work, timeout: Self.stepTimeout) }
     var outcomes: [String: HostSwitch] = [:]
     for (host, result) in zip(targets, results) {
       let outcome = outcome(host.name, result, marker: "airlock-switched", doing: "switch to \(version)")
@@ -532,7 +531,7 @@ public final class SSHTarget: Target {
       cat > ".config.env-$$" <<'\(delimiter)'
       \(body)\(delimiter)
       mv -f -- ".config.env-$$" config.env
-      echo airlock-installed
+
       """
   }
 
