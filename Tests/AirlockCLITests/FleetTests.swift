@@ -112,6 +112,16 @@ import Testing
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: config.deletingLastPathComponent().path).sorted()
         == ["config.env", "release.json"])
+
+    // Restoring service comes first: a host that cannot be reached does not stop the rollback of the others, and
+    // the rollback says so (exit 5).
+    try await box.ship("3.0", to: fleet)
+    try box.fleetPipeline(fleet, batch: "2", onFailure: "halt", extraHosts: ["root@127.0.0.1:1"])
+    let partial = try await box.airlock("rollback", "production")
+    #expect(partial.code == 5, "\(partial.output)")
+    #expect(partial.stderr.contains("! 127.0.0.1 cannot be reached: "), "\(partial.stderr)")
+    #expect(partial.stdout.contains("1 of 7 hosts could not be reached and were not rolled back"), "\(partial.output)")
+    for host in fleet.hosts { #expect(fleet.current(host) == "1.0", "\(host.name)") }
   }
 
   /// A host whose key is unknown, one whose key changed, and one that does not answer: each refuses the promotion

@@ -68,18 +68,21 @@ extension Orchestrator {
   }
 
   /// The hosts a restore to `release` switches: all of them at once, except that a fleet's hosts already running it
-  /// (those a failed rollout never reached) are left alone, neither switched nor restarted. A one-host target is
-  /// always switched and started, which also completes an interrupted run.
-  func hostsToRestore(_ stage: Stage, to release: Release) -> [String] {
+  /// (those a failed rollout never reached) are left alone, neither switched nor restarted, and hosts that cannot be
+  /// read are left out and answered with why, so the others are restored. A one-host target is always switched and
+  /// started, which also completes an interrupted run.
+  func hostsToRestore(_ stage: Stage, to release: Release) -> (switch: [String], unreachable: [String: String]) {
     let hosts = stage.target.hosts
-    guard hosts.count > 1, let versions = try? stage.target.currentVersions() else { return hosts }
+    guard hosts.count > 1, let versions = try? stage.target.currentVersions() else { return (hosts, [:]) }
     let running = Set(versions.filter { $0.problem == nil && $0.version == release.version }.map(\.host))
+    var unreachable: [String: String] = [:]
+    for version in versions { if let problem = version.problem { unreachable[version.host] = problem } }
     let left = hosts.filter { running.contains($0) }
     if !left.isEmpty {
       options.progress(
         "→ \(left.count) of \(hosts.count) hosts already run \(release.version); leaving them as they are")
     }
-    return hosts.filter { !running.contains($0) }
+    return (hosts.filter { !running.contains($0) && unreachable[$0] == nil }, unreachable)
   }
 
   /// Switches `stage` to `good` with its recorded config snapshot on every host at once, verifies it, and records
@@ -121,9 +124,18 @@ extension Orchestrator {
       }
     }
     options.progress("→ rolling \(name) back to \(release.version)")
-    let (results, judgement) = try await switchAndVerify(
+    let (hosts, unreachable) = hostsToRestore(stage, to: release)
+    var (results, judgement) = try await switchAndVerify(
       release, on: stage, config: snapshot.config, secrets: secrets, watch: nil, head: head, event: .rollback,
-      source: nil, started: started, steps: [SwitchStep(hosts: hostsToRestore(stage, to: release))])
+      source: nil, started: started, steps: [SwitchStep(hosts: hosts)],
+      verifying: unreachable.isEmpty ? nil : stage.target.hosts.filter { unreachable[$0] == nil })
+    if !unreachable.isEmpty && judgement.passed {
+      // The hosts it reached run the verified release again; the others still run what they ran.
+      let listed = unreachable.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+      judgement = .fail(
+        "\(unreachable.count) of \(stage.target.hosts.count) hosts could not be reached and were not rolled back ("
+          + listed.joined(separator: "; ") + ")", checks: ["switch"])
+    }
     var state = head.state
     state.current = release
     let transition = Lifecycle.restored(

@@ -152,7 +152,8 @@ extension Orchestrator {
   /// Installs, switches to, starts and verifies `release` step by step (then watches it, if `watch`), returning the
   /// verify results and their judgement.
   ///
-  /// Each of `steps` (default: the target's plan; a rollback passes one step of every host) is installed, switched,
+  /// Each of `steps` (default: the target's plan; a rollback passes one step of every host, and as `verifying` the
+  /// hosts its checks probe) is installed, switched,
   /// started and verified before the next begins, its checks probing the step's hosts (the `hosts:` share applies
   /// across them); the first step that
   /// fails ends the rollout with its judgement, and the caller's failure policy switches back every host. A step
@@ -163,7 +164,8 @@ extension Orchestrator {
   /// surfaces as `AirlockError` `.aborted`; the lease is released by the caller on the way out.
   func switchAndVerify(
     _ release: Release, on stage: Stage, config: [String: String], secrets: SecretSet, watch: TimeSpan?,
-    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date, steps: [SwitchStep]? = nil
+    head: PipelineLedger.Head, event: EventKind, source: String?, started: Date, steps: [SwitchStep]? = nil,
+    verifying: [String]? = nil
   ) async throws -> ([CheckResult], Judgement) {
     var switched = false
     do {
@@ -215,7 +217,7 @@ extension Orchestrator {
           options.progress("→ verify \(stage.name): \(stage.spec.verify.joined(separator: ", "))")
           stepResults = try await stage.runChecks(
             stage.spec.verify, release: release, config: config, secrets: secrets,
-            hosts: steps.count > 1 ? step.hosts : nil)
+            hosts: steps.count > 1 ? step.hosts : verifying)
         }
         // Checked before judging: a probe cut short by a signal is not evidence against the release.
         try checkpoint(.afterVerify)
