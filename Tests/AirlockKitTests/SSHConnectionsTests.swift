@@ -69,6 +69,34 @@ import Testing
     #expect(left.termination == .exited(1), "\(left.output)")
   }
 
+  /// The shell each master carries runs Airlock's steps one exchange at a time; a step that outlives its timeout
+  /// ends that connection (it would answer into the next step), and later steps reach the host afresh.
+  @Test func stepsRunOverTheMastersShellAndATimedOutOneEndsOnlyThatConnection() async throws {
+    let scratch = try ScratchProject()
+    let fleet = try await TestFleet(hosts: 2, in: scratch)
+    defer { fleet.stop() }
+    let connections = try pool(fleet)
+    let hosts = fleet.hosts.map { SSHHost(name: $0.name) }
+    #expect(await connections.open(hosts).isEmpty)
+
+    let answers = connections.runAll(
+      [(hosts[0], "set -e; cd /; false; echo never"), (hosts[1], "echo $(( 6 * 7 )); exit 3")], timeout: .seconds(10))
+    #expect(answers.map(\.termination) == [.exited(1), .exited(3)])
+    #expect(answers[1].output == "42\n")
+    // `set -e` and `exit` ended the step's subshell, not the session: the next step runs in the same shell.
+    let again = connections.runAll("echo $PPID", on: hosts, timeout: .seconds(10))
+    #expect(again.allSatisfy { $0.succeeded }, "\(again)")
+
+    let slow = await connections.runInSession("sleep 5", on: hosts[0], timeout: .milliseconds(300))
+    #expect(slow?.termination == .timedOut)
+    #expect(await connections.runInSession("true", on: hosts[0], timeout: .seconds(5)) == nil)
+    let fresh = connections.runAll("echo back", on: [hosts[0]], timeout: .seconds(10))
+    #expect(fresh.first?.output == "back\n", "\(fresh)")
+    let other = await connections.runInSession("echo still", on: hosts[1], timeout: .seconds(5))
+    #expect(other?.output == "still\n")
+    await connections.close()
+  }
+
   @Test func anUnknownHostKeyAndAnUnreachableHostFailAtOpenAndAreNamed() async throws {
     let scratch = try ScratchProject()
     let fleet = try await TestFleet(hosts: 2, in: scratch)

@@ -102,12 +102,44 @@ public final class SSHConnections: Sendable {
     await Self.offThePool { self.openNow(hosts) }
   }
 
-  /// `open`, waiting on the calling thread.
-  func openNow(_ hosts: [SSHHost]) -> [SSHHost: String] {
+  /// `open`, then `script` run on each host that opened, in the same exchange that confirms the connection; answers
+  /// the failures and each opened host's result.
+  public func open(
+    _ hosts: [SSHHost], running script: String
+  ) async -> (failures: [SSHHost: String], answers: [SSHHost: ProcessResult]) {
+    await Self.offThePool {
+      let answers = Mutex<[SSHHost: ProcessResult]>([:])
+      let failures = self.openNow(hosts, greeting: script) { host, result in answers.withLock { $0[host] = result } }
+      return (failures, answers.withLock { $0 })
+    }
+  }
+
+  /// `open`, waiting on the calling thread; `greeting` (default: an echo) is the first step of each new connection,
+  /// and `answered` receives its result for each host that opened.
+  func openNow(
+    _ hosts: [SSHHost], greeting: String = "true",
+    answered: (SSHHost, ProcessResult) -> Void = { _, _ in }
+  ) -> [SSHHost: String] {
     let fresh = Array(Set(sessions.withLock { sessions in hosts.filter { sessions[$0]?.isAlive != true } }))
     var failures: [SSHHost: String] = [:]
+    // At most `handshakes` key exchanges at once: a fleet of hundreds connects in waves, not in one burst.
+    for start in stride(from: 0, to: fresh.count, by: Self.handshakes) {
+      let wave = fresh[start..<min(start + Self.handshakes, fresh.count)]
+      failures.merge(openWave(Array(wave), numbering: start, greeting: greeting, answered: answered)) { $1 }
+    }
+    return failures
+  }
+
+  /// How many connections are opened at once.
+  static let handshakes = 64
+
+  private func openWave(
+    _ fresh: [SSHHost], numbering first: Int, greeting: String, answered: (SSHHost, ProcessResult) -> Void
+  ) -> [SSHHost: String] {
+    var failures: [SSHHost: String] = [:]
     var started: [(SSHHost, SSHSession, String)] = []
-    for (index, host) in fresh.enumerated() {
+    for (offset, host) in fresh.enumerated() {
+      let index = first + offset
       // -E: ssh's own messages go to a file of the host's, read when the connection fails.
       let log = folder.appendingPathComponent("\(index).log").path
       let arguments =
@@ -119,11 +151,12 @@ public final class SSHConnections: Sendable {
       }
       started.append((host, session, log))
     }
-    let ready = SSHSession.runAll(
-      started.map { ($0.1, "echo airlock-ready") }, timeout: options.connectTimeout + .seconds(5))
+    let ready = SSHSession.runAll(started.map { ($0.1, greeting) }, timeout: options.connectTimeout + .seconds(5))
     for ((host, session, log), result) in zip(started, ready) {
-      if result.succeeded && result.output.contains("airlock-ready") {
+      // The step ran to its end marker: the shell is there, whatever the step itself answered.
+      if let status = result.status {
         sessions.withLock { $0[host] = session }
+        answered(host, ProcessResult(termination: .exited(status), output: result.output))
       } else {
         session.close()
         let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -197,7 +230,7 @@ public final class SSHConnections: Sendable {
       defer { sessions = [:] }
       return Array(sessions.values)
     }
-    for session in open { session.close() }
+    SSHSession.close(open)
     try? FileManager.default.removeItem(at: folder)
   }
 

@@ -203,22 +203,36 @@ final class SSHSession: Sendable {
 
   /// Ends the shell (end of file on its input), which ends the master; reaps it, killing it if it lingers.
   func close() {
-    let first = state.withLock { buffer in
-      defer {
-        buffer.closed = true
-        buffer.shut = true
+    Self.close([self])
+  }
+
+  /// Closes every session at once, then reaps their masters together (each ends within a round trip of its shell
+  /// reading end of file); one still there after a second is killed.
+  static func close(_ sessions: [SSHSession]) {
+    let closing = sessions.filter { session in
+      session.state.withLock { buffer in
+        defer {
+          buffer.closed = true
+          buffer.shut = true
+        }
+        return !buffer.shut
       }
-      return !buffer.shut
     }
-    guard first else { return }
-    shutdown(channel, Int32(SHUT_RDWR))
-    Glibc.close(channel)
-    var status: Int32 = 0
-    for _ in 0..<200 {
-      if waitpid(pid, &status, WNOHANG) != 0 { return }
-      usleep(5_000)
+    for session in closing {
+      shutdown(session.channel, Int32(SHUT_RDWR))
+      Glibc.close(session.channel)
     }
-    kill(pid, SIGKILL)
-    _ = waitpid(pid, &status, 0)
+    var waiting = closing.map(\.pid)
+    let deadline = ContinuousClock.now + .seconds(1)
+    while !waiting.isEmpty && ContinuousClock.now < deadline {
+      var status: Int32 = 0
+      waiting.removeAll { waitpid($0, &status, WNOHANG) != 0 }
+      if !waiting.isEmpty { usleep(1_000) }
+    }
+    for pid in waiting {
+      var status: Int32 = 0
+      kill(pid, SIGKILL)
+      _ = waitpid(pid, &status, 0)
+    }
   }
 }

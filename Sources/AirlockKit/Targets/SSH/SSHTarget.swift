@@ -153,12 +153,13 @@ public final class SSHTarget: Target {
       $0.progress = progress
       $0.started = ContinuousClock.now
     }
-    let failures = await connections.open(fleet)
+    // What each host holds is read in the exchange that confirms its connection.
+    let (failures, answers) = await connections.open(fleet, running: Self.readScript(root: root))
     let reasons = Dictionary(uniqueKeysWithValues: failures.map { ($0.key.name, $0.value) })
     say("connected to \(fleet.count - reasons.count) of \(fleet.count) hosts")
-    let reachable = fleet.filter { reasons[$0.name] == nil }
-    let states = await SSHConnections.offThePool { self.read(reachable, with: connections) }
-    state.withLock { $0.known = states }
+    let opened = fleet.filter { answers[$0] != nil }
+    let states = parse(zip(opened, opened.map { answers[$0]! }))
+    state.withLock { $0.known.merge(states) { $1 } }
     return reasons
   }
 
@@ -282,9 +283,13 @@ public final class SSHTarget: Target {
   /// Reads `current` and the release marks of each of `hosts` at once: one step over each open connection.
   private func read(_ hosts: [SSHHost], with connections: SSHConnections) -> [String: HostState] {
     let script = Self.readScript(root: root)
-    let results = connections.runAll(script, on: hosts, timeout: options.connectTimeout + .seconds(5))
+    return parse(zip(hosts, connections.runAll(script, on: hosts, timeout: options.connectTimeout + .seconds(5))))
+  }
+
+  /// What `readScript` printed on each host.
+  private func parse(_ answers: some Sequence<(SSHHost, ProcessResult)>) -> [String: HostState] {
     var states: [String: HostState] = [:]
-    for (host, result) in zip(hosts, results) {
+    for (host, result) in answers {
       let lines = result.output.split(whereSeparator: \.isNewline)
       guard result.succeeded, let line = lines.last(where: { $0.hasPrefix("airlock-current ") }) else {
         states[host.name] = HostState(
@@ -293,15 +298,16 @@ public final class SSHTarget: Target {
           marks: [])
         continue
       }
-      let marks = lines.filter { $0.hasPrefix("airlock-mark ") }.compactMap {
-        try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.dropFirst("airlock-mark ".count).utf8))
+      // Each mark is one line of JSON; a line that does not decode (a damaged mark) holds no release.
+      let marks = lines.filter { $0.hasPrefix("{") }.compactMap {
+        try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.utf8))
       }
       states[host.name] = HostState(current: parseCurrent(String(line), host: host.name), marks: marks)
     }
     return states
   }
 
-  /// Prints `airlock-current` and what it points at, then `airlock-mark` and each release folder's mark.
+  /// Prints `airlock-current` and what it points at, then each release folder's mark (one line of JSON each).
   static func readScript(root: String) -> String {
     let path = Shell.quote(root)
     return """
@@ -311,7 +317,7 @@ public final class SSHTarget: Target {
         printf 'airlock-current link %s %s\\n' "$k" "$d"
       elif [ -e "$p/current" ]; then echo 'airlock-current other'
       else echo 'airlock-current none'; fi
-      for m in "$p"/releases/*/.airlock/release.json; do [ -f "$m" ] && printf 'airlock-mark %s\\n' "$(cat "$m")"; done
+      cat "$p"/releases/*/.airlock/release.json 2>/dev/null
       exit 0
       """
   }
@@ -593,10 +599,10 @@ public final class SSHTarget: Target {
     // config.env on the host, which install wrote at mode 0600, so no secret is ever in a process list.
     let variables = environment.filter { $0.key.hasPrefix("AIRLOCK_") }.sorted { $0.key < $1.key }
       .map { Shell.quote("\($0.key)=\($0.value)") }
-    let command = """
-      cd -- \(Shell.quote(directory)) && set -a && . ./.airlock/config.env && set +a && exec env \
-      \(variables.joined(separator: " ")) \(arguments.map(Shell.quote).joined(separator: " "))
-      """
+    let exports = variables.isEmpty ? "" : "export \(variables.joined(separator: " ")) && "
+    let command =
+      "cd -- \(Shell.quote(directory)) && set -a && . ./.airlock/config.env && set +a && \(exports)exec "
+      + arguments.map(Shell.quote).joined(separator: " ")
     // Over the host's open shell when it has one: one exchange, not one more ssh process per host and probe.
     if let answered = await connections.runInSession(command, on: host, timeout: timeout) { return answered }
     return await connections.run(command, on: host, timeout: timeout)
