@@ -17,6 +17,8 @@ struct FleetBench: AsyncParsableCommand {
 
   @Option(help: "Runs per fleet size.") var runs = 7
   @Option(help: "Fleet sizes, comma-separated.") var hosts = "1,5,20"
+  @Flag(help: "Print the progress of one more promotion and rollback per size, with the time of each line.")
+  var trace = false
 
   func run() async throws {
     let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -102,6 +104,20 @@ struct FleetBench: AsyncParsableCommand {
       try release("v\(index)")
       samples.promote.append(try airlockRun(["promote", "production"]))
       samples.rollback.append(try airlockRun(["rollback", "production"]))
+    }
+    if trace {
+      try release("traced")
+      for arguments in [["promote", "production"], ["rollback", "production"]] {
+        let log = scratch.url("trace.log")
+        let begin = DispatchTime.now().uptimeNanoseconds
+        let pid = try ChildProcess.spawn(
+          [airlock.path] + arguments, environment: environment, directory: scratch.root, stdin: "/dev/null",
+          stdout: "/dev/null", stderr: log.path)
+        _ = ChildProcess.waitForExit(of: pid)
+        let took = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6
+        print("  trace: airlock \(arguments.joined(separator: " ")) took \(String(format: "%.1f", took)) ms")
+        for line in (try String(contentsOf: log, encoding: .utf8)).split(separator: "\n") { print("    \(line)") }
+      }
     }
     return samples
   }

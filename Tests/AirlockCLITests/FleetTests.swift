@@ -96,6 +96,8 @@ import Testing
     let status = try await box.airlock("status")
     #expect(status.stdout.contains("  web1  2.0\n  web2  2.0\n  web3  2.0\n  web4  2.0\n  web5  1.0\n  web6  1.0\n"))
 
+    // A rotated secret: the kept release's files stay, its config is rewritten with the value of now.
+    box.environment["API_TOKEN"] = "rotated-token-value-123"
     let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(!rollback.stderr.contains("→ batch"), "\(rollback.stderr)")
@@ -108,17 +110,21 @@ import Testing
     // The config sent with the switch replaced the kept release's, still at mode 0600.
     let config = fleet.hosts[0].root.appendingPathComponent("releases/1.0/.airlock/config.env")
     #expect(try FileManager.default.attributesOfItem(atPath: config.path)[.posixPermissions] as? Int == 0o600)
-    #expect(try String(contentsOf: config, encoding: .utf8).contains("API_TOKEN=s3cr3t-token-value-XYZ"))
+    #expect(try String(contentsOf: config, encoding: .utf8).contains("API_TOKEN=rotated-token-value-123"))
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: config.deletingLastPathComponent().path).sorted()
         == ["config.env", "release.json"])
 
     // Restoring service comes first: a host that cannot be reached does not stop the rollback of the others, and
-    // the rollback says so (exit 5).
+    // the rollback says so (exit 5). Hosts whose kept release has
+    // the same config get only the switch.
     try await box.ship("3.0", to: fleet)
     try box.fleetPipeline(fleet, batch: "2", onFailure: "halt", extraHosts: ["root@127.0.0.1:1"])
     let partial = try await box.airlock("rollback", "production")
     #expect(partial.code == 5, "\(partial.output)")
+    // The pipeline set the first token again: web5 and web6 kept theirs, web1 to web4 hold the rotated one.
+    #expect(partial.stderr.contains("web5: holds 1.0 already, with the same tree and config"), "\(partial.stderr)")
+    #expect(partial.stderr.contains("web1: holds 1.0 already (same tree): only the config goes"), "\(partial.stderr)")
     #expect(partial.stderr.contains("! 127.0.0.1 cannot be reached: "), "\(partial.stderr)")
     #expect(partial.stdout.contains("1 of 7 hosts could not be reached and were not rolled back"), "\(partial.output)")
     for host in fleet.hosts { #expect(fleet.current(host) == "1.0", "\(host.name)") }
@@ -228,6 +234,8 @@ import Testing
     try await box.ship("1.0", to: fleet)
     try await other.ship("2.0", to: fleet)
     for host in fleet.hosts { #expect(fleet.current(host) == "2.0", "\(host.name)") }
+    // A rotated secret: the kept release's files stay, its config is rewritten with the value of now.
+    box.environment["API_TOKEN"] = "rotated-token-value-123"
     let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     for host in fleet.hosts { #expect(fleet.current(host) == "1.0", "\(host.name)") }

@@ -224,13 +224,14 @@ public final class SSHConnections: Sendable {
     runAll(hosts.map { ($0, command) }, timeout: timeout)
   }
 
-  /// Ends every master connection and removes the control folder, waiting on the calling thread.
-  public func closeNow() {
+  /// Ends every master connection and removes the control folder; with `waiting`, returns once every master has
+  /// exited, else at once (they are ending: their shells read end of file) while a thread reaps them.
+  public func closeNow(waiting: Bool = true) {
     let open = sessions.withLock { sessions in
       defer { sessions = [:] }
       return Array(sessions.values)
     }
-    SSHSession.close(open)
+    SSHSession.close(open, waiting: waiting)
     try? FileManager.default.removeItem(at: folder)
   }
 

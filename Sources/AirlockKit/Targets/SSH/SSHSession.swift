@@ -207,8 +207,9 @@ final class SSHSession: Sendable {
   }
 
   /// Closes every session at once, then reaps their masters together (each ends within a round trip of its shell
-  /// reading end of file); one still there after a second is killed.
-  static func close(_ sessions: [SSHSession]) {
+  /// reading end of file); one still there after a second is killed. Without `waiting`, the reaping happens on a
+  /// thread of its own and this returns at once: the masters are ending already.
+  static func close(_ sessions: [SSHSession], waiting: Bool = true) {
     let closing = sessions.filter { session in
       session.state.withLock { buffer in
         defer {
@@ -222,7 +223,16 @@ final class SSHSession: Sendable {
       shutdown(session.channel, Int32(SHUT_RDWR))
       Glibc.close(session.channel)
     }
-    var waiting = closing.map(\.pid)
+    guard waiting else {
+      let pids = closing.map(\.pid)
+      Thread.detachNewThread { reap(pids) }
+      return
+    }
+    reap(closing.map(\.pid))
+  }
+
+  private static func reap(_ pids: [pid_t]) {
+    var waiting = pids
     let deadline = ContinuousClock.now + .seconds(1)
     while !waiting.isEmpty && ContinuousClock.now < deadline {
       var status: Int32 = 0

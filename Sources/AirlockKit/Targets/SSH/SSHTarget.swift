@@ -1,3 +1,4 @@
+internal import CMbedCrypto
 import Foundation
 import Synchronization
 
@@ -40,10 +41,11 @@ public final class SSHTarget: Target {
     var pendingConfig: [String: String] = [:]
   }
 
-  /// One host's `current` and the marks of its release folders.
+  /// One host's `current`, the marks of its release folders, and the SHA-256 of each one's config file.
   struct HostState {
     var current: HostVersion
     var marks: [ReleaseMark]
+    var configs: [String: String] = [:]
   }
 
   /// What is streamed to hosts: a tar of the release (mark and config included) and the config alone.
@@ -174,7 +176,8 @@ public final class SSHTarget: Target {
       }
       return (state.connections, state.bundles.values)
     }
-    connections?.closeNow()
+    // The command is done with the hosts; nothing waits for the masters to finish exiting.
+    connections?.closeNow(waiting: false)
     for bundle in bundles { try? FileManager.default.removeItem(at: bundle.folder) }
   }
 
@@ -192,7 +195,7 @@ public final class SSHTarget: Target {
     guard let progress else { return }
     let elapsed = ContinuousClock.now - started
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    progress("  [\(String(format: "%.1f", seconds))s] \(line)")
+    progress("  [\(String(format: "%.2f", seconds))s] \(line)")
   }
 
   private func host(named name: String) -> SSHHost? { fleet.first { $0.name == name } }
@@ -302,7 +305,15 @@ public final class SSHTarget: Target {
       let marks = lines.filter { $0.hasPrefix("{") }.compactMap {
         try? JSONDecoder().decode(ReleaseMark.self, from: Data($0.utf8))
       }
-      states[host.name] = HostState(current: parseCurrent(String(line), host: host.name), marks: marks)
+      // `HASH  PATH/releases/LABEL/.airlock/config.env`, from sha256sum.
+      var configs: [String: String] = [:]
+      for line in lines where line.hasSuffix("/.airlock/config.env") && line.count > 66 {
+        let hash = String(line.prefix(64))
+        let label = line.dropLast("/.airlock/config.env".count).split(separator: "/").last.map(String.init)
+        if let label, hash.allSatisfy(\.isHexDigit) { configs[label] = hash }
+      }
+      states[host.name] = HostState(
+        current: parseCurrent(String(line), host: host.name), marks: marks, configs: configs)
     }
     return states
   }
@@ -318,6 +329,7 @@ public final class SSHTarget: Target {
       elif [ -e "$p/current" ]; then echo 'airlock-current other'
       else echo 'airlock-current none'; fi
       cat "$p"/releases/*/.airlock/release.json 2>/dev/null
+      sha256sum "$p"/releases/*/.airlock/config.env 2>/dev/null
       exit 0
       """
   }
@@ -404,12 +416,27 @@ public final class SSHTarget: Target {
     // A host that holds the tree gets its config with the switch, in one exchange: until then it runs the release it
     // ran, with that release's own config.
     let configScript = Self.configScript(root: root, version: release.version, config: configText)
+    let digest = Self.sha256(configText)
     for name in held {
-      state.withLock { $0.pendingConfig[name] = configScript }
       outcomes[name] = .succeeded(name)
+      if known[name]?.configs[release.version] == digest {
+        say("\(name): holds \(release.version) already, with the same tree and config")
+        continue
+      }
+      state.withLock { $0.pendingConfig[name] = configScript }
       say("\(name): holds \(release.version) already (same tree): only the config goes, with the switch")
     }
     return hosts.map { outcomes[$0] ?? .failed($0, TargetError(.io, "\($0): not a host of this target")) }
+  }
+
+  /// The SHA-256 of `text` in hex, as `sha256sum` prints it.
+  static func sha256(_ text: String) -> String {
+    let bytes = Array(text.utf8)
+    var digest = [UInt8](repeating: 0, count: 32)
+    let status = airlock_sha256(bytes, bytes.count, &digest)
+    precondition(status == 0, "SHA-256 failed (mbed TLS error \(status))")
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
   }
 
   /// Updates what this command knows `name` holds.
