@@ -103,7 +103,8 @@ public final class SSHConnections: Sendable {
   }
 
   /// `open`, then `script` run on each host that opened, in the same exchange that confirms the connection; answers
-  /// the failures and each opened host's result.
+  /// the failures and each opened host's result. The script runs in the session's shell itself: it must not exit,
+  /// set options or change folder.
   public func open(
     _ hosts: [SSHHost], running script: String
   ) async -> (failures: [SSHHost: String], answers: [SSHHost: ProcessResult]) {
@@ -151,7 +152,8 @@ public final class SSHConnections: Sendable {
       }
       started.append((host, session, log))
     }
-    let ready = SSHSession.runAll(started.map { ($0.1, greeting) }, timeout: options.connectTimeout + .seconds(5))
+    let ready = SSHSession.runAll(
+      started.map { ($0.1, greeting) }, timeout: options.connectTimeout + .seconds(5), isolated: false)
     for ((host, session, log), result) in zip(started, ready) {
       // The step ran to its end marker: the shell is there, whatever the step itself answered.
       if let status = result.status {

@@ -94,8 +94,9 @@ final class SSHSession: Sendable {
   /// Runs each script on its session, all at once, and waits on the calling thread; one result per entry, in order.
   ///
   /// Each script runs in a subshell with standard input from /dev/null, so `set -e` or `cd` in it never ends or
-  /// moves the session's shell.
-  static func runAll(_ work: [(SSHSession, String)], timeout: Duration) -> [Result] {
+  /// moves the session's shell; without `isolated`, in the session's shell itself (a fork less, for a script that
+  /// neither exits nor sets options nor changes folder).
+  static func runAll(_ work: [(SSHSession, String)], timeout: Duration, isolated: Bool = true) -> [Result] {
     // Every session of the batch is taken in one order (by pid), so two batches never wait on each other in a circle.
     let locked = Set(work.map(\.0.pid)).sorted().compactMap { pid in work.first { $0.0.pid == pid }?.0 }
     for session in locked { session.exchange.lock() }
@@ -106,7 +107,8 @@ final class SSHSession: Sendable {
     for (index, (session, script)) in work.enumerated() {
       let marker = "airlock-end-\(getpid())-\(session.counter.add(1, ordering: .relaxed).newValue)"
       markers.append(marker)
-      let text = "(\n\(script)\n) </dev/null 2>&1; printf '\\n\(marker) %s\\n' \"$?\"\n"
+      let (open, close) = isolated ? ("(", ")") : ("{", "}")
+      let text = "\(open)\n\(script)\n\(close) </dev/null 2>&1; printf '\\n\(marker) %s\\n' \"$?\"\n"
       if !session.write(Array(text.utf8), until: deadline) {
         results[index] = Result(status: nil, output: "the connection is closed")
       }

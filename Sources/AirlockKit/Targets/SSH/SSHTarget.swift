@@ -48,11 +48,10 @@ public final class SSHTarget: Target {
     var configs: [String: String] = [:]
   }
 
-  /// What is streamed to hosts: a tar of the release (mark and config included) and the config alone.
+  /// What is streamed to hosts: a tar of the release, mark and config included.
   private struct Bundle {
     var folder: URL
     var archive: URL
-    var config: URL
   }
 
   /// A fleet for `spec`, whose `ssh_config` and `known_hosts` resolve against the project `root`.
@@ -318,19 +317,21 @@ public final class SSHTarget: Target {
     return states
   }
 
-  /// Prints `airlock-current` and what it points at, then each release folder's mark (one line of JSON each).
+  /// Prints `airlock-current` and what it points at, then each release folder's mark (one line of JSON each) and
+  /// the SHA-256 of each one's config. Safe to run in a session's own shell (it neither exits nor sets options),
+  /// and it starts only `readlink` and `sha256sum`: it runs on every host at the start of every command.
   static func readScript(root: String) -> String {
     let path = Shell.quote(root)
     return """
       p=\(path)
       if [ -L "$p/current" ]; then
-        d=$(readlink "$p/current"); if [ -d "$p/current/" ]; then k=dir; else k=missing; fi
-        printf 'airlock-current link %s %s\\n' "$k" "$d"
+        if [ -d "$p/current/" ]; then k=dir; else k=missing; fi
+        printf 'airlock-current link %s ' "$k"; readlink "$p/current"
       elif [ -e "$p/current" ]; then echo 'airlock-current other'
       else echo 'airlock-current none'; fi
-      cat "$p"/releases/*/.airlock/release.json 2>/dev/null
+      for m in "$p"/releases/*/.airlock/release.json; do [ -f "$m" ] && IFS= read -r l < "$m" && echo "$l"; done
       sha256sum "$p"/releases/*/.airlock/config.env 2>/dev/null
-      exit 0
+      true
       """
   }
 
@@ -376,7 +377,6 @@ public final class SSHTarget: Target {
     _ release: Release, configText: String, on hosts: [String], export: (URL) throws -> Void
   ) async throws -> [HostSwitch] {
     guard !hosts.isEmpty else { return [] }
-    let bundle = try self.bundle(release, configText: configText, export: export)
     let connections = try self.connections()
     let unread = hosts.compactMap(host(named:)).filter { name in state.withLock { $0.known[name.name] == nil } }
     if !unread.isEmpty {
@@ -400,8 +400,10 @@ public final class SSHTarget: Target {
       }
     }
     let shipScript = Self.installScript(root: root, version: release.version)
+    // Packed only when some host needs the files: a rollback to a release every host keeps packs nothing.
+    let archive = fresh.isEmpty ? nil : try bundle(release, configText: configText, export: export).archive
     for (name, result) in try await each(
-      fresh, timeout: Self.stepTimeout, input: bundle.archive, script: { _ in shipScript })
+      fresh, timeout: Self.stepTimeout, input: archive, script: { _ in shipScript })
     {
       let outcome = outcome(name, result, marker: "airlock-installed", doing: "install \(release.version)")
       outcomes[name] = outcome
@@ -518,11 +520,9 @@ public final class SSHTarget: Target {
       try ReleaseFiles.writeMark(
         ReleaseMark(pipeline: pipeline, version: release.version, tree: release.id), into: tree)
       try ReleaseFiles.writeConfig(configText, into: tree)
-      let config = folder.appendingPathComponent("config.env")
-      try ReleaseFiles.writePrivate(configText, to: config)
       let archive = folder.appendingPathComponent("release.tar")
       try Tar.pack(tree, into: archive)
-      let bundle = Bundle(folder: folder, archive: archive, config: config)
+      let bundle = Bundle(folder: folder, archive: archive)
       state.withLock { $0.bundles[key] = bundle }
       return bundle
     } catch {
