@@ -173,6 +173,25 @@ import Testing
   }
 }
 
+/// Retention on a fleet: the newest `keep` releases by last switch stay on every host.
+@Suite struct FleetRetentionTests {
+  @Test func keepsTheReleasesSwitchedToLastOnEveryHost() async throws {
+    let box = try ScratchProject()
+    let fleet = try await TestFleet(hosts: 2, in: box)
+    defer { fleet.stop() }
+    try box.fleetPipeline(fleet, batch: "1", keep: 2)
+    for version in ["1.0", "2.0", "3.0"] { try await box.ship(version, to: fleet) }
+    func held(_ host: TestFleet.Host) throws -> [String] {
+      try FileManager.default.contentsOfDirectory(atPath: host.root.appendingPathComponent("releases").path).sorted()
+    }
+    for host in fleet.hosts { #expect(try held(host) == ["2.0", "3.0"], "\(host.name)") }
+    // The rollback switches to 2.0 last, so 3.0, installed after it, is the one that goes when 4.0 arrives.
+    #expect(try await box.airlock("rollback", "production").code == 0)
+    try await box.ship("4.0", to: fleet)
+    for host in fleet.hosts { #expect(try held(host) == ["2.0", "4.0"], "\(host.name)") }
+  }
+}
+
 /// A run killed mid-rollout, and a ledger shared over ssh by two working copies.
 @Suite struct FleetRecoveryTests {
   /// kill -9 while the first batch's `start` runs: `status` shows the mixed fleet host by host, and the next
@@ -279,13 +298,14 @@ extension ScratchProject {
   /// health check fails on a host where the project holds `fail-VERSION-HOST`.
   func fleetPipeline(
     _ fleet: TestFleet, batch: String, onFailure: String = "rollback", extraHosts: [String] = [],
-    ledger: String? = nil, stagingPath: String = "targets/staging"
+    ledger: String? = nil, stagingPath: String = "targets/staging", keep: Int = 5
   ) throws {
     let hosts = (fleet.hosts.map(\.name) + extraHosts).joined(separator: ", ")
     let configFile = fleet.sshConfig.path.replacingOccurrences(of: root.path + "/", with: "")
     try pipeline(
       """
       pipeline: web
+      keep: \(keep)
       \(ledger.map { "ledger: \($0)" } ?? "")
       environments:
         - name: staging

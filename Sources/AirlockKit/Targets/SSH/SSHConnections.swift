@@ -171,12 +171,13 @@ public final class SSHConnections: Sendable {
 
   /// Runs each script on its host, all at once, waiting on the calling thread: over the host's open shell when it
   /// has one (a few lines over an open channel), else with a new ssh connection. One result per entry, in order.
-  public func runAll(_ work: [(SSHHost, String)], timeout: Duration?) -> [ProcessResult] {
+  /// Without `isolated`, a script runs in the session's shell itself rather than a subshell (see `SSHSession`).
+  public func runAll(_ work: [(SSHHost, String)], timeout: Duration?, isolated: Bool = true) -> [ProcessResult] {
     let open = sessions.withLock { sessions in work.map { sessions[$0.0].flatMap { $0.isAlive ? $0 : nil } } }
     var results = [ProcessResult?](repeating: nil, count: work.count)
     let viaSession = work.indices.filter { open[$0] != nil }
     let answered = SSHSession.runAll(
-      viaSession.map { (open[$0]!, work[$0].1) }, timeout: timeout ?? .seconds(3600))
+      viaSession.map { (open[$0]!, work[$0].1) }, timeout: timeout ?? .seconds(3600), isolated: isolated)
     for (index, answer) in zip(viaSession, answered) {
       let termination: ProcessResult.Termination =
         answer.timedOut ? .timedOut : answer.status.map { .exited($0) } ?? .exited(255)

@@ -456,10 +456,15 @@ public final class SSHTarget: Target {
     let script = Self.activateScript(root: root, version: version)
     let connections = try self.connections()
     let targets = hosts.compactMap(host(named:))
+    // A pending config is written first, in a subshell of its own; the switch happens only once it is in place.
     let work = state.withLock { state in
-      targets.map { host in (host, (state.pendingConfig.removeValue(forKey: host.name) ?? "") + script) }
+      targets.map { host in
+        (host, (state.pendingConfig.removeValue(forKey: host.name).map { "(\n\($0)\n) && " } ?? "") + script)
+      }
     }
-    let results = await SSHConnections.offThePool { connections.runAll(work, timeout: Self.stepTimeout) }
+    let results = await SSHConnections.offThePool {
+      connections.runAll(work, timeout: Self.stepTimeout, isolated: false)
+    }
     var outcomes: [String: HostSwitch] = [:]
     for (host, result) in zip(targets, results) {
       let outcome = outcome(host.name, result, marker: "airlock-switched", doing: "switch to \(version)")
@@ -568,22 +573,22 @@ public final class SSHTarget: Target {
       """
   }
 
-  /// Renames a fresh symlink over `current`, then touches the release folder so retention orders by last switch.
+  /// Renames a fresh symlink over `current`. The symlink is made inside the release's `.airlock` folder and renamed
+  /// from there, so that folder's time records the switch for retention, with no program started for it. Runs in the
+  /// session's own shell (no `exit`, no `set -e`, no `cd`), so a switch starts only `ln` and `mv`.
   static func activateScript(root: String, version: String) -> String {
     let path = Shell.quote(root)
     let label = Shell.quote(version)
     return """
-      set -e
-      cd -- \(path)
-      v=\(label)
-      [ -d "releases/$v" ] || { echo "release $v is not in \(root)/releases"; exit 3; }
-      ln -sfn "releases/$v" ".current-$$"; mv -T -f -- ".current-$$" current
-      touch -- "releases/$v"
-      echo airlock-switched
+      v=\(label); p=\(path); t="$p/releases/$v/.airlock/.current-$$"
+      if [ ! -d "$p/releases/$v/.airlock" ]; then echo "release $v is not in \(root)/releases"
+      elif ln -sfn "releases/$v" "$t" && mv -T -f -- "$t" "$p/current"; then echo airlock-switched
+      fi
       """
   }
 
-  /// Deletes interrupted installs, then this pipeline's folders beyond the newest `keep` by last switch.
+  /// Deletes interrupted installs, then this pipeline's folders beyond the newest `keep` by last switch (the time of
+  /// their `.airlock` folder, which each switch and config write renews).
   static func pruneScript(root: String, pipeline: String, keep: Int, protecting: Set<String>) -> String {
     let path = Shell.quote(root)
     let marked = Shell.quote("\"pipeline\":\"\(pipeline)\"")
@@ -593,7 +598,8 @@ public final class SSHTarget: Target {
       rm -rf -- ./.incoming-* ./.stale-*
       c=$(readlink ../current 2>/dev/null || true); c=${c##*/}
       n=0
-      for d in $(ls -t); do
+      for d in $(ls -td -- */.airlock 2>/dev/null); do
+        d=${d%/.airlock}
         [ -f "$d/.airlock/release.json" ] || continue
         grep -qF \(marked) "$d/.airlock/release.json" || continue
         n=$((n+1)); [ "$n" -le \(keep) ] && continue
