@@ -39,6 +39,9 @@ import Testing
       #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("releases/2.0").path))
     }
     #expect(try fleet.hosts[15...].map { try $0.currentLinkIdentity() } == untouched)
+    // The ledger says what each host runs after the revert.
+    let record = try await box.git("show", "web/production:release.json").stdout
+    for host in fleet.hosts { #expect(record.contains("\"\(host.name)\" : \"1.0\""), "\(record)") }
     // The revert restarted 1.0 on the hosts that had switched, and left the rest alone.
     #expect(promote.stderr.contains("5 of 20 hosts already run 1.0"), "\(promote.stderr)")
     let status = try await box.airlock("status")
@@ -224,6 +227,10 @@ import Testing
     for host in fleet.hosts { #expect(fleet.current(host) == "2.0", "\(host.name)") }
     let log = try await box.git("log", "--format=%s", "web/production").stdout
     #expect(log.hasPrefix("promote web 2.0 staging→production: ok\nrecover web production: interrupted"), "\(log)")
+    // The recover event recorded the fleet as the killed run left it.
+    let recovered = try await box.git("show", "web/production~1:release.json").stdout
+    #expect(recovered.contains("\"web2\" : \"2.0\""), "\(recovered)")
+    #expect(recovered.contains("\"web3\" : \"1.0\""), "\(recovered)")
     let settled = try await box.airlock("status")
     #expect(!settled.stdout.contains("interrupted"), "\(settled.stdout)")
   }

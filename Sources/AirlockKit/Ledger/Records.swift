@@ -84,6 +84,9 @@ public struct EventRecord: Sendable, Codable, Hashable {
   public var durationMilliseconds: Int
   /// One human line with the reason or the result.
   public var detail: String
+  /// For a fleet: the label each host's `current` points at after the event; a host that could not be read, or
+  /// runs nothing yet, is absent. `nil` for a one-host target.
+  public var hosts: [String: String]?
 
   /// A record; `durationMilliseconds` is derived from `startedAt` and `finishedAt`.
   public init(

@@ -53,6 +53,12 @@ extension Orchestrator {
     expected: ObjectID?, carrySnapshot: Bool = false
   ) throws -> ObjectID {
     let state = state.recorded
+    var record = record
+    if stage.target.hosts.count > 1, let versions = try? stage.target.currentVersions() {
+      // What each host runs, as this command left it (a fleet target answers from what it read and switched).
+      record.hosts = Dictionary(
+        uniqueKeysWithValues: versions.compactMap { host in host.version.map { (host.host, $0) } })
+    }
     let snapshot =
       try carrySnapshot ? expected.flatMap { try ledger.snapshot(at: $0) } ?? stage.snapshot : stage.snapshot
     return try ledger.append(

@@ -39,6 +39,8 @@ public final class SSHTarget: Target {
     var known: [String: HostState] = [:]
     /// Config writes for hosts that already hold the release's tree, sent with the switch in the same exchange.
     var pendingConfig: [String: String] = [:]
+    /// The hosts `connect` could not reach, with why: not tried again within the command.
+    var unreachable: [String: String]?
   }
 
   /// One host's `current`, the marks of its release folders, and the SHA-256 of each one's config file.
@@ -160,7 +162,10 @@ public final class SSHTarget: Target {
     say("connected to \(fleet.count - reasons.count) of \(fleet.count) hosts")
     let opened = fleet.filter { answers[$0] != nil }
     let states = parse(zip(opened, opened.map { answers[$0]! }))
-    state.withLock { $0.known.merge(states) { $1 } }
+    state.withLock {
+      $0.known.merge(states) { $1 }
+      $0.unreachable = reasons
+    }
     return reasons
   }
 
@@ -172,6 +177,7 @@ public final class SSHTarget: Target {
         state.bundles = [:]
         state.known = [:]
         state.pendingConfig = [:]
+        state.unreachable = nil
       }
       return (state.connections, state.bundles.values)
     }
@@ -276,10 +282,13 @@ public final class SSHTarget: Target {
 
   /// Each host's `current`, read in parallel; a host that cannot be read carries its `problem`.
   public func currentVersions() throws -> [HostVersion] {
-    let known = state.withLock { $0.known }
-    let unread = fleet.filter { known[$0.name] == nil }
+    let (known, unreachable) = state.withLock { ($0.known, $0.unreachable ?? [:]) }
+    let unread = fleet.filter { known[$0.name] == nil && unreachable[$0.name] == nil }
     let read = unread.isEmpty ? [:] : self.read(unread, with: try connections())
-    return fleet.map { (known[$0.name] ?? read[$0.name])?.current ?? HostVersion(host: $0.name, version: nil) }
+    return fleet.map { host in
+      if let reason = unreachable[host.name] { return HostVersion(host: host.name, version: nil, problem: reason) }
+      return (known[host.name] ?? read[host.name])?.current ?? HostVersion(host: host.name, version: nil)
+    }
   }
 
   /// Reads `current` and the release marks of each of `hosts` at once: one step over each open connection.
