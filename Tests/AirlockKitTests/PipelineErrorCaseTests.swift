@@ -378,11 +378,19 @@ private let cases: [PipelineErrorCase] = [
     yaml: withTarget("    target:\n      ssh: {hosts: [a], path: /srv, connect_timeout: soon}\n"), line: 5, column: 54,
     fragment: "'connect_timeout'"),
   .init(
-    label: "planned command target", yaml: withTarget("    target:\n      command: {deploy: [bin/deploy]}\n"),
-    line: 5, column: 7, fragment: "target kind 'command' is not implemented in this build of airlock"),
+    label: "command target without apply", yaml: withTarget("    target:\n      command: {current: [x]}\n"),
+    line: 5, column: 16, fragment: "the command target of environment 'staging' has no 'apply'"),
   .init(
-    label: "command target without deploy", yaml: withTarget("    target:\n      command: {current: [x]}\n"),
-    line: 5, column: 16, fragment: "the command target of environment 'staging' has no 'deploy'", count: 2),
+    label: "command apply as one string", yaml: withTarget("    target:\n      command: {apply: 'kubectl apply'}\n"),
+    line: 5, column: 24, fragment: "'apply'"),
+  .init(
+    label: "command timeout not a duration",
+    yaml: withTarget("    target:\n      command: {apply: [x], timeout: later}\n"), line: 5, column: 38,
+    fragment: "'timeout'"),
+  .init(
+    label: "command rollback is not a key",
+    yaml: withTarget("    target:\n      command: {apply: [x], rollback: [y]}\n"), line: 5, column: 29,
+    fragment: "unknown key 'rollback' in the command target of environment 'staging'"),
 
   // Checks
   .init(

@@ -153,7 +153,7 @@ struct MirrorTarget: Target {
     #expect(status.first?.interrupted == nil)
   }
 
-  @Test func sshBuildsAFleetAndThePlannedCommandKindIsRefusedAtItsKey() throws {
+  @Test func theBuiltInKindsBuildTheirTargets() throws {
     let text = """
       pipeline: web
       environments:
@@ -167,8 +167,10 @@ struct MirrorTarget: Target {
         - name: cluster
           target:
             command:
-              deploy: [kubectl, apply, -f, '{release}/k8s', --timeout, 30]
+              apply: [kubectl, apply, -f, k8s, --timeout, 30]
               current: [bin/current]
+              timeout: 2m
+              hosts: [k8s-a]
       """
     let (targets, diagnostics) = PipelineTestSupport.decoded(text)
     #expect(
@@ -180,14 +182,12 @@ struct MirrorTarget: Target {
       targets["cluster"]
         == .command(
           CommandTargetSpec(
-            deploy: ["kubectl", "apply", "-f", "{release}/k8s", "--timeout", "30"], current: ["bin/current"])))
-    #expect(
-      diagnostics.map(\.description) == [
-        "pipelines/web.yml:12:7: error: \(BuiltInTargetKind.command.notImplementedMessage)"
-      ])
-    #expect(throws: AirlockError.self) {
-      try TargetKinds.make(targets["cluster"]!, pipeline: "web", environment: "cluster", root: "/project")
-    }
+            apply: ["kubectl", "apply", "-f", "k8s", "--timeout", "30"], current: ["bin/current"],
+            timeout: .seconds(120), hosts: ["k8s-a"])))
+    #expect(diagnostics.isEmpty)
+    let cluster = try TargetKinds.make(targets["cluster"]!, pipeline: "web", environment: "cluster", root: "/project")
+    #expect(cluster.hosts == ["k8s-a"])
+    #expect(cluster.releaseDirectory("1.0").path == "/project/.airlock/targets/web-cluster/releases/1.0")
     let fleet = try TargetKinds.make(targets["staging"]!, pipeline: "web", environment: "staging", root: "/project")
     #expect(fleet.hosts == ["web1.example.com", "10.0.0.7"])
     #expect(fleet.steps == [SwitchStep(hosts: ["web1.example.com"]), SwitchStep(hosts: ["10.0.0.7"])])
@@ -199,8 +199,8 @@ struct MirrorTarget: Target {
       BuiltInTargetKind.ssh.keys == [
         "hosts", "user", "path", "port", "batch", "ssh_config", "known_hosts", "connect_timeout",
       ])
-    #expect(BuiltInTargetKind.command.keys == ["deploy", "rollback", "current"])
-    #expect(BuiltInTargetKind.allCases.filter(\.isImplemented) == [.local, .ssh])
+    #expect(BuiltInTargetKind.command.keys == ["apply", "current", "timeout", "hosts"])
+    #expect(BuiltInTargetKind.allCases.allSatisfy { $0.isImplemented })
     #expect(CheckKinds.builtIn == ["http", "tcp", "command", "heartbeat", "config", "drift"])
     #expect(
       PipelineDecoder.kindKeys == ["expect": "http", "contains": "http", "max_age": "heartbeat", "allow": "drift"])

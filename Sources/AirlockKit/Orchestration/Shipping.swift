@@ -197,9 +197,34 @@ extension Orchestrator {
           break
         }
         try checkpoint(.afterExport)
+        let startedAt = clock.now()
+        let began = ContinuousClock.now
         let activated = try await stage.activate(release, on: step.hosts, config: config, secrets: secrets)
         switchedHosts += activated.filter(\.succeeded).map(\.host)
         switched = !switchedHosts.isEmpty
+        if let failure = HostSwitch.failure(of: activated), failure.code == .applyFailed {
+          // The kind's own program failed: it may have made part of the release live, so the release counts as
+          // switched and failed, recorded like a failed check, and the failure policy applies.
+          switched = true
+          switchedHosts += activated.filter { !$0.succeeded }.map(\.host)
+          let elapsed = ContinuousClock.now - began
+          let milliseconds = Int(
+            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+          let hosts = activated.map { outcome in
+            HostResult(
+              host: outcome.host, verdict: outcome.succeeded ? .pass : .fail,
+              probes: [
+                Probe(
+                  host: outcome.host, attempt: 1, outcome: outcome.succeeded ? .ok : .failed,
+                  reason: outcome.failure?.message ?? "ok", startedAt: startedAt, milliseconds: milliseconds)
+              ])
+          }
+          let result = CheckResult(name: "apply", kind: "apply", dependency: false, verdict: .fail, hosts: hosts)
+          options.progress("  ✗ \(result.summary)")
+          results.append(result)
+          judgement = .fail("apply failed: \(failure.message)", checks: ["apply"])
+          break
+        }
         if let failure = HostSwitch.failure(of: activated) {
           // Nothing runs the release anywhere: the same failed switch a one-host target has always reported.
           guard switched else { throw failure }

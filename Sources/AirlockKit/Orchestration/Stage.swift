@@ -199,7 +199,7 @@ struct Stage {
   ) async throws -> [HostSwitch] {
     let context = SwitchContext(
       environment: releaseEnvironment(release, config: config, secrets: secrets.values), runner: options.runner,
-      progress: options.progress)
+      progress: options.progress, redact: { secrets.redact($0) })
     return try await target.activate(release.version, on: hosts, context: context)
   }
 

@@ -23,6 +23,14 @@ extension Orchestrator {
         "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
           + "interrupted; converge with deploy, promote or rollback before verifying")
     }
+    // What runs is no release the ledger knows (a `current` program reporting a change made by hand): verifying it
+    // would record a verdict about something else.
+    if let label = try onTarget(stage), label != release.version, try ledger.release(labelled: label) == nil {
+      throw AirlockError(
+        .blocked,
+        "\(name) runs \(label) according to its target, not \(release.version) as the ledger says; converge with "
+          + "deploy, promote or rollback before verifying")
+    }
     let configText = try ledger.recordedConfigText(head)
     let config = ConfigFile.parse(configText).config
     options.progress("→ verify \(name) \(release.version)")

@@ -171,25 +171,28 @@ public struct SSHTargetSpec: Sendable, Codable, Hashable {
   }
 }
 
-/// The commands of a `command` target; each is an argument vector run without a shell.
+/// The programs of a `command` target; each is an argument vector run without a shell, in a release's folder.
 public struct CommandTargetSpec: Sendable, Codable, Hashable {
   /// The keys a `command` target's mapping takes.
   public enum Key: String, CaseIterable, Sendable {
-    case deploy, rollback, current
+    case apply, current, timeout, hosts
   }
 
-  /// The command that makes a release live.
-  public var deploy: [String]
-  /// The command that puts the previous release back, if the target has one.
-  public var rollback: [String]?
-  /// The command that prints the label running now, if the target has one.
+  /// The program that makes the release in its working directory live; exit 0 means it is live.
+  public var apply: [String]
+  /// The program that prints the label (or tree id) live now, if the target has one.
   public var current: [String]?
+  /// How long each run of `apply` or `current` may take; `nil` for five minutes.
+  public var timeout: TimeSpan?
+  /// Names `{host}` stands for in checks; `nil` for `localhost`.
+  public var hosts: [String]?
 
   /// A `command` target from its argument vectors.
-  public init(deploy: [String], rollback: [String]? = nil, current: [String]? = nil) {
-    self.deploy = deploy
-    self.rollback = rollback
+  public init(apply: [String], current: [String]? = nil, timeout: TimeSpan? = nil, hosts: [String]? = nil) {
+    self.apply = apply
     self.current = current
+    self.timeout = timeout
+    self.hosts = hosts
   }
 }
 

@@ -188,19 +188,31 @@ extension PipelineDecoder {
       let command = fields(
         node, subject: "'command'", allowed: BuiltInTargetKind.command.keys,
         context: "in the command target of environment \(environment)",
-        expected: "a mapping with 'deploy' (and optionally 'rollback' and 'current')")
+        expected: "a mapping with 'apply' (and optionally 'current', 'timeout' and 'hosts')")
     else { return nil }
-    var spec = CommandTargetSpec(deploy: [])
-    if let node = command[Key.deploy] {
-      spec.deploy = arguments(node, subject: "'deploy'") ?? []
+    var spec = CommandTargetSpec(apply: [])
+    if let node = command[Key.apply] {
+      spec.apply = arguments(node, subject: "'apply'") ?? []
     } else {
       report(
-        "the command target of environment \(environment) has no 'deploy'; give the program to run, "
-          + "like 'deploy: [bin/deploy, \"{release}\"]'", at: node.position)
+        "the command target of environment \(environment) has no 'apply'; give the program that makes the release "
+          + "live, like 'apply: [kubectl, apply, -k, .]'", at: node.position)
       return nil
     }
-    if let node = command[Key.rollback] { spec.rollback = arguments(node, subject: "'rollback'") }
     if let node = command[Key.current] { spec.current = arguments(node, subject: "'current'") }
+    if let node = command[Key.timeout] { spec.timeout = duration(node, subject: "'timeout'", allowZero: false) }
+    if let node = command[Key.hosts] {
+      let hosts = names(node, subject: "'hosts'", what: "host names")
+      if case .sequence(let items) = node.content, items.isEmpty {
+        report("'hosts' is empty; list at least one name, or leave 'hosts' out for localhost", at: node.position)
+      }
+      for host in hosts where !Self.isValidHost(host.value) {
+        report(
+          "invalid host '\(host.value)': use a host name or IP address (letters, digits, '.', '-', ':'), "
+            + "not starting with '-'", at: host.position)
+      }
+      spec.hosts = hosts.map(\.value)
+    }
     return spec
   }
 

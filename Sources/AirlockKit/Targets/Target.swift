@@ -164,14 +164,18 @@ public struct SwitchContext: Sendable {
   public var runner: ProcessRunner
   /// Receives one human line per step worth telling (stderr for the CLI).
   public var progress: @Sendable (String) -> Void
+  /// Replaces the secrets' values in text that is shown or recorded (a program's output).
+  public var redact: @Sendable (String) -> String
 
   /// A context for one switch.
   public init(
     environment: [String: String], runner: ProcessRunner = ProcessRunner(),
-    progress: @escaping @Sendable (String) -> Void = { _ in }
+    progress: @escaping @Sendable (String) -> Void = { _ in },
+    redact: @escaping @Sendable (String) -> String = { $0 }
   ) {
     self.environment = environment
     self.runner = runner
     self.progress = progress
+    self.redact = redact
   }
 }

@@ -6,7 +6,7 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
   /// The kind of failure; compare with `==` or match with `case .io:`.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum _Code: String, Hashable, Sendable {
-      case unmanaged, missingRelease, io, unreachable
+      case unmanaged, missingRelease, io, unreachable, applyFailed
     }
 
     private var code: _Code
@@ -24,6 +24,9 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     public static let io = Code(.io)
     /// A host of the target could not be reached: refused, timed out, or its host key is unknown or changed.
     public static let unreachable = Code(.unreachable)
+    /// The kind's own program that makes a release live (a `command` target's `apply`) failed: the release counts
+    /// as switched and failed, so the engine records a failed check and applies the failure policy.
+    public static let applyFailed = Code(.applyFailed)
 
     /// The code's name, e.g. `unmanaged`.
     public var description: String { code.rawValue }

@@ -2,14 +2,14 @@ import Foundation
 
 /// The target kinds Airlock itself knows, with the keys each takes.
 ///
-/// `command` is planned: pipelines naming it are decoded and checked key by key, then refused by
-/// `validate` with `notImplementedMessage`, so a pipeline that validates is one the commands can run.
+/// Every built-in kind is implemented; `isImplemented` and `notImplementedMessage` stay for kinds specified before
+/// they are built, so a pipeline that validates is one the commands can run.
 public enum BuiltInTargetKind: String, CaseIterable, Sendable {
   /// A folder on this machine: `local: PATH`.
   case local
   /// A fleet of hosts reached with the system OpenSSH client.
   case ssh
-  /// User commands such as kubectl or helm (planned).
+  /// User commands such as kubectl or helm, run in a release folder Airlock keeps.
   case command
 
   /// The keys of the kind's mapping, in the order the docs list them; `local` takes a folder, not a mapping.
@@ -24,8 +24,7 @@ public enum BuiltInTargetKind: String, CaseIterable, Sendable {
   /// Whether this build of Airlock can run targets of the kind.
   public var isImplemented: Bool {
     switch self {
-    case .local, .ssh: return true
-    case .command: return false
+    case .local, .ssh, .command: return true
     }
   }
 
@@ -96,8 +95,7 @@ public struct CustomTargetDefinition: Sendable, Hashable {
   }
 }
 
-/// The target kinds of this process: Airlock's own (`BuiltInTargetKind`: `local`, `ssh`, and the planned
-/// `command`) and the ones library users registered.
+/// The target kinds of this process: Airlock's own (`BuiltInTargetKind`: `local`, `ssh` and `command`) and the ones library users registered.
 ///
 /// Register before loading a pipeline that names the kind: the loader refuses a kind it does not know, so a pipeline
 /// that passes validation is one the commands can run.
@@ -145,8 +143,8 @@ public enum TargetKinds {
       } catch let error as TargetError {
         throw AirlockError(.invalidInput, "\(environment): \(error.message)")
       }
-    case .command:
-      throw AirlockError(.invalidInput, "\(environment): \(BuiltInTargetKind.command.notImplementedMessage)")
+    case .command(let spec):
+      return CommandTarget(spec, pipeline: pipeline, environment: environment, root: URL(fileURLWithPath: root))
     case .custom(let key, let options):
       guard let registered = kind(key) else {
         throw AirlockError(
