@@ -311,8 +311,16 @@ extension Orchestrator {
       return try stage.target.currentVersion()
     } catch let error as TargetError where error.code == .unmanaged {
       throw AirlockError(.blocked, "\(stage.name): \(error.message); nothing changed")
+    } catch let error as TargetError where error.code == .unknownState {
+      // No release is labelled this way (a label starts with a letter or digit): what runs is not the ledger's, so a
+      // deploy or promotion applies again and verify refuses.
+      options.progress("! \(stage.name): \(error.message); what runs is unknown")
+      return Self.unknownRelease
     }
   }
+
+  /// What `onTarget` answers for a target that cannot tell what runs.
+  static let unknownRelease = "(unknown)"
 
   /// A warning when the target's `current` disagrees with the ledger: an earlier run stopped between switch and record.
   func interruptedRunWarning(_ stage: Stage, head: PipelineLedger.Head) throws -> String? {

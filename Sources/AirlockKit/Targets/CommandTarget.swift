@@ -46,7 +46,7 @@ public struct CommandTarget: Target {
   public func hasRelease(_ version: String) -> Bool { folder.hasRelease(version) }
 
   /// What `current` prints, as a label when it names a release folder's label or tree id; without `current`, the
-  /// release the last successful `apply` made live. Throws `TargetError` `.io` when `current` fails.
+  /// release the last successful `apply` made live. Throws `TargetError` `.unknownState` when `current` fails.
   public func currentVersion() throws -> String? {
     // Before Airlock applied anything there is no release folder for `current` to run in, and nothing of its own
     // to report.
@@ -65,7 +65,7 @@ public struct CommandTarget: Target {
     let result = runner.runAll([resolved(program, in: directory)], environment: variables, timeout: timeout)[0]
     guard result.succeeded else {
       throw TargetError(
-        .io,
+        .unknownState,
         "the target's current program (\(program.joined(separator: " "))) failed: \(result.termination.reason)"
           + (Self.tail(result.output).map { ": \($0)" } ?? ""))
     }

@@ -6,7 +6,7 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
   /// The kind of failure; compare with `==` or match with `case .io:`.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum _Code: String, Hashable, Sendable {
-      case unmanaged, missingRelease, io, unreachable, applyFailed
+      case unmanaged, missingRelease, io, unreachable, applyFailed, unknownState
     }
 
     private var code: _Code
@@ -27,6 +27,9 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     /// The kind's own program that makes a release live (a `command` target's `apply`) failed: the release counts
     /// as switched and failed, so the engine records a failed check and applies the failure policy.
     public static let applyFailed = Code(.applyFailed)
+    /// The target cannot tell what runs (a `command` target's `current` failed): `status` reports why, and a change
+    /// treats what runs as not the ledger's release, so it converges by applying again.
+    public static let unknownState = Code(.unknownState)
 
     /// The code's name, e.g. `unmanaged`.
     public var description: String { code.rawValue }

@@ -76,8 +76,12 @@ public final class SSHConnections: Sendable {
   public func arguments(for host: SSHHost, _ extra: [String] = []) -> [String] {
     var arguments = [options.program]
     if let configFile = options.configFile { arguments += ["-F", configFile.path] }
+    // A host whose master is gone (ended after a step outlived its timeout, say) is reached directly: its socket
+    // may linger for a moment, and a client that found it would fail rather than connect on its own.
+    let master = sessions.withLock { $0[host]?.isAlive == true }
+    let opening = extra.contains("ControlMaster=yes")
     var settings = [
-      "ControlPath=\(folder.path)/%C", "StrictHostKeyChecking=yes", "BatchMode=yes",
+      "ControlPath=\(master || opening ? "\(folder.path)/%C" : "none")", "StrictHostKeyChecking=yes", "BatchMode=yes",
       "ConnectTimeout=\(max(1, Int(options.connectTimeout.components.seconds)))",
     ]
     if let knownHosts = options.knownHosts {

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A real nginx for the `command` target's tests and benchmark: started with `examples/nginx-blue-green/nginx.conf`
+/// under a prefix of its own in the scratch project, listening on its own loopback address (127.78.F.N:8080), in the
+/// foreground so the test owns it. `stop()` (or releasing it) ends it. Needs `nginx-light` (scripts/setup).
+public final class TestNginx: @unchecked Sendable {
+  /// The folder holding nginx.conf, served.conf, the pid file and the error log.
+  public let prefix: URL
+  /// Where it answers, e.g. `http://127.78.3.1:8080`.
+  public let url: String
+  private let daemon: ScratchProject.Started
+
+  /// 127.78.F.N: F is this process's, N counts the servers it starts.
+  private static let next = Atomic<Int>(0)
+
+  /// Starts nginx with the example's configuration (its listen address replaced) and returns once it accepts
+  /// connections.
+  public init(in scratch: ScratchProject, example: URL) async throws {
+    let number = Self.next.add(1, ordering: .relaxed).newValue
+    let address = "127.78.\(Int(getpid()) % 250 + 1).\(number % 250 + 1)"
+    url = "http://\(address):8080"
+    prefix = scratch.url("nginx")
+    let empty = prefix.appendingPathComponent("empty")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    let template = try String(
+      contentsOf: example.appendingPathComponent("nginx.conf"), encoding: .utf8)
+    try template.replacingOccurrences(of: "listen 127.0.0.1:8080;", with: "listen \(address):8080;").write(
+      to: prefix.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+    try "root \(empty.path);\n".write(
+      to: prefix.appendingPathComponent("served.conf"), atomically: true, encoding: .utf8)
+    daemon = try scratch.spawn(
+      "/usr/sbin/nginx",
+      [
+        "-p", prefix.path, "-e", prefix.appendingPathComponent("error.log").path, "-c", "nginx.conf", "-g",
+        "daemon off;",
+      ],
+      environment: [:], directory: prefix, input: nil)
+    for _ in 0..<500 {
+      if Self.accepts(address, 8080) { return }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    kill(daemon.pid, SIGKILL)
+    let log = (try? String(contentsOf: prefix.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
+    throw ChildProcess.SpawnError(description: "nginx never listened on \(address):8080: \(log)")
+  }
+
+  deinit { stop() }
+
+  /// Ends nginx at once, master and workers.
+  public func stop() {
+    kill(daemon.pid, SIGQUIT)
+    if let text = try? String(contentsOf: prefix.appendingPathComponent("nginx.pid"), encoding: .utf8),
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    {
+      kill(pid, SIGKILL)
+    }
+    kill(daemon.pid, SIGKILL)
+  }
+
+  private static func accepts(_ address: String, _ port: Int) -> Bool {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socketFD >= 0 else { return false }
+    defer { close(socketFD) }
+    var peer = sockaddr_in()
+    peer.sin_family = sa_family_t(AF_INET)
+    peer.sin_port = in_port_t(UInt16(port).bigEndian)
+    inet_pton(AF_INET, address, &peer.sin_addr)
+    return withUnsafePointer(to: &peer) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
+  }
+}
