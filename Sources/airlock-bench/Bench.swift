@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
     abstract: "Measure Airlock's documented figures on this machine.",
     subcommands: [
       RollbackBench.self, LedgerAppendBench.self, LedgerSizeBench.self, QuorumBench.self, LookupBench.self,
-      RaceBench.self, FleetBench.self,
+      RaceBench.self, FleetBench.self, CommandBench.self,
     ])
 }
 

@@ -288,13 +288,28 @@ final class SSHAgent: Sendable {
   init(in box: ScratchProject, key: URL) throws {
     socket = box.path("agent.sock")
     agent = try box.spawn("/usr/bin/ssh-agent", ["-D", "-a", socket], environment: [:], directory: nil, input: nil)
-    for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
+    // On a busy machine the agent may take a while to listen: add the key until the agent has it.
+    for _ in 0..<500 {
+      if FileManager.default.fileExists(atPath: socket), Self.addKey(key, socket: socket) == 0 { return }
+      usleep(20_000)
+    }
+    kill(agent.pid, SIGKILL)
+    throw AgentError(description: "ssh-agent at \(socket) never took the key \(key.path)")
+  }
+
+  struct AgentError: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  private static func addKey(_ key: URL, socket: String) -> Int32 {
     let add = Process()
     add.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-add")
     add.arguments = ["-q", key.path]
     add.environment = ["SSH_AUTH_SOCK": socket]
-    try add.run()
+    add.standardError = FileHandle.nullDevice
+    guard (try? add.run()) != nil else { return -1 }
     add.waitUntilExit()
+    return add.terminationStatus
   }
 
   func stop() { kill(agent.pid, SIGKILL) }

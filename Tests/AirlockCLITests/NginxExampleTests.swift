@@ -52,6 +52,19 @@ import Testing
   }
 }
 
+/// The command-target examples users copy: each one's pipeline is valid as shipped.
+@Suite struct CommandExampleTests {
+  @Test(arguments: ["nginx-blue-green", "kubernetes", "helm"])
+  func theExamplePipelineValidates(example: String) async throws {
+    let box = try ScratchProject()
+    let folder = NginxExampleTests.example.deletingLastPathComponent().appendingPathComponent(example)
+    let validate = try await box.airlock(["validate"], in: folder)
+    #expect(validate.code == 0, "\(validate.output)")
+    #expect(validate.stdout.contains(": ok (pipeline "), "\(validate.stdout)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".airlock").path))
+  }
+}
+
 extension ScratchProject {
   /// The example's pipeline with this nginx's prefix and address.
   func nginxProject(_ nginx: TestNginx) throws {
