@@ -70,7 +70,7 @@ struct CommandBench: AsyncParsableCommand {
       // The floor: the older release's apply, run by hand in its folder, until nginx serves it; then back.
       let old = releases.appendingPathComponent("v0")
       floor.append(
-        try Self.untilServing("v0", at: address) {
+        try Self.untilServing("v0", at: address, after: "v\(index)") {
           try ChildProcess.spawn(
             [old.appendingPathComponent("bin/apply").path], environment: byHand("v0"), directory: old,
             stdin: "/dev/null", stdout: "/dev/null", stderr: "/dev/null")
@@ -79,7 +79,7 @@ struct CommandBench: AsyncParsableCommand {
       _ = try runQuietly(
         current.appendingPathComponent("bin/apply"), [], in: current, environment: byHand("v\(index)"))
       restore.append(
-        try Self.untilServing("v0", at: address) {
+        try Self.untilServing("v0", at: address, after: "v\(index)") {
           try ChildProcess.spawn(
             [airlock.path, "rollback", "production"], environment: environment, directory: scratch.root,
             stdin: "/dev/null", stdout: "/dev/null", stderr: "/dev/null")
@@ -96,7 +96,17 @@ struct CommandBench: AsyncParsableCommand {
 
   /// Milliseconds from `start` (which spawns a program) until nginx answers `/VERSION` with `version`; waits for the
   /// program to exit too, and fails when it did not exit 0.
-  static func untilServing(_ version: String, at address: String, start: () throws -> pid_t) throws -> Double {
+  static func untilServing(
+    _ version: String, at address: String, after previous: String, start: () throws -> pid_t
+  ) throws -> Double {
+    // A reload ends nginx's old workers gracefully: until they are gone a request may still get the old answer, so
+    // the clock starts once every one of 50 requests in a row gets the release of before.
+    var settled = 0
+    for _ in 0..<20_000 where settled < 50 {
+      settled = get(address, "/VERSION") == previous + "\n" ? settled + 1 : 0
+      if settled < 50 { usleep(200) }
+    }
+    guard settled >= 50 else { throw ValidationError("nginx never settled on \(previous)") }
     let began = DispatchTime.now().uptimeNanoseconds
     let pid = try start()
     var served: UInt64?
