@@ -22,7 +22,8 @@ extension Orchestrator {
     // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
     // the target on a release never verified here; then that one is left (and quarantined). A target left on a
     // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
-    let running = try runningRelease(stage, state: state)
+    // What Airlock last switched to decides which release is left; a target's own `current` program is not waited on.
+    let running = try runningRelease(stage, state: state, switched: true)
     let current =
       running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
     let good: GoodRelease

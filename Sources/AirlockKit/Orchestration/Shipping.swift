@@ -304,11 +304,12 @@ extension Orchestrator {
     try Task.checkCancellation()
   }
 
-  /// The label the target's `current` names; a target in a state Airlock did not make refuses the command
-  /// (exit 3) before anything changes, rather than being reported as some release or overwritten.
-  func onTarget(_ stage: Stage) throws -> String? {
+  /// The label the target's `current` names (with `switched`, the one Airlock last switched to); a target in a state
+  /// Airlock did not make refuses the command (exit 3) before anything changes, rather than being reported as some
+  /// release or overwritten.
+  func onTarget(_ stage: Stage, switched: Bool = false) throws -> String? {
     do {
-      return try stage.target.currentVersion()
+      return try switched ? stage.target.switchedVersion() : stage.target.currentVersion()
     } catch let error as TargetError where error.code == .unmanaged {
       throw AirlockError(.blocked, "\(stage.name): \(error.message); nothing changed")
     } catch let error as TargetError where error.code == .unknownState {

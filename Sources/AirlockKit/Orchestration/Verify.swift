@@ -56,8 +56,10 @@ extension Orchestrator {
 
   /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
   /// pointing elsewhere, the release bound to that label.
-  func runningRelease(_ stage: Stage, state: EnvironmentState) throws -> Release? {
-    guard let label = try onTarget(stage), label != state.current?.version else { return state.current }
+  func runningRelease(_ stage: Stage, state: EnvironmentState, switched: Bool = false) throws -> Release? {
+    guard let label = try onTarget(stage, switched: switched), label != state.current?.version else {
+      return state.current
+    }
     return try ledger.release(labelled: label) ?? state.current
   }
 }

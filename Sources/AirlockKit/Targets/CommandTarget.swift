@@ -76,6 +76,9 @@ public struct CommandTarget: Target {
     return label(naming: said) ?? said
   }
 
+  /// The release the last successful `apply` made live, from Airlock's own bookkeeping; `current` is not run.
+  public func switchedVersion() throws -> String? { try folder.currentVersion() }
+
   /// The label of the release folder whose label is `text` or whose tree id starts with it (at least 7 digits).
   func label(naming text: String) -> String? {
     if folder.mark(of: text) != nil { return text }

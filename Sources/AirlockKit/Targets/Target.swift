@@ -32,6 +32,10 @@ public protocol Target: Sendable {
   func currentVersion() throws -> String?
   /// The label each host's `current` points at, in `hosts` order, for a report of a mixed fleet.
   func currentVersions() throws -> [HostVersion]
+  /// The label Airlock itself last switched to, for a kind that keeps it apart from what `currentVersion()` reports
+  /// (a `command` target's bookkeeping beside its own `current` program); the default is `currentVersion()`. A
+  /// rollback reads it to learn which release it leaves, so restoring service never waits on the target's program.
+  func switchedVersion() throws -> String?
   /// Whether the release folder for `version` is complete on the target.
   func hasRelease(_ version: String) -> Bool
   /// The local folder a release runs from: `start` and `command` checks run there, and a release installed for a
@@ -76,6 +80,9 @@ public protocol HostRunner: Sendable {
 extension Target {
   /// One step of every host: the whole target switched in one go.
   public var steps: [SwitchStep] { [SwitchStep(hosts: hosts)] }
+
+  /// What `currentVersion()` says: the kind keeps no record of its own.
+  public func switchedVersion() throws -> String? { try currentVersion() }
 
   /// Nothing to open: every host is reachable.
   public func connect(progress: @escaping @Sendable (String) -> Void) async -> [String: String] { [:] }
