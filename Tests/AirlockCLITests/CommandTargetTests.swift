@@ -113,6 +113,45 @@ import Testing
   }
 }
 
+/// Invariant 6 for the command target: a promotion or rollback killed at any step boundary leaves a release live,
+/// `status` reports the interrupted run, and the same command run again converges.
+@Suite struct CommandTargetCrashTests {
+  @Test(arguments: ["promote", "rollback"], CrashTests.faultPoints)
+  func aRunKilledAtAStepBoundaryIsReportedAndTheNextRunConverges(command: String, point: String) async throws {
+    let box = try ScratchProject()
+    try box.commandPipeline()
+    try await box.shipThroughCommand("1.0")
+    let arguments: [String]
+    let intended: String
+    if command == "promote" {
+      try box.commandArtifact("2.0")
+      #expect(try await box.airlock("deploy", "staging", "--artifact", "artifacts/2.0", "--version", "2.0").code == 0)
+      (arguments, intended) = (["promote", "production"], "2.0")
+    } else {
+      try await box.shipThroughCommand("2.0")
+      (arguments, intended) = (["rollback", "production", "--to", "1.0"], "1.0")
+    }
+    let before = box.read("live")
+
+    let crash = try box.start(arguments, environment: ["AIRLOCK_FAULT": point])
+    let killed = try await crash.run.value
+    #expect(killed.signal == SIGKILL, "\(killed.output)")
+    // What runs is either release, whole: apply ran to its end or not at all.
+    let live = box.read("live")
+    #expect(live == before || live == intended + "\n", "\(live ?? "nothing")")
+
+    let status = try await box.airlock("status")
+    #expect(status.code == 0, "\(status.output)")
+    #expect(status.stdout.contains("! interrupted: "), "\(status.stdout)")
+    let again = try await box.airlock(arguments)
+    #expect(again.code == 0, "\(again.output)")
+    #expect(box.read("live") == intended + "\n")
+    let settled = try await box.airlock("status")
+    #expect(!settled.stdout.contains("! interrupted"), "\(settled.output)")
+    #expect(try await box.git("fsck", "--strict").code == 0)
+  }
+}
+
 extension ScratchProject {
   /// Staging on a local folder; production through a `command` target whose `apply` writes the release's label to
   /// the project's `live` file and whose `current` prints that file.

@@ -52,6 +52,54 @@ import Testing
   }
 }
 
+/// A failing `apply` and a run killed during `apply`, against the same real nginx.
+@Suite struct NginxFailureTests {
+  @Test func aFailingApplyRollsBackAndAKilledOneIsAppliedAgain() async throws {
+    let box = try ScratchProject()
+    let nginx = try await TestNginx(in: box, example: NginxExampleTests.example)
+    defer { nginx.stop() }
+    try box.nginxProject(nginx)
+    try await box.shipSite("1.0", to: nginx)
+
+    // 2.0's apply refuses before touching nginx: a failed verify, and 1.0 is applied again.
+    try box.siteArtifact("2.0")
+    try box.write(
+      "#!/bin/sh\necho 'nginx: configuration test failed' >&2\nexit 1\n", to: "artifacts/2.0/bin/apply",
+      executable: true)
+    #expect(try await box.airlock("deploy", "staging", "--artifact", "artifacts/2.0", "--version", "2.0").code == 0)
+    let failed = try await box.airlock("promote", "production")
+    #expect(failed.code == 4, "\(failed.output)")
+    #expect(failed.stderr.contains("apply exit 1: nginx: configuration test failed"), "\(failed.stderr)")
+    #expect(try await box.fetch(nginx, "/VERSION") == "1.0\n")
+
+    // 3.0's apply waits for a gate before doing its work; the promotion is killed meanwhile.
+    try box.siteArtifact("3.0")
+    let apply = try String(contentsOf: box.url("artifacts/3.0/bin/apply"), encoding: .utf8)
+    let gate = box.path("gate")
+    try box.write(
+      apply.replacingOccurrences(
+        of: "set -eu\n",
+        with: "set -eu\necho $$ > \"\(box.path("in-apply"))\"\n"
+          + "i=0; while [ ! -f \"\(gate)\" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"),
+      to: "artifacts/3.0/bin/apply", executable: true)
+    #expect(try await box.airlock("deploy", "staging", "--artifact", "artifacts/3.0", "--version", "3.0").code == 0)
+    let promote = try box.start(["promote", "production"])
+    let pid = try #require(try await box.waitFor("in-apply")).trimmingCharacters(in: .whitespacesAndNewlines)
+    kill(promote.pid, SIGKILL)
+    _ = try? await promote.run.value
+    kill(-(Int32(pid) ?? 0), SIGKILL)
+    #expect(try await box.fetch(nginx, "/VERSION") == "1.0\n")
+    let status = try await box.airlock("status")
+    #expect(status.stdout.contains("! interrupted: promote by e2e-tester was interrupted"), "\(status.stdout)")
+
+    try box.write("", to: "gate")
+    let again = try await box.airlock("promote", "production")
+    #expect(again.code == 0, "\(again.output)")
+    #expect(try await box.fetch(nginx, "/VERSION") == "3.0\n")
+    #expect(try await box.git("fsck", "--strict").code == 0)
+  }
+}
+
 /// The command-target examples users copy: each one's pipeline is valid as shipped.
 @Suite struct CommandExampleTests {
   @Test(arguments: ["nginx-blue-green", "kubernetes", "helm"])
