@@ -212,25 +212,10 @@ public final class TestFleet: @unchecked Sendable {
   /// Polls `host`'s port until it accepts a TCP connection (or its sshd has died, or five seconds pass).
   private func waitUntilListening(_ host: Host) async throws {
     for _ in 0..<500 {
-      if Self.accepts(host.address, host.port) { return }
+      if Loopback.accepts(host.address, host.port) { return }
       try await Task.sleep(for: .milliseconds(10))
     }
     throw ChildProcess.SpawnError(
       description: "the sshd of \(host.name) never listened on \(host.address):\(host.port)")
-  }
-
-  private static func accepts(_ address: String, _ port: Int) -> Bool {
-    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketFD >= 0 else { return false }
-    defer { close(socketFD) }
-    var peer = sockaddr_in()
-    peer.sin_family = sa_family_t(AF_INET)
-    peer.sin_port = in_port_t(UInt16(port).bigEndian)
-    inet_pton(AF_INET, address, &peer.sin_addr)
-    return withUnsafePointer(to: &peer) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-      }
-    }
   }
 }

@@ -41,7 +41,7 @@ public final class TestNginx: @unchecked Sendable {
       ],
       environment: [:], directory: prefix, input: nil)
     for _ in 0..<500 {
-      if Self.accepts(address, 8080) { return }
+      if Loopback.accepts(address, 8080) { return }
       try await Task.sleep(for: .milliseconds(10))
     }
     kill(daemon.pid, SIGKILL)
@@ -60,20 +60,5 @@ public final class TestNginx: @unchecked Sendable {
       kill(pid, SIGKILL)
     }
     kill(daemon.pid, SIGKILL)
-  }
-
-  private static func accepts(_ address: String, _ port: Int) -> Bool {
-    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketFD >= 0 else { return false }
-    defer { close(socketFD) }
-    var peer = sockaddr_in()
-    peer.sin_family = sa_family_t(AF_INET)
-    peer.sin_port = in_port_t(UInt16(port).bigEndian)
-    inet_pton(AF_INET, address, &peer.sin_addr)
-    return withUnsafePointer(to: &peer) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-      }
-    }
   }
 }

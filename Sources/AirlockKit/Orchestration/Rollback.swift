@@ -23,7 +23,7 @@ extension Orchestrator {
     // the target on a release never verified here; then that one is left (and quarantined). A target left on a
     // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
     // What Airlock last switched to decides which release is left; a target's own `current` program is not waited on.
-    let running = try runningRelease(stage, state: state, switched: true)
+    let running = try switchedRelease(stage, state: state)
     let current =
       running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
     let good: GoodRelease
@@ -66,6 +66,15 @@ extension Orchestrator {
     }
     return try await restore(
       stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+  }
+
+  /// What Airlock last switched the target to: the ledger's current release, or, when an interrupted run left the
+  /// target elsewhere, the release bound to that label.
+  func switchedRelease(_ stage: Stage, state: EnvironmentState) throws -> Release? {
+    guard let label = try onTarget(stage, switched: true), label != state.current?.version else {
+      return state.current
+    }
+    return try ledger.release(labelled: label) ?? state.current
   }
 
   /// The hosts a restore to `release` switches: all of them at once, except that a fleet's hosts already running it

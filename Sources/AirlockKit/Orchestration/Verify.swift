@@ -17,19 +17,22 @@ extension Orchestrator {
     guard let release = head.state.current, let commit = head.commit else {
       throw AirlockError(.invalidInput, "nothing runs in \(name) yet: deploy or promote a release first")
     }
-    if let running = try runningRelease(stage, state: head.state), running.id != release.id {
-      throw AirlockError(
-        .blocked,
-        "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
-          + "interrupted; converge with deploy, promote or rollback before verifying")
-    }
-    // What runs is no release the ledger knows (a `current` program reporting a change made by hand): verifying it
-    // would record a verdict about something else.
-    if let label = try onTarget(stage), label != release.version, try ledger.release(labelled: label) == nil {
-      throw AirlockError(
-        .blocked,
-        "\(name) runs \(label) according to its target, not \(release.version) as the ledger says; converge with "
-          + "deploy, promote or rollback before verifying")
+    // What the target runs, read once: another release the ledger knows (an interrupted run), or none it knows (a
+    // `current` program reporting a change made by hand). Verifying either would record a verdict about something else.
+    if let label = try onTarget(stage), label != release.version {
+      if let running = try ledger.release(labelled: label) {
+        if running.id != release.id {
+          throw AirlockError(
+            .blocked,
+            "\(name) runs \(running.version) but the ledger last recorded \(release.version): an earlier run was "
+              + "interrupted; converge with deploy, promote or rollback before verifying")
+        }
+      } else {
+        throw AirlockError(
+          .blocked,
+          "\(name) runs \(label) according to its target, not \(release.version) as the ledger says; converge with "
+            + "deploy, promote or rollback before verifying")
+      }
     }
     let configText = try ledger.recordedConfigText(head)
     let config = ConfigFile.parse(configText).config
@@ -52,14 +55,5 @@ extension Orchestrator {
     return OperationReport(
       .verify, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,
       previous: release, current: release, checks: results, commits: [written])
-  }
-
-  /// What the target really runs: the ledger's current release, or, when an interrupted run left `current`
-  /// pointing elsewhere, the release bound to that label.
-  func runningRelease(_ stage: Stage, state: EnvironmentState, switched: Bool = false) throws -> Release? {
-    guard let label = try onTarget(stage, switched: switched), label != state.current?.version else {
-      return state.current
-    }
-    return try ledger.release(labelled: label) ?? state.current
   }
 }
