@@ -35,8 +35,16 @@ struct Airlock: AsyncParsableCommand {
     } catch {
       Foundation.exit(Output.failure(error, json: CommandLine.arguments.contains("--json")).rawValue)
     }
+    let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+    if let unknown = unknownSubcommand(in: arguments) {
+      let message =
+        "unknown command '\(unknown)'" + Suggestion.listing(subcommandNames, for: unknown, lead: "commands", shown: 30)
+      if arguments.contains("--json") { Output.jsonFailure([message], exitCode: ExitStatus.invalid.rawValue) }
+      Output.progress("error: \(message)")
+      Foundation.exit(ExitStatus.invalid.rawValue)
+    }
     do {
-      var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+      var command = try parseAsRoot(arguments)
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -60,10 +68,23 @@ struct Airlock: AsyncParsableCommand {
     }
   }
 
+  /// The names `airlock SUBCOMMAND` accepts.
+  static var subcommandNames: [String] {
+    configuration.subcommands.map { $0._commandName } + ["help"]
+  }
+
+  /// The first argument when it is meant as a subcommand but names none (`airlock promte production`).
+  static func unknownSubcommand(in arguments: [String]) -> String? {
+    guard let first = arguments.first, !first.hasPrefix("-"), !subcommandNames.contains(first),
+      !arguments.contains(where: { $0 == "--help" || $0 == "-h" })
+    else { return nil }
+    return first
+  }
+
   /// Moves global options written before the subcommand (`airlock -p web rollback production`, as with `git -C`)
   /// to after it, where the subcommand's option group parses them.
   static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-    let takesValue: Set<String> = ["-p", "-f", "--ledger"]
+    let takesValue: Set<String> = ["-p", "--pipeline", "-f", "--file", "--ledger"]
     var leading: [String] = []
     var index = 0
     while index < arguments.count {

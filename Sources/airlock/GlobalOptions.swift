@@ -4,10 +4,13 @@ import Foundation
 
 /// Flags every command takes: which pipeline, which ledger, and the output format.
 struct GlobalOptions: ParsableArguments, Sendable {
-  @Option(name: .customShort("p"), help: "The pipeline's name (default: the only one in pipelines/).")
+  @Option(
+    name: [.customShort("p"), .customLong("pipeline")],
+    help: "The pipeline's name (default: the only one in pipelines/).")
   var pipeline: String?
 
-  @Option(name: .customShort("f"), help: "A pipeline file to use instead of pipelines/NAME.yml.")
+  @Option(
+    name: [.customShort("f"), .customLong("file")], help: "A pipeline file to use instead of pipelines/NAME.yml.")
   var file: String?
 
   @Option(help: "The ledger repository (default: the pipeline's `ledger`, or AIRLOCK_LEDGER).")

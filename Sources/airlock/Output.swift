@@ -9,6 +9,11 @@ enum Output {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
 
+  /// The version of every `--json` document's shape, printed as its `schemaVersion`; docs/json.md says what a
+  /// change of it promises.
+  static let schemaVersion = 1
+
+  /// Prints `value`, an object, as one JSON document with `"schemaVersion"` added to its keys.
   static func json<T: Encodable>(_ value: T) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -16,7 +21,7 @@ enum Output {
       var container = encoder.singleValueContainer()
       try container.encode(Timestamp.format(date))
     }
-    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    let data = (try? encoder.encode(Document(body: value))) ?? Data("{\"schemaVersion\": \(schemaVersion)}".utf8)
     FileHandle.standardOutput.write(data + Data("\n".utf8))
   }
 
@@ -60,6 +65,21 @@ enum Output {
       print(report.summary)
     }
     return ExitCode(report.exitCode)
+  }
+}
+
+/// A `--json` document: the keys of `body`, an object, and `schemaVersion`.
+private struct Document<Body: Encodable>: Encodable {
+  var body: Body
+
+  private enum CodingKeys: String, CodingKey {
+    case schemaVersion
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    try body.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(Output.schemaVersion, forKey: .schemaVersion)
   }
 }
 

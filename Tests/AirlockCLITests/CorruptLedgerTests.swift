@@ -162,7 +162,8 @@ import Testing
     let json = try await bounded(box, "history", "--json")
     #expect(json.code == 0, "\(json.output)")
     let entries = try #require(
-      try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], "\(json.output)")
+      (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["events"] as? [[String: Any]],
+      "\(json.output)")
     #expect(entries.count == 3)
     let unreadable = try #require(entries.first { $0["commit"] as? String == commit }, "\(json.output)")
     #expect(unreadable["record"] == nil)

@@ -103,8 +103,9 @@ import Testing
     let history = try await box.airlock("history").stdout
     #expect(history.contains("deploy web 1 → staging: ok"))
     let json = try await box.airlock("status", "--json").stdout
-    let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
-    #expect(decoded?.first?["environment"] as? String == "staging")
+    let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    #expect(decoded?["schemaVersion"] as? Int == 1)
+    #expect((decoded?["environments"] as? [[String: Any]])?.first?["environment"] as? String == "staging")
   }
 }
 

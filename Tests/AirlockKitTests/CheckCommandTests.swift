@@ -81,7 +81,7 @@ import Testing
     let check = CommandCheck(
       name: "worker", arguments: ["/bin/sh", "-c", script],
       // Generous: on a loaded machine the shell must still get to write its pids before the timeout fires.
-      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(3)),
+      policy: ProbePolicy(attempts: 1, pass: 1, timeout: .seconds(6)),
       runner: ProcessRunner(killGrace: .milliseconds(200)))
 
     let result = await check.evaluate(in: .testing(releaseDirectory: directory.root))

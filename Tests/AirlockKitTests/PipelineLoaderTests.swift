@@ -359,12 +359,12 @@ import Yams
   }
 
   @Test func suggestsCloseNamesOnly() {
-    #expect(PipelineNames.suggestion(for: "verfy", among: PipelineDecoder.environmentKeys) == "verify")
-    #expect(PipelineNames.suggestion(for: "verfiy", among: PipelineDecoder.environmentKeys) == "verify")
-    #expect(PipelineNames.suggestion(for: "Target", among: PipelineDecoder.environmentKeys) == "target")
-    #expect(PipelineNames.suggestion(for: "colour", among: PipelineDecoder.environmentKeys) == nil)
-    #expect(PipelineNames.suggestion(for: "x", among: ["a"]) == "a")
-    #expect(PipelineNames.suggestion(for: "xy", among: ["ab"]) == nil)
+    #expect(Suggestion.nearest(to: "verfy", among: PipelineDecoder.environmentKeys) == "verify")
+    #expect(Suggestion.nearest(to: "verfiy", among: PipelineDecoder.environmentKeys) == "verify")
+    #expect(Suggestion.nearest(to: "Target", among: PipelineDecoder.environmentKeys) == "target")
+    #expect(Suggestion.nearest(to: "colour", among: PipelineDecoder.environmentKeys) == nil)
+    #expect(Suggestion.nearest(to: "x", among: ["a"]) == "a")
+    #expect(Suggestion.nearest(to: "xy", among: ["ab"]) == nil)
   }
 
   @Test(arguments: [

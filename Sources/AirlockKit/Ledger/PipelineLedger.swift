@@ -259,6 +259,19 @@ public final class PipelineLedger {
     return release
   }
 
+  /// Every release label of the pipeline, newest first (by when the label was bound).
+  public func releaseLabels() throws -> [String] {
+    let prefix = "refs/tags/\(pipeline)/"
+    return try ledger.references(withPrefix: prefix)
+      .map { (label: String($0.name.dropFirst(prefix.count)), time: try ledger.commit($0.target).time) }
+      .sorted { ($0.time, $0.label) > ($1.time, $1.label) }.map(\.label)
+  }
+
+  /// The refusal of a `reference` that names no release: exit 2, listing the labels that exist.
+  func noRelease(_ reference: String) -> AirlockError {
+    AirlockError.noRelease(reference, in: pipeline, known: (try? releaseLabels()) ?? [])
+  }
+
   /// Finds a release by label or by a unique prefix (at least 4 hex digits) of its tree id.
   ///
   /// `known` releases (for example those an environment's state mentions) are searched first, so the common case

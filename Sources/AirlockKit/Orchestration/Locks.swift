@@ -118,7 +118,7 @@ extension Orchestrator {
       let release = try ledger.findRelease(
         reference, among: (upstream?.good.map(\.release) ?? []) + (upstream?.quarantined.map(\.release) ?? []))
     else {
-      throw AirlockError.noRelease(reference, in: pipeline.name)
+      throw ledger.noRelease(reference)
     }
     let lease = try takeLease(stage, operation: "approve \(release.version)")
     defer { lease.release() }

@@ -60,6 +60,13 @@ public struct Orchestrator {
       return try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
     }
     guard let commit = try ledger.head(of: name).commit, let snapshot = try ledger.snapshot(at: commit) else {
+      let recorded = try ledger.recordedEnvironments()
+      guard recorded.contains(name) else {
+        throw AirlockError(
+          .invalidInput,
+          "the pipeline file could not be loaded and the ledger has no environment '\(name)' of pipeline "
+            + "\(ledger.pipeline)" + Suggestion.listing(recorded, for: name, lead: "it records"))
+      }
       throw AirlockError(
         .invalidInput,
         "the pipeline file could not be loaded and the ledger has no snapshot of \(name); fix the pipeline file")

@@ -22,7 +22,7 @@ extension Orchestrator {
     if let reference {
       let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
       guard let found = try ledger.findRelease(reference, among: known) else {
-        throw AirlockError.noRelease(reference, in: ledger.pipeline)
+        throw ledger.noRelease(reference)
       }
       release = found
       guard upstream.isVerified(found.id) else {

@@ -239,7 +239,7 @@ extension Orchestrator {
       if let reference {
         let known = upstream.good.map(\.release) + upstream.quarantined.map(\.release)
         guard let found = try ledger.findRelease(reference, among: known) else {
-          throw AirlockError.noRelease(reference, in: pipeline.name)
+          throw ledger.noRelease(reference)
         }
         plan.release = found
         if !upstream.isVerified(found.id) { plan.refusal = "\(found.version) was not verified in \(source)" }
@@ -250,7 +250,7 @@ extension Orchestrator {
     } else if let reference {
       plan.release = try ledger.findRelease(reference, among: head.state.good.map(\.release))
       if plan.release == nil {
-        throw AirlockError.noRelease(reference, in: pipeline.name)
+        throw ledger.noRelease(reference)
       }
     } else {
       plan.notes.append("deploy takes the artifact: airlock deploy \(name) --artifact DIR [--version LABEL]")

@@ -30,7 +30,7 @@ extension Orchestrator {
     if let reference {
       let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
       guard let release = try ledger.findRelease(reference, among: known) else {
-        throw AirlockError.noRelease(reference, in: ledger.pipeline)
+        throw ledger.noRelease(reference)
       }
       if release.id == current?.id {
         // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.

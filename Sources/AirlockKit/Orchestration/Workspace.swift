@@ -74,6 +74,9 @@ public struct Workspace {
     if let pipeline, remote == nil, request.ledgerPath.map({ !$0.isEmpty }) == true {
       try requireApart(ledger: ledgerURL, from: pipeline)
     }
+    if pipeline == nil, fileURL == nil, let name = request.pipelineName {
+      try requireKnown(pipeline: name, in: project, ledger: ledgerURL)
+    }
     let name =
       pipeline?.name ?? request.pipelineName ?? fileURL?.deletingPathExtension().lastPathComponent
       ?? Self.soleRecordedPipeline(ledgerURL)
@@ -136,13 +139,37 @@ public struct Workspace {
     return Orchestrator(pipelineName: pipelineName, ledger: ledger, remote: remote, options: options)
   }
 
-  /// The one pipeline the ledger has branches for, when a broken file leaves no other way to know the name.
-  static func soleRecordedPipeline(_ url: URL) -> String? {
+  /// Refuses `-p NAME` when no pipeline file could be it and the ledger has never recorded it: a typo must not
+  /// turn into "the pipeline file could not be loaded" or an empty answer. A file that does not load might declare
+  /// the name, so then the loader's own error stands.
+  private static func requireKnown(pipeline name: String, in project: Project, ledger: URL) throws {
+    let files = project.pipelineFiles()
+    guard !files.contains(where: { $0.deletingPathExtension().lastPathComponent == name }) else { return }
+    guard
+      let declared = try? files.map({ file throws(PipelineError) in
+        try PipelineLoader.load(file: file, root: project.root).name
+      })
+    else { return }
+    let recorded = recordedPipelines(ledger)
+    guard !declared.contains(name), !recorded.contains(name) else { return }
+    let known = (declared + recorded.subtracting(declared).sorted())
+    throw AirlockError(
+      .invalidInput,
+      "no pipeline '\(name)' in \(project.root.path)/pipelines or its ledger"
+        + (known.isEmpty ? "" : Suggestion.listing(known, for: name, lead: "pipelines")))
+  }
+
+  /// The pipelines the ledger at `url` has branches for (none when there is no ledger).
+  static func recordedPipelines(_ url: URL) -> Set<String> {
     guard let ledger = try? Ledger.open(at: url, create: false),
       let refs = try? ledger.references(withPrefix: "refs/heads/")
-    else { return nil }
-    let names = Set(
-      refs.compactMap { $0.name.dropFirst("refs/heads/".count).split(separator: "/").first.map(String.init) })
+    else { return [] }
+    return Set(refs.compactMap { $0.name.dropFirst("refs/heads/".count).split(separator: "/").first.map(String.init) })
+  }
+
+  /// The one pipeline the ledger has branches for, when a broken file leaves no other way to know the name.
+  static func soleRecordedPipeline(_ url: URL) -> String? {
+    let names = recordedPipelines(url)
     return names.count == 1 ? names.first : nil
   }
 }

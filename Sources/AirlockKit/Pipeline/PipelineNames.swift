@@ -68,49 +68,9 @@ public enum PipelineNames {
     "invalid version label '\(label)': \(labelRule)"
   }
 
-  /// The candidate closest to `word` when it is close enough to be a likely typo.
-  ///
-  /// Gives up among more than 1000 candidates: no real pipeline has that many names, and a hostile file should not
-  /// buy quadratic time.
-  static func suggestion(for word: String, among candidates: some Collection<String>) -> String? {
-    guard candidates.count <= 1000, word.count <= 200 else { return nil }
-    let target = Array(word.lowercased())
-    var best: (name: String, distance: Int)?
-    for candidate in candidates where candidate != word {
-      // Cheap bound first: the distance is at least the difference in length.
-      guard abs(candidate.count - target.count) <= max(1, candidate.count / 3) else { continue }
-      let distance = editDistance(target, Array(candidate.lowercased()))
-      let limit = max(1, min(candidate.count, target.count) / 3)
-      if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
-    }
-    return best?.name
-  }
-
-  /// " (did you mean 'x'?)" or nothing.
+  /// " (did you mean 'x'?)" or nothing: `Suggestion.nearest`, for the pipeline loader's messages.
   static func didYouMean(_ word: String, among candidates: some Collection<String>) -> String {
-    suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
-  }
-
-  /// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours each cost one,
-  /// so the common typo 'verfiy' is as close to 'verify' as 'verfy' is.
-  static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous2 = [Int](repeating: 0, count: b.count + 1)
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-      current[0] = i
-      for j in 1...b.count {
-        let cost = a[i - 1] == b[j - 1] ? 0 : 1
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-          current[j] = min(current[j], previous2[j - 2] + 1)
-        }
-      }
-      (previous2, previous, current) = (previous, current, previous2)
-    }
-    return previous[b.count]
+    Suggestion.nearest(to: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
   }
 
   private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {

@@ -66,17 +66,19 @@ public struct AirlockError: Error, Sendable, CustomStringConvertible {
 }
 
 extension AirlockError {
-  /// `reference` is neither a label nor a unique id prefix of a release of `pipeline` (exit 2).
-  static func noRelease(_ reference: String, in pipeline: String) -> AirlockError {
-    AirlockError(.invalidInput, "no release '\(reference)' in pipeline \(pipeline)")
+  /// `reference` is neither a label nor a unique id prefix of a release of `pipeline`; the message lists the
+  /// `known` labels, newest first (exit 2).
+  static func noRelease(_ reference: String, in pipeline: String, known: [String]) -> AirlockError {
+    AirlockError(
+      .invalidInput,
+      "no release '\(reference)' in pipeline \(pipeline)"
+        + (known.isEmpty ? " (it has none yet)" : Suggestion.listing(known, for: reference, lead: "newest first")))
   }
 
   /// `pipeline` has no environment `name`; the message lists the `known` ones (exit 2).
   static func noEnvironment(_ name: String, in pipeline: String, known: [String]) -> AirlockError {
     AirlockError(
-      .invalidInput,
-      "pipeline \(pipeline) has no environment '\(name)'"
-        + (known.isEmpty ? "" : " (it has: \(known.joined(separator: ", ")))"))
+      .invalidInput, "pipeline \(pipeline) has no environment '\(name)'" + Suggestion.listing(known, for: name))
   }
 
   /// Why a promotion from `source` has nothing to take: the refusal `plan` reports, and the start of `promote`'s.

@@ -44,7 +44,7 @@ struct Validate: AsyncParsableCommand, Sendable {
           for diagnostic in error.diagnostics { Output.progress(diagnostic.description) }
         }
       }
-      if global.json { Output.json(report) }
+      if global.json { Output.json(["files": report]) }
       return report.allSatisfy(\.valid) ? .success : ExitCode(2)
     }
   }
@@ -96,7 +96,7 @@ struct History: AsyncParsableCommand, Sendable {
       let workspace = try global.workspace()
       let entries = try global.reading(workspace) { try $0.history(environment: environment, limit: limit) }
       if global.json {
-        Output.json(entries)
+        Output.json(["events": entries])
       } else if entries.isEmpty {
         print("no events yet")
       } else {
@@ -124,7 +124,7 @@ struct Status: AsyncParsableCommand, Sendable {
       }
       guard let ledger = try workspace.openLedger(create: false) else {
         if global.json {
-          Output.json([EnvironmentStatus]())
+          Output.json(["environments": [EnvironmentStatus]()])
         } else {
           print("nothing deployed yet (no ledger at \(workspace.ledgerURL.path))")
         }
@@ -134,7 +134,7 @@ struct Status: AsyncParsableCommand, Sendable {
       let statuses = try orchestrator.status()
       for lock in orchestrator.staleLedgerLocks() { Output.progress("warning: \(lock)") }
       if global.json {
-        Output.json(statuses)
+        Output.json(["environments": statuses])
       } else {
         Printing.status(statuses)
       }
