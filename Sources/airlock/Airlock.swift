@@ -16,7 +16,7 @@ struct Airlock: AsyncParsableCommand {
       """,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
-      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self,
+      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self, Init.self, Version.self,
     ]
   )
 
@@ -32,11 +32,13 @@ struct Airlock: AsyncParsableCommand {
     do {
       Ledger.defaultDurability = try LedgerDurability(
         environmentValue: ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"])
-    } catch {
+    } catch  where CommandLine.arguments.dropFirst().first != "---completion" {
       Foundation.exit(Output.failure(error, json: CommandLine.arguments.contains("--json")).rawValue)
-    }
+    } catch {}
     do {
-      var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+      // `airlock --version` alone is `airlock version`; anywhere else `--version` is deploy's label, never this.
+      let arguments = Array(CommandLine.arguments.dropFirst())
+      var command = try parseAsRoot(arguments == ["--version"] ? ["version"] : hoistingGlobalOptions(arguments))
       if var asyncCommand = command as? AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
