@@ -28,7 +28,8 @@ struct Airlock: AsyncParsableCommand {
     if !CommandLine.arguments.dropFirst().contains(where: { ["--help", "-h", "help", "validate"].contains($0) }) {
       Startup.prepareInBackground()
     }
-    // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise.
+    // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise. A shell's
+    // completion call writes nothing and must print no error into the user's line.
     do {
       Ledger.defaultDurability = try LedgerDurability(
         environmentValue: ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"])
