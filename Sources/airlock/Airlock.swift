@@ -16,7 +16,7 @@ struct Airlock: AsyncParsableCommand {
       """,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
-      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self,
+      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self, Init.self, Version.self, Manual.self,
     ]
   )
 
@@ -28,14 +28,17 @@ struct Airlock: AsyncParsableCommand {
     if !CommandLine.arguments.dropFirst().contains(where: { ["--help", "-h", "help", "validate"].contains($0) }) {
       Startup.prepareInBackground()
     }
-    // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise.
+    // Durability of ledger writes: batch (one sync per event) unless AIRLOCK_FSYNC says otherwise. A shell's
+    // completion call writes nothing and must print no error into the user's line.
     do {
       Ledger.defaultDurability = try LedgerDurability(
         environmentValue: ProcessInfo.processInfo.environment["AIRLOCK_FSYNC"])
-    } catch {
+    } catch  where CommandLine.arguments.dropFirst().first != "---completion" {
       Foundation.exit(Output.failure(error, json: CommandLine.arguments.contains("--json")).rawValue)
-    }
-    let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+    } catch {}
+    // `airlock --version` alone is `airlock version`; anywhere else `--version` is deploy's label, never this.
+    let given = Array(CommandLine.arguments.dropFirst())
+    let arguments = given == ["--version"] ? ["version"] : hoistingGlobalOptions(given)
     if let unknown = unknownSubcommand(in: arguments) {
       let message =
         "unknown command '\(unknown)'" + Suggestion.listing(subcommandNames, for: unknown, lead: "commands", shown: 30)

@@ -96,7 +96,7 @@ public struct HTTPCheck: ProbingCheck {
   }
 
   /// The `User-Agent` every probe sends.
-  static var userAgent: String { "airlock/\(AirlockVersion.string)" }
+  static var userAgent: String { "airlock/\(AirlockVersion.current)" }
 
   /// `[ADDR]` for an IPv6 literal, the host itself otherwise.
   static func bracketed(_ host: String) -> String {

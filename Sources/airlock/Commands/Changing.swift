@@ -9,7 +9,7 @@ struct Deploy: AsyncParsableCommand, Sendable {
     abstract: "Record DIR as a new release and ship it to ENV (an environment without `requires`).")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to deploy to.") var environment: String
+  @Argument(help: "The environment to deploy to.", completion: Completion.environments) var environment: String
   @Option(help: "The directory holding the release's files.") var artifact: String
   @Option(help: "The version label (default: the first 12 hex digits of the artifact's tree id).") var version: String?
   @Flag(help: "Ship the release even if it is quarantined in ENV.") var force = false
@@ -30,8 +30,9 @@ struct Promote: AsyncParsableCommand, Sendable {
     abstract: "Ship the newest release verified in ENV's `requires` environment (or --release) to ENV.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to promote to.") var environment: String
-  @Option(help: "A release label or tree id prefix; it must be verified upstream.") var release: String?
+  @Argument(help: "The environment to promote to.", completion: Completion.environments) var environment: String
+  @Option(help: "A release label or tree id prefix; it must be verified upstream.", completion: Completion.releases)
+  var release: String?
   @Flag(help: "Promote the release even if it is quarantined in ENV.") var force = false
 
   func run() async throws {
@@ -51,8 +52,9 @@ struct Rollback: AsyncParsableCommand, Sendable {
     discussion: "Needs only the ledger and the target: works while a check's endpoint or the pipeline file is broken.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to roll back.") var environment: String
-  @Option(help: "A release label or tree id prefix that was verified good in ENV.") var to: String?
+  @Argument(help: "The environment to roll back.", completion: Completion.environments) var environment: String
+  @Option(help: "A release label or tree id prefix that was verified good in ENV.", completion: Completion.releases)
+  var to: String?
   @Flag(help: "Allow --to to name a quarantined release.") var force = false
 
   func run() async throws {
@@ -71,7 +73,7 @@ struct Verify: AsyncParsableCommand, Sendable {
     abstract: "Run ENV's verify checks against what runs there now and record the verdict (never rolls back).")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to verify.") var environment: String
+  @Argument(help: "The environment to verify.", completion: Completion.environments) var environment: String
 
   func run() async throws {
     try await perform(json: global.json) {

@@ -9,7 +9,7 @@ struct Lock: AsyncParsableCommand, Sendable {
     abstract: "Hold an incident lock on ENV until `airlock unlock ENV`: every change to ENV answers exit 6 meanwhile.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to lock.") var environment: String
+  @Argument(help: "The environment to lock.", completion: Completion.environments) var environment: String
   @Option(help: "Why (shown to everyone the lock stops).") var reason: String
 
   func validate() throws {
@@ -33,7 +33,7 @@ struct Unlock: AsyncParsableCommand, Sendable {
     abstract: "End an incident lock on ENV; --force breaks someone else's lock or a stuck run's lease (recorded).")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment to unlock.") var environment: String
+  @Argument(help: "The environment to unlock.", completion: Completion.environments) var environment: String
   @Flag(help: "Break a lock or lease held by someone else.") var force = false
 
   func run() async throws {
@@ -53,8 +53,8 @@ struct Approve: AsyncParsableCommand, Sendable {
     abstract: "Approve a release for an environment with `approval: required`; binds to its artifact tree id.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment.") var environment: String
-  @Option(help: "A release label or tree id prefix.") var release: String
+  @Argument(help: "The environment.", completion: Completion.environments) var environment: String
+  @Option(help: "A release label or tree id prefix.", completion: Completion.releases) var release: String
 
   func run() async throws {
     try await perform(json: global.json) {

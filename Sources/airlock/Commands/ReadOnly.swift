@@ -61,8 +61,9 @@ struct Plan: AsyncParsableCommand, Sendable {
     abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "The environment.") var environment: String
-  @Option(help: "The release to plan for (default: what promote would pick).") var release: String?
+  @Argument(help: "The environment.", completion: Completion.environments) var environment: String
+  @Option(help: "The release to plan for (default: what promote would pick).", completion: Completion.releases)
+  var release: String?
 
   func run() async throws {
     try await perform(json: global.json) {
@@ -84,7 +85,7 @@ struct History: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(commandName: "history", abstract: "List events, newest first.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "Only this environment's events.") var environment: String?
+  @Argument(help: "Only this environment's events.", completion: Completion.environments) var environment: String?
   @Option(help: "How many events at most.") var limit = 20
 
   func validate() throws {
@@ -151,8 +152,8 @@ struct Drift: AsyncParsableCommand, Sendable {
     discussion: "Secrets are compared and shown by sha256 fingerprint only. Exit 0 whatever the differences.")
 
   @OptionGroup var global: GlobalOptions
-  @Argument(help: "One environment.") var environment: String
-  @Argument(help: "The other environment.") var other: String
+  @Argument(help: "One environment.", completion: Completion.environments) var environment: String
+  @Argument(help: "The other environment.", completion: Completion.environments) var other: String
 
   func run() async throws {
     try await perform(json: global.json) {
