@@ -30,11 +30,11 @@ struct GlobalOptions: ParsableArguments, Sendable {
   }
 
   /// Options for a changing operation: the actor, the real clock, progress on stderr.
-  func operationOptions(ledger: Ledger?, force: Bool = false) -> OperationOptions {
+  func operationOptions(ledger: Ledger?, force: Bool = false, wait: TimeSpan? = nil) -> OperationOptions {
     let environment = processEnvironment
     return OperationOptions(
       actor: OperationOptions.actor(from: environment, gitIdentity: ledger?.configuredIdentity()),
-      environment: environment, progress: { Output.progress($0) }, force: force)
+      environment: environment, progress: { Output.progress($0) }, force: force, leaseWait: wait)
   }
 }
 
@@ -45,13 +45,17 @@ extension GlobalOptions {
   ///   - pipeline: whether the pipeline must load; without it, rollback, lock and unlock work from the ledger's
   ///     snapshots when the pipeline file is broken.
   ///   - createLedger: whether the ledger is created on first use; otherwise a missing ledger is exit 2.
-  func orchestrator(pipeline: Bool, createLedger: Bool, force: Bool = false) throws -> Orchestrator {
+  ///   - wait: how long to wait for another run's lease (`--wait`).
+  func orchestrator(pipeline: Bool, createLedger: Bool, force: Bool = false, wait: TimeSpan? = nil) throws
+    -> Orchestrator
+  {
     let workspace = try workspace()
     if pipeline { _ = try workspace.requirePipeline() }
     guard let ledger = try workspace.openLedger(create: createLedger) else {
       throw AirlockError(.invalidInput, "no ledger at \(workspace.ledgerURL.path): nothing was ever deployed there")
     }
-    return workspace.orchestrator(ledger: ledger, options: operationOptions(ledger: ledger, force: force))
+    return workspace.orchestrator(
+      ledger: ledger, options: operationOptions(ledger: ledger, force: force, wait: wait))
   }
 
   /// Runs a read-only query with an orchestrator over the ledger, or over an empty stand-in before the first
@@ -61,5 +65,21 @@ extension GlobalOptions {
     return try withExtendedLifetime(reading) {
       try query(workspace.orchestrator(ledger: reading.ledger, options: operationOptions(ledger: nil)))
     }
+  }
+}
+
+/// `--wait DURATION`, on the commands that change an environment.
+struct WaitOption: ParsableArguments, Sendable {
+  @Option(
+    help: ArgumentHelp(
+      "Wait up to DURATION (30s, 5m) for another run's lease on ENV instead of exit 6; never for an incident lock.",
+      valueName: "duration"))
+  var wait: TimeSpan?
+}
+
+extension TimeSpan: ExpressibleByArgument {
+  /// `30s`, `5m`, `500ms`, `1h`, as in pipelines.
+  public init?(argument: String) {
+    self.init(parsing: argument)
   }
 }

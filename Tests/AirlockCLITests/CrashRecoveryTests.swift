@@ -5,17 +5,6 @@ import Testing
 /// Invariant 7: rollback needs only the ledger and the target. With the pipeline file gone, or from a folder with
 /// no pipelines at all, it works from the `environment.json` snapshot recorded in the ledger and says so.
 @Suite struct RollbackIndependenceTests {
-  /// staging and production both ran 1.0.0, then 1.1.0, all verified.
-  func twoGoodReleases() async throws -> ScratchProject {
-    let box = try ScratchProject()
-    try box.pipeline()
-    for version in ["1.0.0", "1.1.0"] {
-      #expect(
-        try await box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
-      #expect(try await box.airlock("promote", "production").code == 0)
-    }
-    return box
-  }
 
   /// production is back on 1.0.0 with the config it was verified with, recorded as a rollback in the ledger.
   func expectRolledBack(_ box: ScratchProject, _ run: ScratchProject.Run) async throws {
@@ -32,7 +21,7 @@ import Testing
   }
 
   @Test func rollbackWorksWithThePipelineFileDeleted() async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     try FileManager.default.removeItem(at: box.root.appendingPathComponent("pipelines/web.yml"))
     try await expectRolledBack(box, try await box.airlock("-p", "web", "rollback", "production"))
   }
@@ -45,7 +34,7 @@ import Testing
 
   @Test(arguments: LedgerChoice.allCases)
   func rollbackWorksFromAnotherFolderWithTheLedgerAlone(choice: LedgerChoice) async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-elsewhere-\(UUID())")
     try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: elsewhere) }

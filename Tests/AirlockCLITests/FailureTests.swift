@@ -4,20 +4,9 @@ import Testing
 
 /// Broken releases, automatic and manual rollback, quarantine, and rollback without a usable pipeline file.
 @Suite struct FailureTests {
-  /// staging and production both run 1.0.0, then 1.1.0, all verified.
-  func twoGoodReleases() async throws -> ScratchProject {
-    let box = try ScratchProject()
-    try box.pipeline()
-    for version in ["1.0.0", "1.1.0"] {
-      #expect(
-        try await box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
-      #expect(try await box.airlock("promote", "production").code == 0)
-    }
-    return box
-  }
 
   @Test func aBrokenReleaseIsRolledBackAutomaticallyAndQuarantined() async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     let broken = try await box.airlock(
       "deploy", "staging", "--artifact", box.artifact("1.2.0", healthy: false), "--version", "1.2.0")
     #expect(broken.code == 4, "\(broken.output)")
@@ -40,7 +29,7 @@ import Testing
   }
 
   @Test func rollbackGoesToThePreviousGoodReleaseAndQuarantinesTheOneItLeft() async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     let rollback = try await box.airlock("rollback", "production")
     #expect(rollback.code == 0, "\(rollback.output)")
     #expect(box.current("production") == "1.0.0")
@@ -96,7 +85,7 @@ import Testing
   }
 
   @Test func rollbackWorksFromTheLedgerSnapshotWhenThePipelineFileIsBroken() async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     try box.write("pipeline: [this is: not valid\n", to: "pipelines/web.yml")
     #expect(try await box.airlock("validate").code == 2)
     let rollback = try await box.airlock("rollback", "production")
@@ -109,7 +98,7 @@ import Testing
   }
 
   @Test func rollbackWorksWhenTheCheckEndpointIsDownOnlyIfTheOldReleasePasses() async throws {
-    let box = try await twoGoodReleases()
+    let box = try await ScratchProject.twoGoodReleases()
     // The check itself now fails for every release: rollback reports a suspect check and goes no further.
     try FileManager.default.removeItem(at: box.target("production").appendingPathComponent("releases/1.0.0/healthy"))
     let rollback = try await box.airlock("rollback", "production")

@@ -1,5 +1,6 @@
 import AirlockTestSupport
 import Foundation
+import Testing
 
 /// What the end-to-end tests add to a scratch project: the built `airlock` binary, the standard two-environment
 /// pipeline, and artifacts with a start script and a health check.
@@ -9,6 +10,19 @@ extension ScratchProject {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     return executable.deletingLastPathComponent().appendingPathComponent("airlock")
   }()
+
+  /// The standard pipeline with staging and production both on 1.0.0, then 1.1.0, all verified: production can
+  /// roll back to 1.0.0.
+  static func twoGoodReleases() async throws -> ScratchProject {
+    let box = try ScratchProject()
+    try box.pipeline()
+    for version in ["1.0.0", "1.1.0"] {
+      #expect(
+        try await box.airlock("deploy", "staging", "--artifact", box.artifact(version), "--version", version).code == 0)
+      #expect(try await box.airlock("promote", "production").code == 0)
+    }
+    return box
+  }
 
   /// Runs `airlock ARGS` in the project and waits for it.
   @discardableResult

@@ -242,7 +242,7 @@ _airlock_deploy() {
     repeating_flags=()
     non_repeating_flags=(--json --force -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --artifact --version)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait --artifact --version)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -254,6 +254,9 @@ _airlock_deploy() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     '--artifact')
@@ -277,7 +280,7 @@ _airlock_promote() {
     repeating_flags=()
     non_repeating_flags=(--json --force -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --release)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait --release)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -289,6 +292,9 @@ _airlock_promote() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     '--release')
@@ -310,7 +316,7 @@ _airlock_rollback() {
     repeating_flags=()
     non_repeating_flags=(--json --force -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --to)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait --to)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -322,6 +328,9 @@ _airlock_rollback() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     '--to')
@@ -343,7 +352,7 @@ _airlock_verify() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -355,6 +364,9 @@ _airlock_verify() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     esac
@@ -458,7 +470,7 @@ _airlock_lock() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --reason)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait --reason)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -470,6 +482,9 @@ _airlock_lock() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     '--reason')
@@ -519,7 +534,7 @@ _airlock_approve() {
     repeating_flags=()
     non_repeating_flags=(--json -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --release)
+    non_repeating_options=(-p --pipeline -f --file --ledger --wait --release)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -531,6 +546,9 @@ _airlock_approve() {
         return
         ;;
     '--ledger')
+        return
+        ;;
+    '--wait')
         return
         ;;
     '--release')

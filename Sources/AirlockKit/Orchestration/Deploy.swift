@@ -18,7 +18,7 @@ extension Orchestrator {
     let stage = try makeStage(spec, pipeline: pipeline)
     let secrets = stage.secrets()
     try stage.requireSecrets(secrets)
-    let lease = try takeLease(stage, operation: "deploy")
+    let lease = try await takeLease(stage, operation: "deploy")
     defer { lease.release() }
     defer { stage.target.disconnect() }
     let release = try ledger.storeRelease(

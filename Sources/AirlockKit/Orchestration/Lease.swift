@@ -28,6 +28,9 @@ public struct LeaseHolder: Sendable, Codable, Hashable {
   public var started: Date
   /// When an operation lease lapses unless renewed; incident locks never expire.
   public var expires: Date?
+  /// The commit of the incident lock this operation lease stands in for: its holder changes the locked
+  /// environment, and the lock comes back when the operation ends (or when its stale lease is broken).
+  public var suspendedLock: ObjectID? = nil
 
   /// Why the lease no longer protects anything, or `nil` while it is live.
   ///
@@ -52,6 +55,7 @@ public struct LeaseHolder: Sendable, Codable, Hashable {
       return "locked by \(actor) on \(host) for \(age): \(reason ?? "no reason given")"
     case .operation:
       return "being changed by \(actor) on \(host) (pid \(pid), \(operation)) for \(age)"
+        + (suspendedLock == nil ? "" : " under their incident lock")
     }
   }
 
@@ -75,6 +79,8 @@ final class Lease {
   private let current: CurrentCommit
   private let renewal: Task<Void, Never>?
   private var released = false
+  /// The incident lock to put back on release, when this lease stands in for its holder's lock.
+  private let restoring: LeaseHolder?
 
   /// How long an operation lease lives without renewal.
   static let timeToLive: TimeInterval = 120
@@ -83,10 +89,14 @@ final class Lease {
     "refs/airlock/leases/\(pipeline)/\(environment)"
   }
 
-  private init(ledger: PipelineLedger, environment: String, holder: LeaseHolder, commit: ObjectID, renew: Bool) {
+  private init(
+    ledger: PipelineLedger, environment: String, holder: LeaseHolder, commit: ObjectID, renew: Bool,
+    restoring: LeaseHolder? = nil
+  ) {
     self.ledger = ledger
     self.environment = environment
     self.holder = holder
+    self.restoring = restoring
     let current = CurrentCommit(commit)
     self.current = current
     guard renew else {
@@ -131,7 +141,9 @@ final class Lease {
   /// Takes the lease or throws `.conflict` naming the holder.
   ///
   /// A stale operation lease (its process gone on this host, or expired) is broken first; `broke` records that
-  /// in the ledger before the new lease is taken.
+  /// in the ledger before the new lease is taken. The holder of an incident lock gets an operation lease in its
+  /// place (`suspendedLock`), so they can change the environment they locked while nobody else can; the lock is
+  /// put back when the lease is released.
   static func acquire(
     _ ledger: PipelineLedger, environment: String, kind: LeaseHolder.Kind = .operation, operation: String,
     reason: String? = nil, options: OperationOptions, broke: (LeaseHolder, String) throws -> Void = { _, _ in }
@@ -149,16 +161,29 @@ final class Lease {
           throw AirlockError(
             .conflict, "\(environment) is held by \(found.describe(now: now, environment: environment))")
         }
+        if kind == .operation, current.kind == .lock, current.actor == options.actor.name {
+          if let lease = try standIn(
+            for: current, at: existing, ledger, environment: environment, holder: holder, options: options)
+          {
+            return lease
+          }
+          continue
+        }
         guard let why = current.staleness(now: now, host: HostName.current) else {
           throw AirlockError(.conflict, "\(environment) is \(current.describe(now: now))")
         }
         do {
-          try ledger.ledger.deleteReference(name, expected: existing)
+          if let lock = current.suspendedLock {
+            // The run that stood in for a lock died: the lock comes back, and the loop looks at it again.
+            try restore(lock, over: existing, ledger, environment: environment)
+          } else {
+            try ledger.ledger.deleteReference(name, expected: existing)
+            ledger.retract(name, expected: existing)
+          }
         } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
           // The holder released it (and exited) between our read and now: it was never stale, only finished.
           continue
         }
-        ledger.retract(name, expected: existing)
         options.progress(
           "! breaking the stale lease on \(environment) held by \(current.actor) (\(current.operation)): \(why)")
         try broke(current, why)
@@ -186,6 +211,51 @@ final class Lease {
       }
     }
     throw AirlockError(.conflict, "\(environment) is being changed by another runner; try again when it is done")
+  }
+
+  /// Replaces the incident lock `lock` (at commit `existing`) of the acting person with an operation lease that
+  /// remembers it; `nil` when the ref moved meanwhile (the caller looks again).
+  private static func standIn(
+    for lock: LeaseHolder, at existing: ObjectID, _ ledger: PipelineLedger, environment: String,
+    holder: LeaseHolder, options: OperationOptions
+  ) throws -> Lease? {
+    var holder = holder
+    holder.suspendedLock = existing
+    // A child of the lock commit, so a shared ledger takes it as a fast-forward and the lock stays reachable.
+    let commit = try write(holder, to: ledger.ledger, parent: existing)
+    let name = refName(pipeline: ledger.pipeline, environment: environment)
+    do {
+      try ledger.ledger.updateReference(
+        name, to: commit, expected: existing, logMessage: "airlock: lease \(holder.operation) under lock",
+        durable: true)
+    } catch let error as LedgerError where error.code == .concurrentUpdate || error.code == .notFound {
+      return nil
+    }
+    try ledger.publish([name], what: "the lease on \(environment)")
+    options.progress(
+      "→ \(environment) is locked by you (\(lock.reason ?? "no reason given")); going ahead as its holder, "
+        + "and the lock stays")
+    return Lease(
+      ledger: ledger, environment: environment, holder: holder, commit: commit, renew: true, restoring: lock)
+  }
+
+  /// Puts back the incident lock recorded at commit `lock` in place of the lease commit `over`, as a new commit
+  /// descending from it.
+  private static func restore(_ lock: ObjectID, over commit: ObjectID, _ ledger: PipelineLedger, environment: String)
+    throws
+  {
+    guard case .held(let holder, _) = try read(ledger, commit: lock) else {
+      throw LedgerError(.corrupt, "the incident lock \(lock.short) on \(environment) cannot be read")
+    }
+    try putBack(holder, over: commit, ledger.ledger, name: refName(pipeline: ledger.pipeline, environment: environment))
+    try ledger.publish(
+      [refName(pipeline: ledger.pipeline, environment: environment)], what: "the lock on \(environment)")
+  }
+
+  /// Moves the lease ref from `commit` to a new commit of the incident lock `holder`, a child of `commit`.
+  private static func putBack(_ holder: LeaseHolder, over commit: ObjectID, _ ledger: Ledger, name: String) throws {
+    let next = try write(holder, to: ledger, parent: commit)
+    try ledger.updateReference(name, to: next, expected: commit, logMessage: "airlock: lock restored", durable: true)
   }
 
   /// What `environment`'s lease ref points at, if anyone holds it; an unreadable lease is returned too, with
@@ -265,6 +335,12 @@ final class Lease {
     renewal?.cancel()
     let name = Self.refName(pipeline: ledger.pipeline, environment: environment)
     current.value.withLock { commit in
+      if let restoring {
+        // The incident lock this lease stood in for comes back.
+        try? Self.putBack(restoring, over: commit, ledger.ledger, name: name)
+        if let remote = ledger.remote { _ = try? ledger.ledger.push([name], to: remote) }
+        return
+      }
       try? ledger.ledger.deleteReference(name, expected: commit)
       if let remote = ledger.remote { _ = try? ledger.ledger.deleteRemoteReference(name, expected: commit, on: remote) }
     }

@@ -30,11 +30,24 @@ extension Orchestrator {
   /// Holds an incident lock on `environment` until `unlock`: every changing command answers exit 6 meanwhile.
   ///
   /// Works from the ledger's snapshot when the pipeline file is broken, as during an incident it may be.
-  public func lock(environment name: String, reason: String) throws -> LockReport {
+  ///
+  /// Locking again what you hold changes nothing and says so; with `OperationOptions.leaseWait`, a run's lease
+  /// is waited for.
+  public func lock(environment name: String, reason: String) async throws -> LockReport {
     let stage = try stageForRecovery(name)
     try ledger.synchronize()
-    let lease = try Lease.acquire(
-      ledger, environment: name, kind: .lock, operation: "lock", reason: reason, options: options)
+    if let held = try heldByActor(name) {
+      let note = held.reason == reason ? "" : " (the lock keeps its reason; unlock and lock again to change it)"
+      return LockReport(
+        command: .lock, environment: name, holder: held, release: nil,
+        summary:
+          "\(name) is already locked by you for \(LeaseHolder.age(clock.now().timeIntervalSince(held.started))): "
+          + "\(held.reason ?? "no reason given")\(note)",
+        commit: nil)
+    }
+    let lease = try await waitingForLease(name) {
+      try Lease.acquire(ledger, environment: name, kind: .lock, operation: "lock", reason: reason, options: options)
+    }
     let commit: ObjectID
     do {
       commit = try recordControlEvent(stage, event: .lock, detail: "locked: \(reason)")
@@ -93,6 +106,19 @@ extension Orchestrator {
       commit: event)
   }
 
+  /// The acting person's incident lock on `environment`, when they hold one (also while one of their runs stands
+  /// in for it).
+  private func heldByActor(_ environment: String) throws -> LeaseHolder? {
+    guard case .held(let holder, _)? = try Lease.current(ledger, environment: environment),
+      holder.actor == options.actor.name
+    else { return nil }
+    if holder.kind == .lock { return holder }
+    guard let lock = holder.suspendedLock, case .held(let locked, _) = try Lease.read(ledger, commit: lock) else {
+      return nil
+    }
+    return locked
+  }
+
   /// Deletes `environment`'s lease ref if it still points at `commit`, here and in a shared ledger.
   private func deleteLease(of environment: String, expected commit: ObjectID) throws {
     let name = Lease.refName(pipeline: ledger.pipeline, environment: environment)
@@ -106,7 +132,7 @@ extension Orchestrator {
   }
 
   /// Records `actor`'s approval to promote `reference` into `environment`, bound to its artifact tree id.
-  public func approve(environment name: String, release reference: String) throws -> LockReport {
+  public func approve(environment name: String, release reference: String) async throws -> LockReport {
     let pipeline = try requirePipeline()
     let spec = try environment(name, in: pipeline)
     guard spec.approvalRequired else {
@@ -120,7 +146,7 @@ extension Orchestrator {
     else {
       throw ledger.noRelease(reference)
     }
-    let lease = try takeLease(stage, operation: "approve \(release.version)")
+    let lease = try await takeLease(stage, operation: "approve \(release.version)")
     defer { lease.release() }
     let head = try ledger.head(of: name)
     var state = head.state

@@ -17,12 +17,15 @@ public struct OperationOptions: Sendable {
   public var startTimeout: Duration
   /// Ship or promote a quarantined release anyway, or roll back to one.
   public var force: Bool
+  /// How long a changing command waits for another run's lease on its environment before exit 6 (`--wait`);
+  /// `nil` refuses at once. An incident lock is never waited for.
+  public var leaseWait: TimeSpan?
 
   /// Options with the system clock, a fresh process runner and a 300 s bound on `start` unless given.
   public init(
     actor: Signature, clock: any AirlockClock = SystemClock(), environment: [String: String],
     progress: @escaping @Sendable (String) -> Void = { _ in }, runner: ProcessRunner = ProcessRunner(),
-    startTimeout: Duration = .seconds(300), force: Bool = false
+    startTimeout: Duration = .seconds(300), force: Bool = false, leaseWait: TimeSpan? = nil
   ) {
     self.actor = actor
     self.clock = clock
@@ -31,6 +34,7 @@ public struct OperationOptions: Sendable {
     self.runner = runner
     self.startTimeout = startTimeout
     self.force = force
+    self.leaseWait = leaseWait
   }
 
   /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (docs/ledger.md).

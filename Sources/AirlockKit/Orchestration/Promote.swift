@@ -14,7 +14,7 @@ extension Orchestrator {
     let stage = try makeStage(spec, pipeline: pipeline)
     let secrets = stage.secrets()
     try stage.requireSecrets(secrets)
-    let lease = try takeLease(stage, operation: "promote")
+    let lease = try await takeLease(stage, operation: "promote")
     defer { lease.release() }
     defer { stage.target.disconnect() }
     let upstream = try ledger.head(of: source).state

@@ -5,9 +5,47 @@ import Foundation
 extension Orchestrator {
   /// Takes `stage`'s lease for `operation`; a stale lease left by a dead or expired run is broken first and the
   /// break recorded as a `recover` event that says what the interrupted run left behind.
-  func takeLease(_ stage: Stage, operation: String) throws -> Lease {
+  func takeLease(_ stage: Stage, operation: String) async throws -> Lease {
     try ledger.synchronize()
-    let lease = try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
+    let lease = try await waitingForLease(stage.name) {
+      try acquireLease(stage, operation: operation)
+    }
+    FaultPoint.afterLease.trip(options.environment)
+    return lease
+  }
+
+  /// Runs `acquire` until it takes the lease; while another run's operation lease holds `environment` and
+  /// `OperationOptions.leaseWait` has not run out, waits for it, saying once who holds it. An incident lock is
+  /// never waited for: its holder decides when it ends.
+  func waitingForLease(_ environment: String, _ acquire: () throws -> Lease) async throws -> Lease {
+    guard let wait = options.leaseWait else { return try acquire() }
+    let deadline = clock.now().addingTimeInterval(wait.seconds)
+    var announced = false
+    while true {
+      do {
+        return try acquire()
+      } catch let error as AirlockError where error.code == .conflict {
+        guard case .held(let holder, _)? = try Lease.current(ledger, environment: environment),
+          holder.kind == .operation
+        else { throw error }
+        guard clock.now() < deadline else {
+          throw AirlockError(.conflict, "\(error.message) (waited \(wait) for it)")
+        }
+        if !announced {
+          options.progress("… \(environment) is \(holder.describe(now: clock.now())); waiting up to \(wait)")
+          announced = true
+        }
+        try await clock.sleep(for: Self.leasePollInterval)
+        try ledger.synchronize()
+      }
+    }
+  }
+
+  /// How often a waiting run looks at the lease again.
+  static let leasePollInterval = Duration.milliseconds(250)
+
+  private func acquireLease(_ stage: Stage, operation: String) throws -> Lease {
+    try Lease.acquire(ledger, environment: stage.name, operation: operation, options: options) {
       holder, why in
       let head = try ledger.head(of: stage.name)
       let state = head.state
@@ -26,8 +64,6 @@ extension Orchestrator {
         record, state: state, configText: try ledger.recordedConfigText(head),
         checks: [], stage: stage, expected: head.commit, carrySnapshot: true)
     }
-    FaultPoint.afterLease.trip(options.environment)
-    return lease
   }
 
   /// The one place an event record is built: this pipeline, this actor, finished now (started at `started`, else

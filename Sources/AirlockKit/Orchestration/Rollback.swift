@@ -9,7 +9,7 @@ extension Orchestrator {
   /// and quarantines the release it left. Works from the ledger's snapshot when the pipeline file is broken.
   public func rollback(environment name: String, to reference: String?) async throws -> OperationReport {
     let stage = try stageForRecovery(name)
-    let lease = try takeLease(stage, operation: "rollback")
+    let lease = try await takeLease(stage, operation: "rollback")
     defer { lease.release() }
     defer { stage.target.disconnect() }
     // Restoring service comes first: hosts that cannot be reached are named when their switch fails, and the rest

@@ -9,7 +9,7 @@ extension Orchestrator {
   public func verify(environment name: String) async throws -> OperationReport {
     let pipeline = try requirePipeline()
     let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
-    let lease = try takeLease(stage, operation: "verify")
+    let lease = try await takeLease(stage, operation: "verify")
     defer { lease.release() }
     defer { stage.target.disconnect() }
     let started = clock.now()

@@ -9,6 +9,7 @@ struct Deploy: AsyncParsableCommand, Sendable {
     abstract: "Record DIR as a new release and ship it to ENV (an environment without `requires`).")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment to deploy to.", completion: Completion.environments) var environment: String
   @Option(help: "The directory holding the release's files.") var artifact: String
   @Option(help: "The version label (default: the first 12 hex digits of the artifact's tree id).") var version: String?
@@ -16,8 +17,9 @@ struct Deploy: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force).deploy(
-        environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
+      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force, wait: waiting.wait)
+        .deploy(
+          environment: environment, artifact: URL(fileURLWithPath: artifact), version: version)
       return Output.report(report, json: global.json)
     }
   }
@@ -30,6 +32,7 @@ struct Promote: AsyncParsableCommand, Sendable {
     abstract: "Ship the newest release verified in ENV's `requires` environment (or --release) to ENV.")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment to promote to.", completion: Completion.environments) var environment: String
   @Option(help: "A release label or tree id prefix; it must be verified upstream.", completion: Completion.releases)
   var release: String?
@@ -37,8 +40,9 @@ struct Promote: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force).promote(
-        environment: environment, release: release)
+      let report = try await global.orchestrator(pipeline: true, createLedger: true, force: force, wait: waiting.wait)
+        .promote(
+          environment: environment, release: release)
       return Output.report(report, json: global.json)
     }
   }
@@ -52,6 +56,7 @@ struct Rollback: AsyncParsableCommand, Sendable {
     discussion: "Needs only the ledger and the target: works while a check's endpoint or the pipeline file is broken.")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment to roll back.", completion: Completion.environments) var environment: String
   @Option(help: "A release label or tree id prefix that was verified good in ENV.", completion: Completion.releases)
   var to: String?
@@ -59,8 +64,9 @@ struct Rollback: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try await global.orchestrator(pipeline: false, createLedger: false, force: force).rollback(
-        environment: environment, to: to)
+      let report = try await global.orchestrator(pipeline: false, createLedger: false, force: force, wait: waiting.wait)
+        .rollback(
+          environment: environment, to: to)
       return Output.report(report, json: global.json)
     }
   }
@@ -73,11 +79,13 @@ struct Verify: AsyncParsableCommand, Sendable {
     abstract: "Run ENV's verify checks against what runs there now and record the verdict (never rolls back).")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment to verify.", completion: Completion.environments) var environment: String
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try await global.orchestrator(pipeline: true, createLedger: false).verify(environment: environment)
+      let report = try await global.orchestrator(pipeline: true, createLedger: false, wait: waiting.wait).verify(
+        environment: environment)
       if !global.json { Printing.checkTable(report.checks) }
       return Output.report(report, json: global.json)
     }

@@ -9,6 +9,7 @@ struct Lock: AsyncParsableCommand, Sendable {
     abstract: "Hold an incident lock on ENV until `airlock unlock ENV`: every change to ENV answers exit 6 meanwhile.")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment to lock.", completion: Completion.environments) var environment: String
   @Option(help: "Why (shown to everyone the lock stops).") var reason: String
 
@@ -18,7 +19,7 @@ struct Lock: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try global.orchestrator(pipeline: false, createLedger: true).lock(
+      let report = try await global.orchestrator(pipeline: false, createLedger: true, wait: waiting.wait).lock(
         environment: environment, reason: reason)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
@@ -53,12 +54,13 @@ struct Approve: AsyncParsableCommand, Sendable {
     abstract: "Approve a release for an environment with `approval: required`; binds to its artifact tree id.")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var waiting: WaitOption
   @Argument(help: "The environment.", completion: Completion.environments) var environment: String
   @Option(help: "A release label or tree id prefix.", completion: Completion.releases) var release: String
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try global.orchestrator(pipeline: true, createLedger: false).approve(
+      let report = try await global.orchestrator(pipeline: true, createLedger: false, wait: waiting.wait).approve(
         environment: environment, release: release)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
