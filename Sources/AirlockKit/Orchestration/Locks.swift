@@ -146,6 +146,16 @@ extension Orchestrator {
     else {
       throw ledger.noRelease(reference)
     }
+    if spec.selfApproval != true, let source = spec.requires {
+      let shippers = try shippers(of: release, into: source)
+      if shippers.contains(options.actor.name) {
+        throw AirlockError(
+          .blocked,
+          "\(options.actor.name) shipped \(release.version) to \(source), so \(name) needs a second person's approval: "
+            + "anyone but \(shippers.sorted().joined(separator: ", ")) may run `airlock approve \(name) --release "
+            + "\(release.version)` (or set `approval: self` on \(name))")
+      }
+    }
     let lease = try await takeLease(stage, operation: "approve \(release.version)")
     defer { lease.release() }
     let head = try ledger.head(of: name)
@@ -157,6 +167,13 @@ extension Orchestrator {
     return LockReport(
       command: .approve, environment: name, holder: nil, release: release,
       summary: "\(options.actor.name) approved \(release.version) (\(release.id.short)) for \(name)", commit: commit)
+  }
+
+  /// Who shipped `release` into `environment`: the actors of its deploys and promotions there.
+  private func shippers(of release: Release, into environment: String) throws -> Set<String> {
+    Set(
+      try ledger.history(of: environment, limit: nil).map(\.record)
+        .filter { [.deploy, .promote].contains($0.event) && $0.release?.id == release.id }.map(\.actor))
   }
 
   /// Appends an event that changes no release: a lock, an unlock, an approval.

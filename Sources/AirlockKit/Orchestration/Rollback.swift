@@ -27,45 +27,64 @@ extension Orchestrator {
     let current =
       running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
     let good: GoodRelease
-    if let reference {
-      let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
-      guard let release = try ledger.findRelease(reference, among: known) else {
-        throw ledger.noRelease(reference)
-      }
-      if release.id == current?.id {
-        // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
-        if let current, state.currentStatus == .verified, try onTarget(stage) == release.version {
-          return OperationReport(
-            .rollback, pipeline: ledger.pipeline, environment: name,
-            transition: Lifecycle.unchanged(
-              Lifecycle.Subject(event: .rollback, environment: name, version: release.version)),
-            release: release, previous: current, current: current)
-        }
-        throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
-      }
-      if let entry = state.good.first(where: { $0.release.id == release.id }) {
-        good = entry
-      } else if let quarantined = state.quarantine(of: release.id), let config = quarantined.config, options.force {
-        good = GoodRelease(release: release, config: config, verifiedAt: quarantined.since)
-      } else if let quarantined = state.quarantine(of: release.id) {
-        throw AirlockError(
-          .blocked,
-          "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway"
-        )
-      } else {
-        throw AirlockError(
-          .blocked, "\(release.version) was never verified good in \(name); rollback only goes to verified releases")
-      }
-    } else {
+    switch try rollbackChoice(
+      in: name, state: state, leaving: current, to: reference, onTarget: { try onTarget(stage) })
+    {
+    case .converged(let release):
+      return OperationReport(
+        .rollback, pipeline: ledger.pipeline, environment: name,
+        transition: Lifecycle.unchanged(
+          Lifecycle.Subject(event: .rollback, environment: name, version: release.version)),
+        release: release, previous: current, current: current)
+    case .to(let entry):
+      good = entry
+    }
+    return try await restore(
+      stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+  }
+
+  /// Where a rollback of `name` goes: the newest verified-good release other than `current`, or `reference`.
+  enum RollbackChoice {
+    /// Switch to this release with its recorded config snapshot.
+    case to(GoodRelease)
+    /// `reference` already runs there, verified: an interrupted `rollback --to` got through.
+    case converged(Release)
+  }
+
+  /// Chooses where a rollback leaving `current` goes, or throws why it cannot go anywhere (`.blocked`, exit 3) or
+  /// `reference` names no release (exit 2). Shared by `rollback` and `plan --rollback`.
+  func rollbackChoice(
+    in name: String, state: EnvironmentState, leaving current: Release?, to reference: String?,
+    onTarget: () throws -> String? = { nil }
+  ) throws -> RollbackChoice {
+    guard let reference else {
       guard let earlier = state.good.first(where: { $0.release.id != current?.id }) else {
         throw AirlockError(
           .blocked,
           "\(name) has no earlier verified-good release to roll back to; ship a fixed release instead")
       }
-      good = earlier
+      return .to(earlier)
     }
-    return try await restore(
-      stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+    let known = state.good.map(\.release) + state.quarantined.map(\.release) + (current.map { [$0] } ?? [])
+    guard let release = try ledger.findRelease(reference, among: known) else {
+      throw ledger.noRelease(reference)
+    }
+    if release.id == current?.id {
+      // Running an interrupted `rollback --to` again must converge, not fail, once the first run got through.
+      if state.currentStatus == .verified, try onTarget() == release.version { return .converged(release) }
+      throw AirlockError(.blocked, "\(release.version) is what \(name) runs now; nothing to roll back to")
+    }
+    if let entry = state.good.first(where: { $0.release.id == release.id }) { return .to(entry) }
+    if let quarantined = state.quarantine(of: release.id), let config = quarantined.config, options.force {
+      return .to(GoodRelease(release: release, config: config, verifiedAt: quarantined.since))
+    }
+    if let quarantined = state.quarantine(of: release.id) {
+      throw AirlockError(
+        .blocked,
+        "\(release.version) is quarantined in \(name) (\(quarantined.reason)); pass --force to roll back to it anyway")
+    }
+    throw AirlockError(
+      .blocked, "\(release.version) was never verified good in \(name); rollback only goes to verified releases")
   }
 
   /// What Airlock last switched the target to: the ledger's current release, or, when an interrupted run left the

@@ -76,6 +76,9 @@ public struct EnvironmentSpec: Sendable, Codable, Hashable {
   public var onFailure: FailurePolicy
   /// Whether a named person must approve a release before it is promoted here.
   public var approvalRequired: Bool
+  /// `approval: self`: the person who shipped a release upstream may approve it too. Otherwise (`approval:
+  /// required`) an approval takes a second person; `nil` in snapshots recorded before the rule existed.
+  public var selfApproval: Bool?
 
   /// An environment with the documented defaults for everything not given.
   public init(

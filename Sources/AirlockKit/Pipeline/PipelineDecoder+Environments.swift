@@ -82,8 +82,9 @@ extension PipelineDecoder {
     if let node = env["approval"] {
       if node.scalarType == .bool {
         draft.spec.approvalRequired = bool(node, subject: "'approval'") ?? false
-      } else if let word = choice(node, subject: "'approval'", among: ["required", "none"]) {
-        draft.spec.approvalRequired = word == "required"
+      } else if let word = choice(node, subject: "'approval'", among: ["required", "self", "none"]) {
+        draft.spec.approvalRequired = word != "none"
+        draft.spec.selfApproval = word == "self" ? true : nil
       }
     }
     return draft
