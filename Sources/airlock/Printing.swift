@@ -48,12 +48,19 @@ enum Printing {
 
   static func plan(_ plan: AirlockKit.Plan) {
     print("\(plan.environment): runs \(plan.current?.description ?? "nothing")")
+    let change: String
     switch plan.action {
     case .promote:
-      let what = plan.release?.description ?? "nothing"
-      print("  promote would ship \(what) from \(plan.sourceEnvironment ?? "?")")
+      change = "promotion"
+      print("  promote would ship \(plan.release?.description ?? "nothing") from \(plan.sourceEnvironment ?? "?")")
     case .deploy:
+      change = "deploy"
       if let release = plan.release { print("  deploy would ship \(release)") }
+    case .rollback:
+      change = "rollback"
+      if let release = plan.release {
+        print("  rollback would switch to \(release) with the config it was verified with (no preflight)")
+      }
     }
     if let refusal = plan.refusal { print("  refused: \(refusal)") }
     if !plan.preflight.isEmpty { print("  preflight: \(plan.preflight.joined(separator: ", "))") }
@@ -63,7 +70,13 @@ enum Printing {
       let after = change.after.map { change.secret ? String($0.prefix(19)) : $0 } ?? "-"
       print("  config \(change.kind.rawValue) \(change.key)\(change.secret ? " (secret)" : ""): \(before) → \(after)")
     }
-    print("  rollback would go to \(plan.rollbackTarget?.description ?? "nothing (no earlier verified release)")")
+    let nowhere = "nothing (no earlier verified release)"
+    if plan.action != .rollback {
+      print("  rollback now would go to \(plan.rollbackTarget?.description ?? nowhere)")
+    }
+    if plan.refusal == nil {
+      print("  after this \(change), rollback would go to \(plan.rollbackAfter?.description ?? nowhere)")
+    }
     for note in plan.notes { print("  note: \(note)") }
   }
 

@@ -337,7 +337,7 @@ private let cases: [PipelineErrorCase] = [
     fragment: "'on_failure' must be 'rollback' or 'halt', found the text 'rollbak' (did you mean 'rollback'?)"),
   .init(
     label: "approval word", yaml: base + "    approval: maybe\n", line: 5, column: 15,
-    fragment: "'approval' must be 'required' or 'none', found the text 'maybe'"),
+    fragment: "'approval' must be 'required' or 'self' or 'none', found the text 'maybe'"),
   .init(
     label: "watch without verify", yaml: base + "    watch: 5m\n", line: 5, column: 12,
     fragment: "'watch' keeps running the verify checks after the switch, but environment 'staging' has none"),

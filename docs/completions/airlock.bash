@@ -207,9 +207,9 @@ _airlock_validate() {
 
 _airlock_plan() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --rollback -h --help)
     repeating_options=()
-    non_repeating_options=(-p --pipeline -f --file --ledger --release)
+    non_repeating_options=(-p --pipeline -f --file --ledger --release --to)
     __airlock_offer_flags_options 1
 
     # Offer option value completions
@@ -225,6 +225,10 @@ _airlock_plan() {
         ;;
     '--release')
         __airlock_add_completions -W "$(__airlock_custom_complete ---completion plan -- --release "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--to')
+        __airlock_add_completions -W "$(__airlock_custom_complete ---completion plan -- --to "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
         return
         ;;
     esac

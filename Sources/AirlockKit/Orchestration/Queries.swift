@@ -76,6 +76,8 @@ public struct Plan: Sendable, Codable {
     case deploy
     /// `airlock promote`: the environment takes releases verified in its `requires` environment.
     case promote
+    /// `airlock rollback` (`plan ENV --rollback`).
+    case rollback
   }
 
   /// The environment planned for.
@@ -98,6 +100,8 @@ public struct Plan: Sendable, Codable {
   public var configChanges: [ConfigChange]
   /// Where `airlock rollback` would go now.
   public var rollbackTarget: Release?
+  /// Where `airlock rollback` would go after the planned change succeeded; `nil` when there would be nowhere.
+  public var rollbackAfter: Release?
   /// Anything else worth knowing: a missing secret, a release already running.
   public var notes: [String]
 
@@ -232,7 +236,8 @@ extension Orchestrator {
     var plan = Plan(
       environment: name, current: head.state.current, action: .deploy, release: nil, sourceEnvironment: spec.requires,
       refusal: nil, preflight: spec.preflight, verify: spec.verify, configChanges: [],
-      rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, notes: [])
+      rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, rollbackAfter: nil,
+      notes: [])
     if let source = spec.requires {
       plan.action = .promote
       let upstream = try ledger.head(of: source).state
@@ -259,14 +264,67 @@ extension Orchestrator {
       if let quarantine = head.state.quarantine(of: release.id) {
         plan.refusal = plan.refusal ?? "\(release.version) is quarantined in \(name): \(quarantine.reason)"
       }
+      if spec.approvalRequired && head.state.approval(of: release.id) == nil {
+        plan.refusal =
+          plan.refusal
+          ?? "\(release.version) needs an approval for \(name): `airlock approve \(name) --release \(release.version)`"
+      }
       if release.id == head.state.current?.id { plan.notes.append("\(name) already runs \(release.version)") }
     }
+    // Once the new release is verified it heads the good list, and rollback goes to the newest other one: for a
+    // new artifact (a deploy's, not known yet), whatever is newest now.
+    plan.rollbackAfter = head.state.good.first { $0.release.id != plan.release?.id }?.release
     let secrets = SecretSet(names: spec.secrets, from: options.environment, pipeline: pipeline.name)
     for missing in secrets.missing { plan.notes.append("secret \(missing) is not set in this environment") }
     let before = try head.commit.flatMap { try ledger.configText(at: $0) }.map(ConfigFile.parse)
     let after = (config: spec.config, secrets: secrets.fingerprints)
     plan.configChanges = Self.configChanges(
       from: before ?? (config: [:], secrets: [:]), to: after, secretNames: Set(spec.secrets))
+    return plan
+  }
+
+  /// What `airlock rollback ENV [--to reference]` would do: the release and recorded config it would restore (or
+  /// why it would be refused), the verify checks it would run, and where a rollback would go after it.
+  ///
+  /// Like rollback, it works from the ledger's snapshot of the environment when the pipeline file is broken. It
+  /// reads only the ledger: an interrupted run that left the target elsewhere is `status`'s to report.
+  public func planRollback(environment name: String, to reference: String?) throws -> Plan {
+    let head = try ledger.head(of: name)
+    let state = head.state
+    let verify: [String]
+    if let pipeline {
+      verify = try environment(name, in: pipeline).verify
+    } else if let commit = head.commit, let snapshot = try ledger.snapshot(at: commit) {
+      verify = snapshot.environment.verify
+    } else {
+      _ = try stageForRecovery(name)
+      verify = []
+    }
+    var plan = Plan(
+      environment: name, current: state.current, action: .rollback, release: nil, sourceEnvironment: nil,
+      refusal: nil, preflight: [], verify: verify, configChanges: [],
+      rollbackTarget: state.good.first { $0.release.id != state.current?.id }?.release, rollbackAfter: nil, notes: [])
+    if pipeline == nil { plan.notes.append("the pipeline file does not load: planned from the ledger's snapshot") }
+    let good: GoodRelease
+    do {
+      switch try rollbackChoice(in: name, state: state, leaving: state.current, to: reference) {
+      case .to(let entry): good = entry
+      case .converged(let release):
+        plan.refusal = "\(release.version) is what \(name) runs now; nothing to roll back to"
+        return plan
+      }
+    } catch let error as AirlockError where error.code == .blocked {
+      plan.refusal = error.message
+      return plan
+    }
+    plan.release = good.release
+    // After it, the release left is quarantined: the next rollback skips both.
+    plan.rollbackAfter =
+      state.good.first { $0.release.id != good.release.id && $0.release.id != state.current?.id }?.release
+    let before = try head.commit.flatMap { try ledger.configText(at: $0) }.map(ConfigFile.parse)
+    let after = ConfigFile.parse(String(decoding: try ledger.ledger.readBlob(good.config), as: UTF8.self))
+    plan.configChanges = Self.configChanges(
+      from: before ?? (config: [:], secrets: [:]), to: after, secretNames: [])
     return plan
   }
 

@@ -54,22 +54,34 @@ extension Result where Success == Pipeline, Failure == PipelineError {
   fileprivate var name: String? { try? get().name }
 }
 
-/// `airlock plan ENV [--release ID]`.
+/// `airlock plan ENV [--release ID]`, `airlock plan ENV --rollback [--to ID]`.
 struct Plan: AsyncParsableCommand, Sendable {
   static let configuration = CommandConfiguration(
     commandName: "plan",
-    abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.")
+    abstract: "Show what deploy, promote or rollback would do to ENV; nothing changes.",
+    discussion: "Exit 3 when what it plans would be refused, so CI can gate on it.")
 
   @OptionGroup var global: GlobalOptions
   @Argument(help: "The environment.", completion: Completion.environments) var environment: String
   @Option(help: "The release to plan for (default: what promote would pick).", completion: Completion.releases)
   var release: String?
+  @Flag(help: "Plan `airlock rollback ENV` instead.") var rollback = false
+  @Option(help: "With --rollback: the release to roll back to.", completion: Completion.releases) var to: String?
+
+  func validate() throws {
+    if rollback && release != nil { throw ValidationError("--release plans a promotion; with --rollback use --to") }
+    if !rollback && to != nil { throw ValidationError("--to plans a rollback: add --rollback") }
+  }
 
   func run() async throws {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
-      _ = try workspace.requirePipeline()
-      let plan = try global.reading(workspace) { try $0.plan(environment: environment, release: release) }
+      if !rollback { _ = try workspace.requirePipeline() }
+      let plan = try global.reading(workspace) {
+        rollback
+          ? try $0.planRollback(environment: environment, to: to)
+          : try $0.plan(environment: environment, release: release)
+      }
       if global.json {
         Output.json(plan)
       } else {
