@@ -10,9 +10,7 @@ enum Printing {
       if let state = status.status { line += " [\(state.rawValue)]" }
       if let requires = status.requires { line += " ← \(requires)" }
       print(line)
-      if let event = status.lastEvent, let at = status.lastEventAt {
-        print("  last: \(event) at \(Timestamp.format(at))")
-      }
+      if let event = status.lastEvent { print("  last: \(event.message) at \(Timestamp.format(event.time))") }
       if let hosts = status.hosts {
         let width = hosts.map(\.host.count).max() ?? 0
         for host in hosts {
@@ -31,18 +29,36 @@ enum Printing {
     }
   }
 
+  /// Events newest first, one line each with who acted and, for failures and control events, why. Consecutive
+  /// refusals that say the same thing fold into one line with a count; the ledger keeps each.
   static func history(_ entries: [HistoryEntry]) {
-    for entry in entries {
+    var index = 0
+    while index < entries.count {
+      let entry = entries[index]
       guard let record = entry.record else {
         print("\(Timestamp.format(entry.time))  \(entry.commit.short)  \(entry.message)  [unreadable event]")
         print("    unreadable event \(entry.commit.short): \(entry.unreadable ?? "its release.json cannot be read")")
+        index += 1
         continue
       }
-      print(
-        "\(Timestamp.format(record.finishedAt))  \(entry.commit.short)  \(entry.message)  [\(record.actor)]")
+      var repeats = 1
+      while index + repeats < entries.count, record.outcome == .blocked,
+        let next = entries[index + repeats].record, entries[index + repeats].message == entry.message,
+        next.detail == record.detail, next.actor == record.actor
+      {
+        repeats += 1
+      }
+      let who = record.cause.map { "airlock: automatic, after \($0)" } ?? record.actor
+      var line = "\(Timestamp.format(record.finishedAt))  \(entry.commit.short)  \(entry.message)"
+      if repeats > 1 {
+        let first = entries[index + repeats - 1].record?.finishedAt ?? record.finishedAt
+        line += " ×\(repeats) (since \(Timestamp.format(first)))"
+      }
+      print("\(line)  [\(who)]")
       // Failures say why; rollbacks, locks and recoveries say what they quarantined, held or repaired.
       let explains = record.outcome != .ok || [.rollback, .lock, .unlock, .recover].contains(record.event)
       if explains && !record.detail.isEmpty { print("    \(record.detail)") }
+      index += repeats
     }
   }
 

@@ -20,7 +20,7 @@ import Testing
     let box = try await approvalPipeline()
     let unapproved = try await box.airlock("promote", "production")
     #expect(unapproved.code == 3, "\(unapproved.output)")
-    #expect(unapproved.stderr.contains("`airlock approve production --release 1.0.0`"), "\(unapproved.output)")
+    #expect(unapproved.stdout.contains("`airlock approve production --release 1.0.0`"), "\(unapproved.output)")
     // Nothing reached the target; the ledger only says it was blocked.
     #expect(box.current("production") == nil)
     #expect(!box.exists("targets/production/releases/1.0.0"))
@@ -59,7 +59,7 @@ import Testing
       try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.2.0"), "--version", "1.2.0").code == 0)
     let newest = try await box.airlock("promote", "production")
     #expect(newest.code == 3, "\(newest.output)")
-    #expect(newest.stderr.contains("1.2.0 needs an approval for production"), "\(newest.output)")
+    #expect(newest.stdout.contains("1.2.0 needs an approval for production"), "\(newest.output)")
     #expect(box.current("production") == "1.0.0")
 
     let approved = try await box.airlock("promote", "production", "--release", "1.1.0")
@@ -86,7 +86,7 @@ import Testing
     #expect(redeploy.code == 0, "\(redeploy.output)")
     let promote = try await box.airlock("promote", "production")
     #expect(promote.code == 3, "\(promote.output)")
-    #expect(promote.stderr.contains("1.0.0 needs an approval for production"), "\(promote.output)")
+    #expect(promote.stdout.contains("1.0.0 needs an approval for production"), "\(promote.output)")
     #expect(box.current("production") == nil)
   }
 

@@ -41,7 +41,7 @@ import Testing
     #expect(box.read("live") == "1.0\n")
     let again = try await box.airlock("promote", "production", "--release", "2.0")
     #expect(again.code == 3, "\(again.output)")
-    #expect(again.stderr.contains("2.0 is quarantined in production"), "\(again.stderr)")
+    #expect(again.stdout.contains("2.0 is quarantined in production"), "\(again.output)")
     #expect(box.read("live") == "1.0\n")
   }
 

@@ -19,7 +19,7 @@ import Testing
     // Invariant 1 and 8: the broken release can never reach production, not even by name.
     let promote = try await box.airlock("promote", "production", "--release", "1.2.0")
     #expect(promote.code == 3, "\(promote.output)")
-    #expect(promote.stderr.contains("not verified in staging"))
+    #expect(promote.stdout.contains("not verified in staging"))
     #expect(box.current("production") == "1.1.0")
     // A plain promote picks the newest verified release, which production already runs.
     #expect(try await box.airlock("promote", "production").stdout.contains("nothing to do"))
@@ -39,7 +39,7 @@ import Testing
 
     let again = try await box.airlock("promote", "production")
     #expect(again.code == 3, "\(again.output)")
-    #expect(again.stderr.contains("quarantined"))
+    #expect(again.stdout.contains("quarantined"))
     #expect(box.current("production") == "1.0.0")
     let forced = try await box.airlock("promote", "production", "--force")
     #expect(forced.code == 0, "\(forced.output)")

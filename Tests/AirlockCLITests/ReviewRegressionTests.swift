@@ -86,7 +86,7 @@ import Testing
     let app = try box.artifact("1")
     let refused = try await box.airlock("deploy", "staging", "--artifact", app, "--version", "1")
     #expect(refused.code == 3, "\(refused.output)")
-    #expect(refused.stderr.contains("airlock approve staging --release 1"))
+    #expect(refused.stdout.contains("airlock approve staging --release 1"))
     #expect(box.current("staging") == nil)
     #expect(try await box.airlock("approve", "staging", "--release", "1").code == 0)
     #expect(try await box.airlock("deploy", "staging", "--artifact", app, "--version", "1").code == 0)

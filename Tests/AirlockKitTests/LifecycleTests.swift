@@ -120,28 +120,35 @@ import Testing
   }
 
   @Test(arguments: [
-    (true, ExitStatus.rolledBack, "verify failed, rolled back automatically"), (false, .done, "rollback"),
+    (
+      Optional("alice's deploy of b failed verify"), ExitStatus.rolledBack, "verify failed, rolled back automatically",
+      "rolled back to 1.4.1 automatically, after alice's deploy of b failed verify"
+    ),
+    (nil, .done, "rollback", "rolled back to 1.4.1 by alice"),
   ])
-  func aRollbackThatVerifiesQuarantinesWhatItLeft(_ automatic: Bool, _ exit: ExitStatus, _ lead: String) {
+  func aRollbackThatVerifiesQuarantinesWhatItLeft(
+    _ cause: String?, _ exit: ExitStatus, _ lead: String, _ quarantine: String
+  ) {
     let transition = Lifecycle.restored(
-      Self.pass, of: Self.rollback, leaving: Self.release("b"), automatic: automatic, by: "alice")
+      Self.pass, of: Self.rollback, leaving: Self.release("b"), after: cause, by: "alice")
     #expect(
       transition
         == Lifecycle.Transition(
-          outcome: .ok, status: .verified, good: .mark, quarantineLeft: "rolled back to 1.4.1 by alice", exit: exit,
+          outcome: .ok, status: .verified, good: .mark, quarantineLeft: quarantine, exit: exit,
           detail: "rolled back to 1.4.1; b is quarantined in production",
           summary: "production: \(lead): rolled back to 1.4.1; b is quarantined in production"))
   }
 
   @Test func aRollbackFromNothingRecordedNamesNoReleaseLeft() {
-    let transition = Lifecycle.restored(Self.pass, of: Self.rollback, leaving: nil, automatic: false, by: "alice")
+    let transition = Lifecycle.restored(Self.pass, of: Self.rollback, leaving: nil, after: nil, by: "alice")
     #expect(transition.summary == "production: rollback: rolled back to 1.4.1")
   }
 
   @Test(arguments: [fail, broken, dependency], [true, false])
   func aRollbackThatFailsTooIsSuspectAndQuarantinesNothing(_ judgement: Judgement, _ automatic: Bool) {
     let transition = Lifecycle.restored(
-      judgement, of: Self.rollback, leaving: Self.release("b"), automatic: automatic, by: "alice")
+      judgement, of: Self.rollback, leaving: Self.release("b"), after: automatic ? "a failed deploy" : nil,
+      by: "alice")
     let detail =
       "verify fails against 1.4.1 too (\(judgement.detail)): the check \(judgement.failingChecks[0]) or the "
       + "environment is suspect, not the release; not rolling back further"
@@ -235,10 +242,14 @@ import Testing
     var state = EnvironmentState()
     state.markGood(Self.release("a"), config: Self.config, at: Self.time)
     state.apply(
-      Lifecycle.restored(Self.pass, of: Self.rollback, leaving: Self.release("b"), automatic: true, by: "alice"),
+      Lifecycle.restored(
+        Self.pass, of: Self.rollback, leaving: Self.release("b"), after: "alice's deploy of b failed verify",
+        by: "alice"),
       to: Self.release("a"), config: Self.config, left: Self.release("b"), at: Self.time)
     #expect(state.good.first?.release.version == "a")
-    #expect(state.quarantine(of: Self.release("b").id)?.reason == "rolled back to 1.4.1 by alice")
+    #expect(
+      state.quarantine(of: Self.release("b").id)?.reason
+        == "rolled back to 1.4.1 automatically, after alice's deploy of b failed verify")
     #expect(state.currentStatus == .verified)
   }
 }

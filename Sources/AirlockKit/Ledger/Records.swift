@@ -74,6 +74,9 @@ public struct EventRecord: Sendable, Codable, Hashable {
   public var sourceEnvironment: String?
   /// Whether Airlock did this on its own (an automatic rollback after a failed verify).
   public var automatic: Bool
+  /// For an automatic event, the run it answered: `alice's deploy of 1.2.0 failed verify`. Airlock acted on that
+  /// run's behalf; `actor` is still who ran the command.
+  public var cause: String?
   /// Who made the change: the commit author's name.
   public var actor: String
   /// When the command started.
@@ -92,7 +95,7 @@ public struct EventRecord: Sendable, Codable, Hashable {
   public init(
     pipeline: String, environment: String, event: EventKind, outcome: EventOutcome, release: Release?,
     current: Release?, previous: Release?, sourceEnvironment: String? = nil, automatic: Bool = false,
-    actor: String, startedAt: Date, finishedAt: Date, detail: String
+    cause: String? = nil, actor: String, startedAt: Date, finishedAt: Date, detail: String
   ) {
     self.pipeline = pipeline
     self.environment = environment
@@ -103,6 +106,7 @@ public struct EventRecord: Sendable, Codable, Hashable {
     self.previous = previous
     self.sourceEnvironment = sourceEnvironment
     self.automatic = automatic
+    self.cause = cause
     self.actor = actor
     self.startedAt = startedAt
     self.finishedAt = finishedAt

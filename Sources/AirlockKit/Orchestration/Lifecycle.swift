@@ -158,14 +158,15 @@ struct Lifecycle: Sendable {
   }
 
   /// The transition of a rollback to the subject's release, judged by the verify checks run against it;
-  /// `automatic` when a failed deploy or promotion asked for it, `actor` the one who ran it.
+  /// `cause` the failed deploy or promotion that asked for it, if one did; `actor` the one who ran it.
   ///
   /// A pass makes the restored release verified and good and quarantines the one `left`; a failure there too
   /// blames the check or the environment (suspect): nothing is quarantined and no further rollback is attempted.
   static func restored(
-    _ judgement: Judgement, of subject: Subject, leaving left: Release?, automatic: Bool, by actor: String
+    _ judgement: Judgement, of subject: Subject, leaving left: Release?, after cause: String?, by actor: String
   ) -> Transition {
     let (name, version) = (subject.environment, subject.version)
+    let automatic = cause != nil
     let lead = automatic ? "verify failed, rolled back automatically" : "rollback"
     guard judgement.passed else {
       let failing = judgement.failingChecks.joined(separator: ", ")
@@ -178,7 +179,9 @@ struct Lifecycle: Sendable {
     }
     let detail = "rolled back to \(version)" + (left.map { "; \($0.version) is quarantined in \(name)" } ?? "")
     return Transition(
-      outcome: .ok, status: .verified, good: .mark, quarantineLeft: "rolled back to \(version) by \(actor)",
+      outcome: .ok, status: .verified, good: .mark,
+      quarantineLeft: cause.map { "rolled back to \(version) automatically, after \($0)" }
+        ?? "rolled back to \(version) by \(actor)",
       exit: automatic ? .rolledBack : .done, detail: detail, summary: "\(name): \(lead): \(detail)")
   }
 

@@ -14,10 +14,8 @@ public struct EnvironmentStatus: Sendable, Codable {
   public var onTarget: String?
   /// For a fleet, what each host's `current` points at (or why it could not be read); `nil` for a one-host target.
   public var hosts: [HostVersion]?
-  /// The newest event, as its one-line commit message, and when it happened.
-  public var lastEvent: String?
-  /// When the newest event finished.
-  public var lastEventAt: Date?
+  /// The newest event, as `history` lists it.
+  public var lastEvent: HistoryEntry?
   /// Where `airlock rollback` would go.
   public var rollbackTarget: Release?
   /// Releases refused here until `--force`.
@@ -50,6 +48,15 @@ public struct HistoryEntry: Sendable, Codable {
   public var record: EventRecord?
   /// Why the event's `release.json` cannot be read: the commit, the file, the reason and what to do.
   public var unreadable: String?
+
+  /// The entry of `commit` on `environment`'s branch, with its record or why that cannot be read.
+  init(_ environment: String, _ commit: LedgerCommit, _ record: Result<EventRecord, any Error>) {
+    (self.environment, self.commit, self.message, self.time) = (environment, commit.id, commit.message, commit.time)
+    switch record {
+    case .success(let record): (self.record, time) = (record, record.finishedAt)
+    case .failure(let error): unreadable = (error as? LedgerError)?.message ?? "\(error)"
+    }
+  }
 }
 
 /// One config key that differs between two snapshots. Secrets are compared and shown by fingerprint only.
@@ -121,11 +128,8 @@ extension Orchestrator {
       let spec = pipeline?.environment(named: name)
       var onTarget: String?
       var targetProblem: String?
-      var lastEvent: String?
-      var lastEventAt: Date?
-      if let commit = head.commit {
-        lastEvent = try ledger.ledger.commit(commit).message
-        lastEventAt = try ledger.record(at: commit).finishedAt
+      let lastEvent = try head.commit.map { commit in
+        try HistoryEntry(name, ledger.ledger.commit(commit), Result { try ledger.record(at: commit) })
       }
       // Without the pipeline, the snapshot says where the target is: relative to the project it was recorded in,
       // not to the folder `status` runs from.
@@ -178,7 +182,7 @@ extension Orchestrator {
       }
       return EnvironmentStatus(
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
-        onTarget: onTarget, hosts: hosts, lastEvent: lastEvent, lastEventAt: lastEventAt,
+        onTarget: onTarget, hosts: hosts, lastEvent: lastEvent,
         rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
         quarantined: head.state.quarantined, lease: lease, leaseStale: stale, leaseProblem: leaseProblem,
         interrupted: interrupted,
@@ -213,14 +217,7 @@ extension Orchestrator {
     var entries: [HistoryEntry] = []
     for name in names {
       for (commit, record) in try ledger.events(of: name, limit: limit) {
-        var entry = HistoryEntry(
-          environment: name, commit: commit.id, message: commit.message, time: commit.time, record: nil,
-          unreadable: nil)
-        switch record {
-        case .success(let record): (entry.record, entry.time) = (record, record.finishedAt)
-        case .failure(let error): entry.unreadable = error.message
-        }
-        entries.append(entry)
+        entries.append(HistoryEntry(name, commit, record.mapError { $0 }))
       }
     }
     entries.sort { ($0.time, $0.commit.hex) > ($1.time, $1.commit.hex) }

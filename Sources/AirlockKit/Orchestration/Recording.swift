@@ -70,12 +70,12 @@ extension Orchestrator {
   /// now as well, for events that take no time).
   func eventRecord(
     _ event: EventKind, in environment: String, outcome: EventOutcome, release: Release?, current: Release?,
-    previous: Release?, source: String? = nil, automatic: Bool = false, started: Date? = nil, detail: String
+    previous: Release?, source: String? = nil, cause: String? = nil, started: Date? = nil, detail: String
   ) -> EventRecord {
     let now = clock.now()
     return EventRecord(
       pipeline: ledger.pipeline, environment: environment, event: event, outcome: outcome, release: release,
-      current: current, previous: previous, sourceEnvironment: source, automatic: automatic,
+      current: current, previous: previous, sourceEnvironment: source, automatic: cause != nil, cause: cause,
       actor: options.actor.name, startedAt: started ?? now, finishedAt: now, detail: detail)
   }
 
@@ -143,7 +143,7 @@ extension Orchestrator {
     let commit = try commitEvent(
       record, state: head.state, configText: configText, checks: checks, stage: stage, expected: head.commit,
       carrySnapshot: true)
-    options.progress("✗ \(reason)")
+    options.progress("→ recorded \(event.rawValue) \(release.version) in \(stage.name): blocked")
     return OperationReport(
       OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: stage.name,
       transition: transition, release: release, previous: head.state.current, current: head.state.current,

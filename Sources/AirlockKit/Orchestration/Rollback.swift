@@ -40,7 +40,7 @@ extension Orchestrator {
       good = entry
     }
     return try await restore(
-      stage, to: good, leaving: current, automatic: false, head: head, started: clock.now(), earlier: [])
+      stage, to: good, leaving: current, after: nil, head: head, started: clock.now(), earlier: [])
   }
 
   /// Where a rollback of `name` goes: the newest verified-good release other than `current`, or `reference`.
@@ -119,8 +119,11 @@ extension Orchestrator {
   ///
   /// When the restored release fails the same checks, the check or the environment is suspect: the release that
   /// was left is not quarantined and no further rollback is attempted (exit 5).
+  ///
+  /// - Parameter cause: for an automatic rollback, the failed run it answers (`alice's deploy of 1.2.0 failed
+  ///   verify`); `nil` for an operator's.
   func restore(
-    _ stage: Stage, to good: GoodRelease, leaving: Release?, automatic: Bool, head: PipelineLedger.Head,
+    _ stage: Stage, to good: GoodRelease, leaving: Release?, after cause: String?, head: PipelineLedger.Head,
     started: Date, earlier: [CheckResult]
   ) async throws -> OperationReport {
     let name = stage.name
@@ -131,6 +134,7 @@ extension Orchestrator {
     }
     let snapshotText = String(decoding: try ledger.ledger.readBlob(good.config), as: UTF8.self)
     let snapshot = ConfigFile.parse(snapshotText)
+    let automatic = cause != nil
     var secretValues: [String: String] = [:]
     for (key, fingerprint) in snapshot.secrets.sorted(by: { $0.key < $1.key }) {
       guard let value = options.environment[key] else {
@@ -169,12 +173,12 @@ extension Orchestrator {
     state.current = release
     let transition = Lifecycle.restored(
       judgement, of: Lifecycle.Subject(event: .rollback, environment: name, version: release.version),
-      leaving: leaving, automatic: automatic, by: options.actor.name)
+      leaving: leaving, after: cause, by: options.actor.name)
     state.apply(transition, to: release, config: good.config, left: leaving, at: clock.now())
     let outcome = transition.outcome
     let record = eventRecord(
       .rollback, in: name, outcome: outcome, release: release, current: release, previous: leaving,
-      automatic: automatic, started: started, detail: transition.detail)
+      cause: cause, started: started, detail: transition.detail)
     let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
       try commitEvent(
         record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)

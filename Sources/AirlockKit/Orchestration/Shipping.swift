@@ -113,7 +113,8 @@ extension Orchestrator {
         hooks: hooks, commits: [commit], warnings: warnings)
     }
 
-    options.progress("✗ \(name) \(release.version): \(judgement.detail)")
+    let failing = judgement.failingChecks.isEmpty ? "verify" : judgement.failingChecks.joined(separator: ", ")
+    options.progress("✗ \(name) \(release.version) failed \(failing)")
     if let run = await stage.runHook(.onFailure, event: event, release: release, previous: previous) {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
@@ -123,7 +124,8 @@ extension Orchestrator {
       options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")
       do {
         var report = try await restore(
-          stage, to: rollbackTarget, leaving: release, automatic: true,
+          stage, to: rollbackTarget, leaving: release,
+          after: "\(options.actor.name)'s \(event.rawValue) of \(release.version) failed verify",
           head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks)
         report.command = OperationReport.Command(shipping: event)
         report.release = release
