@@ -16,7 +16,8 @@ struct Airlock: AsyncParsableCommand {
       """,
     subcommands: [
       Validate.self, Plan.self, Deploy.self, Promote.self, Rollback.self, Verify.self, History.self, Status.self,
-      Drift.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self, Init.self, Version.self, Manual.self,
+      Drift.self, Releases.self, Show.self, Diff.self, Lock.self, Unlock.self, Approve.self, LedgerCommand.self,
+      Init.self, Version.self, Manual.self,
     ]
   )
 

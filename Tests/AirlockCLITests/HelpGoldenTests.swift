@@ -9,7 +9,8 @@ import Testing
 @Suite struct HelpGoldenTests {
   static let commands: [[String]] = [
     [], ["validate"], ["plan"], ["deploy"], ["promote"], ["rollback"], ["verify"], ["history"], ["status"],
-    ["drift"], ["lock"], ["unlock"], ["approve"], ["ledger"], ["ledger", "gc"], ["init"], ["version"],
+    ["drift"], ["releases"], ["show"], ["diff"], ["lock"], ["unlock"], ["approve"], ["ledger"], ["ledger", "gc"],
+    ["init"], ["version"],
   ]
 
   static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/help")

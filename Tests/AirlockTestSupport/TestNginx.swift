@@ -14,6 +14,9 @@ public final class TestNginx: @unchecked Sendable {
   /// Where it answers, e.g. `http://127.78.3.1:8080`.
   public let url: String
   private let daemon: ScratchProject.Started
+  /// Whether `stop()` ran: signalling again later could hit another process that reused the pid (pid_max is
+  /// 32768 here, and a test run starts thousands of processes).
+  private let stopped = Mutex(false)
 
   /// 127.78.F.N: F is this process's, N counts the servers it starts.
   private static let next = Atomic<Int>(0)
@@ -51,8 +54,13 @@ public final class TestNginx: @unchecked Sendable {
 
   deinit { stop() }
 
-  /// Ends nginx at once, master and workers.
+  /// Ends nginx at once, master and workers; only the first call signals anything.
   public func stop() {
+    guard
+      stopped.withLock({ stopped in
+        defer { stopped = true }; return !stopped
+      })
+    else { return }
     kill(daemon.pid, SIGQUIT)
     if let text = try? String(contentsOf: prefix.appendingPathComponent("nginx.pid"), encoding: .utf8),
       let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))

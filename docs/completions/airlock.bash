@@ -173,13 +173,13 @@ _airlock() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    validate|plan|deploy|promote|rollback|verify|history|status|drift|lock|unlock|approve|ledger|init|version|help)
+    validate|plan|deploy|promote|rollback|verify|history|status|drift|releases|show|diff|lock|unlock|approve|ledger|init|version|help)
         # Offer subcommand argument completions
         "_airlock_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'validate plan deploy promote rollback verify history status drift lock unlock approve ledger init version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'validate plan deploy promote rollback verify history status drift releases show diff lock unlock approve ledger init version help' -- "${cur}"))
         ;;
     esac
 }
@@ -465,6 +465,97 @@ _airlock_drift() {
         ;;
     2)
         __airlock_add_completions -W "$(__airlock_custom_complete ---completion drift -- positional@1 "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_airlock_releases() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(-p --pipeline -f --file --ledger)
+    __airlock_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-p'|'--pipeline')
+        return
+        ;;
+    '-f'|'--file')
+        return
+        ;;
+    '--ledger')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __airlock_add_completions -W "$(__airlock_custom_complete ---completion releases -- positional@0 "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_airlock_show() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(-p --pipeline -f --file --ledger)
+    __airlock_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-p'|'--pipeline')
+        return
+        ;;
+    '-f'|'--file')
+        return
+        ;;
+    '--ledger')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __airlock_add_completions -W "$(__airlock_custom_complete ---completion show -- positional@0 "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_airlock_diff() {
+    repeating_flags=()
+    non_repeating_flags=(--json -h --help)
+    repeating_options=()
+    non_repeating_options=(-p --pipeline -f --file --ledger)
+    __airlock_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-p'|'--pipeline')
+        return
+        ;;
+    '-f'|'--file')
+        return
+        ;;
+    '--ledger')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __airlock_add_completions -W "$(__airlock_custom_complete ---completion diff -- positional@0 "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
+        return
+        ;;
+    2)
+        __airlock_add_completions -W "$(__airlock_custom_complete ---completion diff -- positional@1 "${COMP_CWORD}" "$(__airlock_cursor_index_in_current_word)")"
         return
         ;;
     esac
