@@ -28,15 +28,22 @@ public struct Probe: Sendable, Codable, Hashable {
   public var startedAt: Date
   /// How long the probe took in real time, in milliseconds.
   public var milliseconds: Int
+  /// What a failing probe saw, when there was something to see: the last lines of a command's output (stdout and
+  /// stderr), or the first bytes of an HTTP response body; secret values masked. `nil` for a passing probe.
+  public var evidence: String?
 
   /// Creates the record of one probe.
-  public init(host: String, attempt: Int, outcome: Outcome, reason: String, startedAt: Date, milliseconds: Int) {
+  public init(
+    host: String, attempt: Int, outcome: Outcome, reason: String, startedAt: Date, milliseconds: Int,
+    evidence: String? = nil
+  ) {
     self.host = host
     self.attempt = attempt
     self.outcome = outcome
     self.reason = reason
     self.startedAt = startedAt
     self.milliseconds = milliseconds
+    self.evidence = evidence
   }
 }
 
