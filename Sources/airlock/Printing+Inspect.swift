@@ -45,6 +45,7 @@ extension Printing {
     }
     for hook in detail.hooks ?? [] {
       print("  hook \(hook.hook): \(hook.succeeded ? "ok" : "failed") (\(hook.reason))")
+      for line in hook.output.split(separator: "\n").suffix(10) { print("    | \(line)") }
     }
     if detail.configChanges.isEmpty {
       print("  config: unchanged\(detail.previousEvent.map { " since \($0.short)" } ?? "")")
@@ -56,6 +57,10 @@ extension Printing {
   /// here, so a field added to `Probe` is shown by changing this one function.
   static func probe(_ probe: Probe) -> String {
     "\(probe.host) #\(probe.attempt) \(probe.outcome.rawValue): \(probe.reason) (\(probe.milliseconds) ms)"
+      + (probe.evidence.map {
+        "\n"
+          + $0.split(separator: "\n", omittingEmptySubsequences: false).map { "      | \($0)" }.joined(separator: "\n")
+      } ?? "")
   }
 
   /// One config key that changed, as `plan` prints it: a secret by the start of its fingerprint only.

@@ -111,6 +111,10 @@ enum Printing {
       }
       print(cells.joined(separator: "  "))
     }
+    for result in results where !result.evidenceLines.isEmpty {
+      print("\(result.name):")
+      for line in result.evidenceLines { print(line) }
+    }
   }
 
   static func drift(_ report: DriftReport) {

@@ -8,13 +8,9 @@ import Testing
   @Test func verifyAgainstAnEndlessBodyFailsOnTheFirstMebibyte() async throws {
     let server = try TestHTTPServer { _ in .endless(chunk: String(repeating: "x", count: 64 * 1024)) }
     defer { server.stop() }
-    let box = try ScratchProject()
-    try box.pipeline()
-    #expect(
-      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
-    try box.pipeline(
-      stagingVerify: "[endless]",
-      extraChecks: """
+    let box = try await ScratchProject.verifying(
+      "[endless]",
+      checks: """
           endless:
             http: \(server.urlString("/stream"))
             contains: "version {version}"

@@ -24,6 +24,18 @@ extension ScratchProject {
     return box
   }
 
+  /// The standard pipeline with 1.0.0 deployed to staging, then the pipeline rewritten so staging verifies with
+  /// `verify`, which `checks` (lines under `checks:`, indented by four) define: `airlock verify staging` runs them
+  /// against 1.0.0.
+  static func verifying(_ verify: String, checks: String) async throws -> ScratchProject {
+    let box = try ScratchProject()
+    try box.pipeline()
+    #expect(
+      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
+    try box.pipeline(stagingVerify: verify, extraChecks: checks)
+    return box
+  }
+
   /// Runs `airlock ARGS` in the project and waits for it.
   @discardableResult
   func airlock(_ arguments: String..., environment extra: [String: String] = [:]) async throws -> Run {

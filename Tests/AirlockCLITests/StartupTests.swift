@@ -60,13 +60,9 @@ import Testing
   func verifyProbesHTTPSTrustingSSLCertFile(trusted: Bool) async throws {
     let server = try TestTLSServer(files: ["healthz": "serving 1.0.0\n"])
     defer { server.stop() }
-    let box = try ScratchProject()
-    try box.pipeline()
-    #expect(
-      try await box.airlock("deploy", "staging", "--artifact", box.artifact("1.0.0"), "--version", "1.0.0").code == 0)
-    try box.pipeline(
-      stagingVerify: "[secure]",
-      extraChecks: """
+    let box = try await ScratchProject.verifying(
+      "[secure]",
+      checks: """
           secure:
             http: \(server.url("/healthz"))
             contains: "serving {version}"

@@ -102,6 +102,18 @@ public struct CheckResult: Sendable, Codable, Hashable {
     self.summary = summary ?? CheckResult.summary(name: name, verdict: verdict, hosts: hosts)
   }
 
+  /// What a check that did not pass saw, as lines to show under its summary: per failing host (five at most), the
+  /// last five lines of the evidence of its last probe that has some, as `    | LINE` (`    | HOST LINE` for a
+  /// fleet). Empty for a pass.
+  public var evidenceLines: [String] {
+    guard verdict != .pass else { return [] }
+    return hosts.filter { $0.verdict != .pass }.prefix(5).flatMap { host -> [String] in
+      guard let seen = host.probes.last(where: { $0.evidence != nil })?.evidence else { return [] }
+      let label = hosts.count > 1 ? "\(host.host) " : ""
+      return seen.split(separator: "\n", omittingEmptySubsequences: false).suffix(5).map { "    | \(label)\($0)" }
+    }
+  }
+
   /// The standard one-line summary: the verdict, how many hosts share it, and the probe reasons of the hosts that
   /// did not pass (at most five hosts are listed).
   public static func summary(name: String, verdict: Verdict, hosts: [HostResult], needed: Int? = nil) -> String {
@@ -143,6 +155,8 @@ public struct CheckContext: Sendable {
   /// Where programs of command checks run: `nil` for this machine; a fleet's runner for its hosts, where
   /// `releaseDirectory` is the release folder on each host.
   public var hostRunner: (any HostRunner)?
+  /// Masks secret values in what a probe saw before it is shown or recorded (`[secret NAME]`).
+  public var redact: @Sendable (String) -> String = { $0 }
 
   /// Creates a context.
   ///
@@ -223,6 +237,35 @@ public protocol ProbingCheck: Check {
   /// `inconclusive` verdict. The probe must honour the timeout itself; as a backstop, `evaluate` abandons a probe
   /// still running `ProbingCheckBackstop.slack` after it and records it as failed with reason `timeout`.
   func probe(host: String, attempt: Int, in context: CheckContext) async -> (Probe.Outcome, String)
+  /// Makes one probe like `probe`, and also says what a failing probe saw (`ProbeFinding.evidence`). The default
+  /// calls `probe` and has no evidence; a kind with output worth showing implements this instead.
+  func examine(host: String, attempt: Int, in context: CheckContext) async -> ProbeFinding
+}
+
+/// What one probe found: its outcome, a short reason, and what it saw, recorded as the probe's `evidence` (secret
+/// values masked) when it did not pass.
+public struct ProbeFinding: Sendable, Hashable {
+  /// What the probe found.
+  public var outcome: Probe.Outcome
+  /// A short reason such as `status 503` or `exit 2`.
+  public var reason: String
+  /// The last lines of a command's output, the first bytes of a response body; `nil` when there was nothing.
+  public var evidence: String?
+
+  /// A finding.
+  public init(_ outcome: Probe.Outcome, _ reason: String, evidence: String? = nil) {
+    self.outcome = outcome
+    self.reason = reason
+    self.evidence = evidence
+  }
+
+  /// At most `lines` last lines and `characters` last characters of `output`, trimmed; `nil` when that is empty.
+  public static func tail(of output: String, lines: Int = 10, characters: Int = 1000) -> String? {
+    let kept = output.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
+      .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    let text = kept.count > characters ? "…" + kept.suffix(characters) : kept
+    return text.isEmpty ? nil : String(text)
+  }
 }
 
 /// The margin `ProbingCheck.evaluate` grants a probe beyond `policy.timeout` before it abandons the probe.
@@ -235,6 +278,12 @@ public enum ProbingCheckBackstop {
 }
 
 extension ProbingCheck {
+  /// `probe`'s outcome and reason, without evidence.
+  public func examine(host: String, attempt: Int, in context: CheckContext) async -> ProbeFinding {
+    let (outcome, reason) = await probe(host: host, attempt: attempt, in: context)
+    return ProbeFinding(outcome, reason)
+  }
+
   /// Probes every host (up to 32 at a time) under the retry quorum, then applies the host share.
   public func evaluate(in context: CheckContext) async -> CheckResult {
     let hosts = context.hosts
@@ -282,14 +331,15 @@ extension ProbingCheck {
       if Task.isCancelled { break }
       let startedAt = context.clock.now()
       let began = ContinuousClock.now
-      let found = await withDeadline(limit) { await self.probe(host: host, attempt: attempt, in: context) }
-      let (outcome, reason) = found ?? (.failed, "timeout")
+      let found = await withDeadline(limit) { await self.examine(host: host, attempt: attempt, in: context) }
+      let finding = found ?? ProbeFinding(.failed, "timeout")
+      let outcome = finding.outcome
       let elapsed = ContinuousClock.now - began
       probes.append(
         Probe(
-          host: host, attempt: attempt, outcome: outcome, reason: reason, startedAt: startedAt,
-          milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-        ))
+          host: host, attempt: attempt, outcome: outcome, reason: finding.reason, startedAt: startedAt,
+          milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+          evidence: outcome == .ok ? nil : finding.evidence.map(context.redact)))
       outcomes.append(outcome)
       if let verdict = quorum.decide(after: outcomes) {
         return HostResult(host: host, verdict: verdict, probes: probes)

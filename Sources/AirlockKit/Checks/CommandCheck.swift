@@ -4,8 +4,8 @@ import Foundation
 ///
 /// The program runs without a shell (`/bin/sh -c '…'` is there for whoever wants one), in the release directory,
 /// with the context's process environment (on each host, through the context's `hostRunner`, for a fleet); placeholders are substituted in every argument. On timeout its whole
-/// process group is terminated. Output is not recorded in the probe, because it may echo configuration or secrets
-/// and probes are written to the ledger.
+/// process group is terminated. A failing probe keeps the last lines of the program's output (stdout and stderr) as
+/// its evidence, with secret values masked, so "release is broken" is shown and recorded rather than only `exit 2`.
 public struct CommandCheck: ProbingCheck {
   /// The check's name in the pipeline.
   public var name: String
@@ -35,6 +35,12 @@ public struct CommandCheck: ProbingCheck {
 
   /// Runs the program once.
   public func probe(host: String, attempt: Int, in context: CheckContext) async -> (Probe.Outcome, String) {
+    let finding = await examine(host: host, attempt: attempt, in: context)
+    return (finding.outcome, finding.reason)
+  }
+
+  /// Runs the program once; a failure keeps the tail of its output.
+  public func examine(host: String, attempt: Int, in context: CheckContext) async -> ProbeFinding {
     let substituted = arguments.map { context.substitute($0, host: host) }
     let result: ProcessResult
     if let remote = context.hostRunner, let directory = context.releaseDirectory {
@@ -42,18 +48,21 @@ public struct CommandCheck: ProbingCheck {
         substituted, on: host, in: directory.path, environment: context.processEnvironment,
         timeout: policy.timeout.duration)
       // ssh's own failure: the host could not be reached, which says the host is unhealthy, not the check.
-      if result.termination == .exited(255) { return (.failed, "unreachable") }
+      if result.termination == .exited(255) {
+        return ProbeFinding(.failed, "unreachable", evidence: ProbeFinding.tail(of: result.output))
+      }
     } else {
       result = await runner.run(
         substituted, in: context.releaseDirectory, environment: context.processEnvironment,
         timeout: policy.timeout.duration)
     }
+    let evidence = ProbeFinding.tail(of: result.output)
     switch result.termination {
-    case .exited(0): return (.ok, "ok")
-    case .exited(let status): return (.failed, "exit \(status)")
-    case .signaled(let signal): return (.failed, "signal \(signal)")
-    case .timedOut: return (.failed, "timeout")
-    case .failedToStart(let reason): return (.error, reason)
+    case .exited(0): return ProbeFinding(.ok, "ok")
+    case .exited(let status): return ProbeFinding(.failed, "exit \(status)", evidence: evidence)
+    case .signaled(let signal): return ProbeFinding(.failed, "signal \(signal)", evidence: evidence)
+    case .timedOut: return ProbeFinding(.failed, "timeout", evidence: evidence)
+    case .failedToStart(let reason): return ProbeFinding(.error, reason)
     }
   }
 }

@@ -51,15 +51,24 @@ public struct HTTPCheck: ProbingCheck {
 
   /// Makes one GET request to the substituted URL.
   public func probe(host: String, attempt: Int, in context: CheckContext) async -> (Probe.Outcome, String) {
+    let finding = await examine(host: host, attempt: attempt, in: context)
+    return (finding.outcome, finding.reason)
+  }
+
+  /// How many bytes of a failing response's body are kept as its evidence.
+  static let excerptLimit = 512
+
+  /// Makes one request; a wrong status or a body without the string keeps the body's first bytes.
+  public func examine(host: String, attempt: Int, in context: CheckContext) async -> ProbeFinding {
     let address = context.substituteAddress(url, host: host)
     guard let target = URL(string: address), let scheme = target.scheme?.lowercased() else {
-      return (.error, "invalid URL: \(address)")
+      return ProbeFinding(.error, "invalid URL: \(address)")
     }
-    guard scheme == "http" || scheme == "https" else { return (.error, "unsupported scheme: \(scheme)") }
-    guard let hostName = target.host, !hostName.isEmpty else { return (.error, "invalid URL: \(address)") }
+    guard scheme == "http" || scheme == "https" else { return ProbeFinding(.error, "unsupported scheme: \(scheme)") }
+    guard let hostName = target.host, !hostName.isEmpty else { return ProbeFinding(.error, "invalid URL: \(address)") }
 
     guard let port = UInt16(exactly: target.port ?? (scheme == "http" ? 80 : 443)), port > 0 else {
-      return (.error, "invalid URL: \(address)")
+      return ProbeFinding(.error, "invalid URL: \(address)")
     }
 
     let needle = contains.map { context.substitute($0, host: host) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -79,20 +88,32 @@ public struct HTTPCheck: ProbingCheck {
     abandoned.raise()
     switch answer {
     case nil:
-      return (.failed, "timeout")
+      return ProbeFinding(.failed, "timeout")
     case .failure(let outcome, let reason):
-      return (outcome, reason)
-    case .response(let status, let location, let body):
+      return ProbeFinding(outcome, reason)
+    case .response(let status, let location, let body, let excerpt):
+      let evidence = Self.evidence(excerpt)
       guard status == expect else {
-        if (300..<400).contains(status), let location { return (.failed, "status \(status) (redirect to \(location))") }
-        return (.failed, "status \(status)")
+        if (300..<400).contains(status), let location {
+          return ProbeFinding(.failed, "status \(status) (redirect to \(location))", evidence: evidence)
+        }
+        return ProbeFinding(.failed, "status \(status)", evidence: evidence)
       }
       switch (needle, body) {
-      case (nil, _), (_, .found): return (.ok, "ok")
-      case (let needle?, .lacking), (let needle?, .unread): return (.failed, Self.lacks(needle, withinLimit: false))
-      case (let needle?, .lackingWithinLimit): return (.failed, Self.lacks(needle, withinLimit: true))
+      case (nil, _), (_, .found): return ProbeFinding(.ok, "ok")
+      case (let needle?, .lacking), (let needle?, .unread):
+        return ProbeFinding(.failed, Self.lacks(needle, withinLimit: false), evidence: evidence)
+      case (let needle?, .lackingWithinLimit):
+        return ProbeFinding(.failed, Self.lacks(needle, withinLimit: true), evidence: evidence)
       }
     }
+  }
+
+  /// A body excerpt as evidence: decoded as UTF-8 (lossy), trimmed, `…` when it was cut; `nil` when empty.
+  static func evidence(_ excerpt: Data) -> String? {
+    let text = String(decoding: excerpt, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !text.isEmpty else { return nil }
+    return excerpt.count >= excerptLimit ? text + "…" : text
   }
 
   /// The `User-Agent` every probe sends.

@@ -20,17 +20,19 @@ enum HTTPAnswer: Sendable {
     case lackingWithinLimit
   }
 
-  case response(status: Int, location: String?, body: Body)
+  /// A response: its status, where it redirects, what the body showed, and the body's first bytes as read
+  /// (`HTTPCheck.excerptLimit` at most), the evidence of a failing probe.
+  case response(status: Int, location: String?, body: Body, excerpt: Data)
   case failure(Probe.Outcome, String)
 }
 
-/// Looks for a string in a body as it arrives, keeping at most `limit` bytes.
+/// Looks for a string in a body as it arrives, keeping at most `limit` bytes; without a string, only keeps them.
 struct BodySearch {
-  let needle: Data
+  let needle: Data?
   let limit: Int
   private(set) var seen = Data()
 
-  init(needle: Data, limit: Int) {
+  init(needle: Data?, limit: Int) {
     self.needle = needle
     self.limit = limit
   }
@@ -38,9 +40,9 @@ struct BodySearch {
   /// Takes the next bytes of the body; returns the verdict once it is known (found, or `limit` bytes without it).
   mutating func take(_ bytes: some DataProtocol) -> HTTPAnswer.Body? {
     // Only the bytes that could complete a match with what came before are searched again.
-    let from = max(0, seen.count - needle.count + 1)
+    let from = max(0, seen.count - (needle?.count ?? 0) + 1)
     seen.append(contentsOf: bytes.prefix(limit - seen.count))
-    if seen.range(of: needle, in: from..<seen.count) != nil { return .found }
+    if let needle, seen.range(of: needle, in: from..<seen.count) != nil { return .found }
     return seen.count >= limit ? .lackingWithinLimit : nil
   }
 }
@@ -97,13 +99,22 @@ struct HTTPExchange: Sendable {
       case .success(let parsed): head = parsed
       }
     } while (100..<200).contains(head.status)  // 100 Continue and friends precede the real response
+    let location = head.fields["location"]
     guard head.status == expect, let needle else {
-      return .response(status: head.status, location: head.fields["location"], body: .unread)
+      guard head.status != expect else {
+        return .response(status: head.status, location: location, body: .unread, excerpt: Data())
+      }
+      // The wrong status decides; the body's first bytes, as far as they come before the deadline, say why.
+      var excerpt = BodySearch(needle: nil, limit: HTTPCheck.excerptLimit)
+      _ = connection.readBody(framing: head.framing, into: &excerpt)
+      return .response(status: head.status, location: location, body: .unread, excerpt: excerpt.seen)
     }
     var search = BodySearch(needle: needle, limit: limit)
     switch connection.readBody(framing: head.framing, into: &search) {
     case .failure(let failure): return .failure(.failed, failure.reason)
-    case .success(let body): return .response(status: head.status, location: head.fields["location"], body: body)
+    case .success(let body):
+      return .response(
+        status: head.status, location: location, body: body, excerpt: search.seen.prefix(HTTPCheck.excerptLimit))
     }
   }
 

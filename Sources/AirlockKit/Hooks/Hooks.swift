@@ -62,6 +62,55 @@ public struct Hooks: Sendable {
     public var previous: Release?
     /// Who made the change (`AIRLOCK_ACTOR`).
     public var actor: String
+    /// How the event ended, for `post-*` and `on-failure` hooks (`AIRLOCK_OUTCOME`, `AIRLOCK_DETAIL`,
+    /// `AIRLOCK_EVENT_ID`); `nil` for `pre-*` hooks, which run before there is an event.
+    public var result: Result?
+
+    /// How an event ended: what a `post-*` or `on-failure` hook is told.
+    public struct Result: Sendable, Codable {
+      /// The event's outcome: `ok`, `failed`, `blocked`, `suspect`… (`AIRLOCK_OUTCOME`).
+      public var outcome: String
+      /// One line saying why (`AIRLOCK_DETAIL`).
+      public var detail: String
+      /// The event's ledger commit (`AIRLOCK_EVENT_ID`).
+      public var eventID: ObjectID
+
+      /// A result.
+      public init(outcome: String, detail: String, eventID: ObjectID) {
+        self.outcome = outcome
+        self.detail = detail
+        self.eventID = eventID
+      }
+    }
+
+    /// An event; `result` only for hooks that run after it was recorded.
+    public init(
+      pipeline: String, environment: String, event: EventKind, release: Release?, previous: Release?, actor: String,
+      result: Result? = nil
+    ) {
+      self.pipeline = pipeline
+      self.environment = environment
+      self.event = event
+      self.release = release
+      self.previous = previous
+      self.actor = actor
+      self.result = result
+    }
+  }
+
+  /// The JSON document every hook gets on stdin: the event as the variables describe it.
+  struct Document: Encodable {
+    var schemaVersion = 1
+    var hook: String
+    var pipeline: String
+    var environment: String
+    var event: EventKind
+    var release: Release?
+    var previous: Release?
+    var actor: String
+    var outcome: String?
+    var detail: String?
+    var eventId: ObjectID?
   }
 
   /// Runs `point`'s hook if there is one; `nil` when there is none.
@@ -83,8 +132,20 @@ public struct Hooks: Sendable {
     environment["AIRLOCK_PREVIOUS_RELEASE"] = event.previous?.version ?? ""
     environment["AIRLOCK_EVENT"] = event.event.rawValue
     environment["AIRLOCK_ACTOR"] = event.actor
+    if let outcome = event.result {
+      environment["AIRLOCK_OUTCOME"] = outcome.outcome
+      environment["AIRLOCK_DETAIL"] = outcome.detail.split(whereSeparator: \.isNewline).joined(separator: " ")
+      environment["AIRLOCK_EVENT_ID"] = outcome.eventID.hex
+    }
+    let document = Document(
+      hook: point.rawValue, pipeline: event.pipeline, environment: event.environment, event: event.event,
+      release: event.release, previous: event.previous, actor: event.actor, outcome: event.result?.outcome,
+      detail: event.result?.detail, eventId: event.result?.eventID)
+    let input = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-hook-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: input) }
+    let wrote = (try? LedgerCoding.encode(document).write(to: input)) != nil
     let result = await runner.run(
-      [file.path], in: workingDirectory, environment: environment, timeout: timeout)
+      [file.path], in: workingDirectory, environment: environment, timeout: timeout, input: wrote ? input : nil)
     return HookRun(
       hook: point.rawValue, succeeded: result.succeeded, reason: result.termination.reason, output: result.output)
   }

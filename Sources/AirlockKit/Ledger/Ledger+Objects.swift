@@ -85,7 +85,7 @@ extension Ledger {
     return ObjectID(oid)
   }
 
-  private func makeSignature(_ author: Signature, time: Date) throws -> UnsafeMutablePointer<git_signature> {
+  func makeSignature(_ author: Signature, time: Date) throws -> UnsafeMutablePointer<git_signature> {
     let forbidden: Set<Character> = ["<", ">", "\n", "\r", "\0"]
     for (field, value) in [("name", author.name), ("email", author.email)] {
       if value.trimmingCharacters(in: .whitespaces).isEmpty || value.contains(where: forbidden.contains) {

@@ -12,7 +12,7 @@ public struct EventDetail: Sendable, Codable {
   public var record: EventRecord
   /// Every check run, with every probe (`checks.json`).
   public var checks: [CheckResult]
-  /// The hooks that ran, when the ledger recorded them; absent otherwise.
+  /// The hooks that ran for the event, with the end of their output, from the ledger's notes; absent when none ran.
   public var hooks: [HookRun]?
   /// The event before it on the same branch, whose config `configChanges` compares against; absent for the first.
   public var previousEvent: ObjectID?
@@ -52,7 +52,8 @@ extension Orchestrator {
     let after = try ledger.configText(at: commit.id) ?? ""
     return EventDetail(
       commit: commit.id, environment: environment, message: commit.message, record: try ledger.record(at: commit.id),
-      checks: try ledger.checkResults(at: commit.id), hooks: nil, previousEvent: previous,
+      checks: try ledger.checkResults(at: commit.id), hooks: try ledger.hooks(of: commit.id, in: environment),
+      previousEvent: previous,
       configChanges: Self.configChanges(
         from: ConfigFile.parse(before), to: ConfigFile.parse(after), secretNames: []))
   }

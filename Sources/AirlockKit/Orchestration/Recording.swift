@@ -127,6 +127,17 @@ extension Orchestrator {
     }
   }
 
+  /// Records the hook runs of the event `commit` in the ledger (a git note, see docs/ledger.md); returns a warning
+  /// when that fails, which changes no outcome.
+  func recordHooks(_ runs: [HookRun], on commit: ObjectID, in stage: Stage) -> [String] {
+    do {
+      try ledger.recordHooks(runs, on: commit, in: stage.name, author: options.actor, time: clock.now())
+      return []
+    } catch {
+      return ["the output of hooks \(runs.map(\.hook).joined(separator: ", ")) was not recorded: \(error)"]
+    }
+  }
+
   /// Records a refusal (preflight, hook, promotion rule) as a `blocked` event and reports exit 3.
   func refuse(
     _ release: Release, in stage: Stage, event: EventKind, source: String?, because reason: String,
@@ -144,10 +155,11 @@ extension Orchestrator {
       record, state: head.state, configText: configText, checks: checks, stage: stage, expected: head.commit,
       carrySnapshot: true)
     options.progress("→ recorded \(event.rawValue) \(release.version) in \(stage.name): blocked")
+    let warnings = recordHooks(hooks, on: commit, in: stage)
     return OperationReport(
       OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: stage.name,
       transition: transition, release: release, previous: head.state.current, current: head.state.current,
-      checks: checks, hooks: hooks, commits: [commit], warnings: [])
+      checks: checks, hooks: hooks, commits: [commit], warnings: warnings)
   }
 
   /// Records an event after a switch. When recording fails (another runner won the race for the ledger, or the

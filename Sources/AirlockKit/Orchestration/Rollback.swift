@@ -148,7 +148,9 @@ extension Orchestrator {
     }
     let secrets = SecretSet(names: Array(secretValues.keys), from: secretValues, pipeline: ledger.pipeline)
     var hooks: [HookRun] = []
-    if let run = await stage.runHook(.preRollback, event: .rollback, release: release, previous: leaving) {
+    if let run = await stage.runHook(
+      .preRollback, event: .rollback, release: release, previous: leaving, secrets: secrets)
+    {
       hooks.append(run)
       // An automatic rollback is the safety net; a hook may veto an operator's rollback, never that one. A hook
       // cut short by a signal vetoes nothing: switchAndVerify's first checkpoint records the abort.
@@ -185,15 +187,20 @@ extension Orchestrator {
     }
     options.progress("→ recorded rollback of \(name) to \(release.version): \(outcome.rawValue)")
     FaultPoint.afterRecord.trip(options.environment)
-    if let run = await stage.runHook(.postRollback, event: .rollback, release: release, previous: leaving) {
+    let result = Hooks.Event.Result(outcome: outcome.rawValue, detail: transition.detail, eventID: commit)
+    if let run = await stage.runHook(
+      .postRollback, event: .rollback, release: release, previous: leaving, result: result, secrets: secrets)
+    {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
     }
     if !judgement.passed,
-      let run = await stage.runHook(.onFailure, event: .rollback, release: release, previous: leaving)
+      let run = await stage.runHook(
+        .onFailure, event: .rollback, release: release, previous: leaving, result: result, secrets: secrets)
     {
       hooks.append(run)
     }
+    warnings += recordHooks(hooks, on: commit, in: stage)
     warnings += prune(stage, state: state)
     return OperationReport(
       .rollback, pipeline: ledger.pipeline, environment: name, transition: transition, release: release,

@@ -64,7 +64,7 @@ extension Orchestrator {
     }
     var hooks: [HookRun] = []
     let pre: HookPoint = event == .promote ? .prePromote : .preDeploy
-    if let run = await stage.runHook(pre, event: event, release: release, previous: previous) {
+    if let run = await stage.runHook(pre, event: event, release: release, previous: previous, secrets: secrets) {
       hooks.append(run)
       if !run.succeeded && !Task.isCancelled {
         return try await refuse(
@@ -99,13 +99,16 @@ extension Orchestrator {
     options.progress("→ recorded \(event.rawValue) \(release.version) in \(name): \(outcome.rawValue)")
     FaultPoint.afterRecord.trip(options.environment)
 
+    let result = Hooks.Event.Result(outcome: outcome.rawValue, detail: transition.detail, eventID: commit)
     if judgement.passed {
       if let run = await stage.runHook(
-        event == .promote ? .postPromote : .postDeploy, event: event, release: release, previous: previous)
+        event == .promote ? .postPromote : .postDeploy, event: event, release: release, previous: previous,
+        result: result, secrets: secrets)
       {
         hooks.append(run)
         if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
       }
+      warnings += recordHooks(hooks, on: commit, in: stage)
       warnings += prune(stage, state: state)
       return OperationReport(
         OperationReport.Command(shipping: event), pipeline: ledger.pipeline, environment: name,
@@ -115,10 +118,13 @@ extension Orchestrator {
 
     let failing = judgement.failingChecks.isEmpty ? "verify" : judgement.failingChecks.joined(separator: ", ")
     options.progress("✗ \(name) \(release.version) failed \(failing)")
-    if let run = await stage.runHook(.onFailure, event: event, release: release, previous: previous) {
+    if let run = await stage.runHook(
+      .onFailure, event: event, release: release, previous: previous, result: result, secrets: secrets)
+    {
       hooks.append(run)
       if !run.succeeded { warnings.append("hook \(run.hook) failed: \(run.reason)") }
     }
+    warnings += recordHooks(hooks, on: commit, in: stage)
     var rollbackFailure: String?
     if transition.rollsBack, let rollbackTarget {
       options.progress("→ on_failure: rollback to \(rollbackTarget.release.version)")

@@ -144,10 +144,12 @@ struct Stage {
       release: release.id.hex, releaseDirectory: directory, processEnvironment: environment, clock: options.clock,
       config: config)
     context.hostRunner = remote
+    context.redact = { secrets.redact($0) }
     var results: [CheckResult] = []
     for check in try checks(names, secrets: secrets) {
       let result = await check.evaluate(in: context)
       options.progress("  \(result.verdict == .pass ? "✓" : "✗") \(result.summary)")
+      for line in result.evidenceLines { options.progress(line) }
       results.append(result)
     }
     return results
@@ -256,20 +258,28 @@ struct Stage {
       ? failures[0] : "on \(failures.count) of \(hosts.count) hosts: " + failures.joined(separator: "; ")
   }
 
-  /// Runs a hook with this environment's event variables; reports a failure on the progress stream.
-  func runHook(_ point: HookPoint, event: EventKind, release: Release?, previous: Release?) async -> HookRun? {
-    let run = await hooks.run(
-      point,
-      for: Hooks.Event(
-        pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
-        actor: options.actor.name),
-      baseEnvironment: baseEnvironment())
-    if let run {
-      options.progress("→ hook \(run.hook): \(run.reason)")
-      if !run.succeeded {
-        for line in run.output.split(separator: "\n").suffix(5) { options.progress("  | \(line)") }
-      }
-    }
+  /// Runs a hook with this environment's event variables and the event on stdin; shows the end of its output on
+  /// the progress stream (secret values masked), as the returned run records it.
+  ///
+  /// - Parameter result: how the event ended, for `post-*` and `on-failure` hooks.
+  func runHook(
+    _ point: HookPoint, event: EventKind, release: Release?, previous: Release?, result: Hooks.Event.Result? = nil,
+    secrets: SecretSet? = nil
+  ) async -> HookRun? {
+    let started = ContinuousClock.now
+    guard
+      var run = await hooks.run(
+        point,
+        for: Hooks.Event(
+          pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
+          actor: options.actor.name, result: result),
+        baseEnvironment: baseEnvironment())
+    else { return nil }
+    if let secrets { run.output = secrets.redact(run.output) }
+    let elapsed = ContinuousClock.now - started
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    options.progress("→ hook \(run.hook): \(run.reason) (\(String(format: "%.1f", seconds))s)")
+    for line in run.output.split(separator: "\n").suffix(run.succeeded ? 5 : 10) { options.progress("  | \(line)") }
     return run
   }
 }
