@@ -58,9 +58,13 @@ import Testing
     try await record("history", "history", "--limit", "5")
     try await record("drift", "drift", "staging", "production")
     try await record("failure", "history", "prod")
+    try await record("plan-rollback", "plan", "staging", "--rollback")
+    try await record("releases-production", "releases", "production")
+    try await record("version", "version")
     let expectedCodes = [
       "validate": 0, "plan-before": 3, "deploy": 0, "promote": 0, "deploy-broken": 4, "promote-refused": 3,
-      "verify": 0, "lock": 0, "unlock": 0, "status": 0, "history": 0, "drift": 0, "failure": 2,
+      "verify": 0, "lock": 0, "unlock": 0, "status": 0, "history": 0, "drift": 0, "failure": 2, "plan-rollback": 3,
+      "releases-production": 0, "version": 0,
     ]
     for (name, run) in documents {
       #expect(Int(run.code) == expectedCodes[name], "\(name): \(run.output)")
