@@ -72,14 +72,15 @@ struct Airlock: AsyncParsableCommand {
     }
   }
 
-  /// The names `airlock SUBCOMMAND` accepts.
+  /// The names `airlock SUBCOMMAND` lists in its help, and so in a did-you-mean.
   static var subcommandNames: [String] {
-    configuration.subcommands.map { $0._commandName } + ["help"]
+    configuration.subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName } + ["help"]
   }
 
   /// The first argument when it is meant as a subcommand but names none (`airlock promte production`).
   static func unknownSubcommand(in arguments: [String]) -> String? {
-    guard let first = arguments.first, !first.hasPrefix("-"), !subcommandNames.contains(first),
+    let accepted = configuration.subcommands.map { $0._commandName } + ["help"]
+    guard let first = arguments.first, !first.hasPrefix("-"), !accepted.contains(first),
       !arguments.contains(where: { $0 == "--help" || $0 == "-h" })
     else { return nil }
     return first
