@@ -143,6 +143,10 @@ public struct CheckContext: Sendable {
   /// Where programs of command checks run: `nil` for this machine; a fleet's runner for its hosts, where
   /// `releaseDirectory` is the release folder on each host.
   public var hostRunner: (any HostRunner)?
+  /// Called after every probe of the shared retry-quorum loop (`ProbingCheck`), with the check's name, the probe and
+  /// the most attempts the host may get, so progress can show each probe as it completes; `nil` reports nothing.
+  /// Called from the task probing that host: hosts are probed at the same time.
+  public var onProbe: (@Sendable (_ check: String, _ probe: Probe, _ attempts: Int) -> Void)?
 
   /// Creates a context.
   ///
@@ -291,6 +295,7 @@ extension ProbingCheck {
           milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         ))
       outcomes.append(outcome)
+      context.onProbe?(name, probes[probes.count - 1], quorum.attempts)
       if let verdict = quorum.decide(after: outcomes) {
         return HostResult(host: host, verdict: verdict, probes: probes)
       }
