@@ -97,7 +97,9 @@ struct Airlock: AsyncParsableCommand {
       if takesValue.contains(argument), index + 1 < arguments.count {
         leading += [argument, arguments[index + 1]]
         index += 2
-      } else if argument == "--json" || takesValue.contains(where: { argument.hasPrefix($0 + "=") }) {
+      } else if argument == "--json" || argument == "--no-color"
+        || takesValue.contains(where: { argument.hasPrefix($0 + "=") })
+      {
         leading.append(argument)
         index += 1
       } else {

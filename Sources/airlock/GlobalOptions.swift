@@ -19,6 +19,11 @@ struct GlobalOptions: ParsableArguments, Sendable {
   @Flag(help: "Print one JSON document on stdout; progress still goes to stderr.")
   var json = false
 
+  /// Read before parsing by `Output.printer`, which every line of stderr goes through; declared here so every
+  /// command takes it and its help shows it.
+  @Flag(help: "No colour in progress on a terminal (as with NO_COLOR set).")
+  var noColor = false
+
   var processEnvironment: [String: String] { ProcessInfo.processInfo.environment }
 
   /// The workspace these flags describe, from the current directory.
@@ -34,7 +39,8 @@ struct GlobalOptions: ParsableArguments, Sendable {
     let environment = processEnvironment
     return OperationOptions(
       actor: OperationOptions.actor(from: environment, gitIdentity: ledger?.configuredIdentity()),
-      environment: environment, progress: { Output.progress($0) }, force: force, leaseWait: wait)
+      environment: environment, progress: { Output.progress($0) }, steps: { Output.step($0) }, force: force,
+      leaseWait: wait)
   }
 }
 

@@ -85,6 +85,15 @@ struct ManualPage {
     ("SSL_CERT_FILE", "The PEM bundle `https` checks trust instead of the system's."),
     ("AIRLOCK_FAULT", "Tests only: kill the process at a named step. Does nothing unless set."),
     (
+      "NO_COLOR",
+      "Any value but the empty one turns colour off in progress on a terminal, as `--no-color` does (no-color.org)."
+    ),
+    (
+      "TERM, LC_ALL, LC_CTYPE, LANG",
+      "`TERM=dumb` gives plain progress lines without colour or in-place updates; a locale whose character set is "
+        + "not UTF-8 gives ASCII (`ok`, `FAIL`, `->`, `-`, `...`) instead of the symbols."
+    ),
+    (
       "secrets",
       "Each name in an environment's `secrets:` is read from the process environment at deploy time and never "
         + "written to the ledger."

@@ -5,8 +5,32 @@ import Synchronization
 
 /// Printing for the CLI: human lines on stdout, progress and errors on stderr, or one JSON document.
 enum Output {
+  /// Draws progress on this process's stderr, in the style its terminal and environment call for; `--no-color`
+  /// anywhere before a `--` turns colour off.
+  static let printer = ProgressPrinter(
+    style: TerminalStyle(
+      .standardError(), noColor: CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--no-color")),
+    clock: SystemClock(), write: { FileHandle.standardError.write(Data($0.utf8)) })
+
+  /// Prints one progress line on stderr.
   static func progress(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    printer.line(line)
+  }
+
+  /// Takes note of a step that begins or ends; while one runs, its elapsed time is brought up to date a few times a
+  /// second.
+  static func step(_ step: ProgressStep) {
+    printer.step(step)
+    _ = ticking
+  }
+
+  /// Started once, on the first step: the task that keeps the running step's time up to date until the process
+  /// exits.
+  private static let ticking: Task<Void, Never> = Task.detached {
+    while !Task.isCancelled {
+      try? await Task.sleep(for: .milliseconds(250))
+      printer.tick()
+    }
   }
 
   /// The version of every `--json` document's shape, printed as its `schemaVersion`; docs/json.md says what a

@@ -163,7 +163,9 @@ import Testing
     let incident = try await box.airlock("deploy", "staging", "--artifact", broken, "--version", "2.0.0")
     #expect(incident.code == 4, "\(incident.output)")
     // The switch verified fine; the watch caught the dead worker afterwards.
-    #expect(incident.stderr.contains("→ verify staging: health, worker\n  ✓ health: pass"))
+    // Each probe's line comes between the verify line and the check's verdict.
+    #expect(incident.stderr.contains("→ verify staging: health, worker\n  · health localhost attempt 1 of "))
+    #expect(incident.stderr.contains("  ✓ health: pass"))
     #expect(incident.stderr.contains("  ✓ worker: pass"))
     #expect(incident.stderr.contains(": staging degraded with"))
     #expect(incident.stderr.contains("✗ worker: fail on 1 of 1 host (localhost: stale by"))

@@ -186,7 +186,7 @@ _airlock() {
 
 _airlock_validate() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 0
@@ -207,7 +207,7 @@ _airlock_validate() {
 
 _airlock_plan() {
     repeating_flags=()
-    non_repeating_flags=(--json --rollback -h --help)
+    non_repeating_flags=(--json --no-color --rollback -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --release --to)
     __airlock_offer_flags_options 1
@@ -244,7 +244,7 @@ _airlock_plan() {
 
 _airlock_deploy() {
     repeating_flags=()
-    non_repeating_flags=(--json --force -h --help)
+    non_repeating_flags=(--json --no-color --force -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait --artifact --version)
     __airlock_offer_flags_options 1
@@ -282,7 +282,7 @@ _airlock_deploy() {
 
 _airlock_promote() {
     repeating_flags=()
-    non_repeating_flags=(--json --force -h --help)
+    non_repeating_flags=(--json --no-color --force -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait --release)
     __airlock_offer_flags_options 1
@@ -318,7 +318,7 @@ _airlock_promote() {
 
 _airlock_rollback() {
     repeating_flags=()
-    non_repeating_flags=(--json --force -h --help)
+    non_repeating_flags=(--json --no-color --force -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait --to)
     __airlock_offer_flags_options 1
@@ -354,7 +354,7 @@ _airlock_rollback() {
 
 _airlock_verify() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait)
     __airlock_offer_flags_options 1
@@ -386,7 +386,7 @@ _airlock_verify() {
 
 _airlock_history() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --limit)
     __airlock_offer_flags_options 1
@@ -418,7 +418,7 @@ _airlock_history() {
 
 _airlock_status() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 0
@@ -439,7 +439,7 @@ _airlock_status() {
 
 _airlock_drift() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 2
@@ -472,7 +472,7 @@ _airlock_drift() {
 
 _airlock_releases() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 1
@@ -501,7 +501,7 @@ _airlock_releases() {
 
 _airlock_show() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 1
@@ -530,7 +530,7 @@ _airlock_show() {
 
 _airlock_diff() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 2
@@ -563,7 +563,7 @@ _airlock_diff() {
 
 _airlock_lock() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait --reason)
     __airlock_offer_flags_options 1
@@ -598,7 +598,7 @@ _airlock_lock() {
 
 _airlock_unlock() {
     repeating_flags=()
-    non_repeating_flags=(--json --force -h --help)
+    non_repeating_flags=(--json --no-color --force -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 1
@@ -627,7 +627,7 @@ _airlock_unlock() {
 
 _airlock_approve() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger --wait --release)
     __airlock_offer_flags_options 1
@@ -686,7 +686,7 @@ _airlock_ledger() {
 
 _airlock_ledger_gc() {
     repeating_flags=()
-    non_repeating_flags=(--json -h --help)
+    non_repeating_flags=(--json --no-color -h --help)
     repeating_options=()
     non_repeating_options=(-p --pipeline -f --file --ledger)
     __airlock_offer_flags_options 0

@@ -157,6 +157,10 @@ public struct CheckContext: Sendable {
   public var hostRunner: (any HostRunner)?
   /// Masks secret values in what a probe saw before it is shown or recorded (`[secret NAME]`).
   public var redact: @Sendable (String) -> String = { $0 }
+  /// Called after every probe of the shared retry-quorum loop (`ProbingCheck`), with the check's name, the probe and
+  /// the most attempts the host may get, so progress can show each probe as it completes; `nil` reports nothing.
+  /// Called from the task probing that host: hosts are probed at the same time.
+  public var onProbe: (@Sendable (_ check: String, _ probe: Probe, _ attempts: Int) -> Void)?
 
   /// Creates a context.
   ///
@@ -341,6 +345,7 @@ extension ProbingCheck {
           milliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
           evidence: outcome == .ok ? nil : finding.evidence.map(context.redact)))
       outcomes.append(outcome)
+      context.onProbe?(name, probes[probes.count - 1], quorum.attempts)
       if let verdict = quorum.decide(after: outcomes) {
         return HostResult(host: host, verdict: verdict, probes: probes)
       }

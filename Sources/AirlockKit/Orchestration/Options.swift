@@ -11,6 +11,9 @@ public struct OperationOptions: Sendable {
   public var environment: [String: String]
   /// Receives one human progress line at a time (the CLI prints them on stderr).
   public var progress: @Sendable (String) -> Void
+  /// Receives each step that can take more than a second as it begins and ends, so a terminal can show what is
+  /// still running; the lines about the step still arrive on `progress`.
+  public var steps: @Sendable (ProgressStep) -> Void
   /// Runs `start`, hooks and command checks.
   public var runner: ProcessRunner
   /// Bound on the `start` command.
@@ -24,13 +27,15 @@ public struct OperationOptions: Sendable {
   /// Options with the system clock, a fresh process runner and a 300 s bound on `start` unless given.
   public init(
     actor: Signature, clock: any AirlockClock = SystemClock(), environment: [String: String],
-    progress: @escaping @Sendable (String) -> Void = { _ in }, runner: ProcessRunner = ProcessRunner(),
+    progress: @escaping @Sendable (String) -> Void = { _ in },
+    steps: @escaping @Sendable (ProgressStep) -> Void = { _ in }, runner: ProcessRunner = ProcessRunner(),
     startTimeout: Duration = .seconds(300), force: Bool = false, leaseWait: TimeSpan? = nil
   ) {
     self.actor = actor
     self.clock = clock
     self.environment = environment
     self.progress = progress
+    self.steps = steps
     self.runner = runner
     self.startTimeout = startTimeout
     self.force = force

@@ -145,9 +145,15 @@ struct Stage {
       config: config)
     context.hostRunner = remote
     context.redact = { secrets.redact($0) }
+    let progress = options.progress
+    context.onProbe = { check, probe, attempts in
+      progress(
+        "  · \(check) \(probe.host) attempt \(probe.attempt) of \(attempts): \(probe.reason) "
+          + "(\(ProgressStep.elapsed(milliseconds: probe.milliseconds)))")
+    }
     var results: [CheckResult] = []
     for check in try checks(names, secrets: secrets) {
-      let result = await check.evaluate(in: context)
+      let (result, _) = await step(check.name) { await check.evaluate(in: context) }
       options.progress("  \(result.verdict == .pass ? "✓" : "✗") \(result.summary)")
       for line in result.evidenceLines { options.progress(line) }
       results.append(result)
@@ -171,7 +177,11 @@ struct Stage {
       try await clock.pause(for: interval.duration)
       guard clock.now() < deadline else { break }
       rounds += 1
-      let results = try await runChecks(spec.verify, release: release, config: config, secrets: secrets)
+      let left = Int(deadline.timeIntervalSince(clock.now()).rounded())
+      options.progress("→ watch round \(rounds): \(left)s left")
+      let (results, _) = try await step("watch round \(rounds)") {
+        try await runChecks(spec.verify, release: release, config: config, secrets: secrets)
+      }
       // A round cut short by a signal is no evidence either way.
       try Task.checkCancellation()
       let remaining = Int(deadline.timeIntervalSince(clock.now()).rounded())
@@ -223,7 +233,22 @@ struct Stage {
     guard let command = spec.start?.split(separator: " ").map(String.init), !command.isEmpty else { return nil }
     let directory = target.releaseDirectory(release.version)
     let environment = releaseEnvironment(release, config: config, secrets: secrets.values)
-    options.progress("→ start: \(command.joined(separator: " "))")
+    let announcement = "→ start: \(command.joined(separator: " "))"
+    options.progress(announcement)
+    let ((failure, output), elapsed) = await step("start") {
+      await runStart(command, in: directory, environment: environment, secrets: secrets, hosts: hosts ?? target.hosts)
+    }
+    let outcome = failure.map { "\($0) after" } ?? "done in"
+    options.progress("\(announcement) … \(outcome) \(ProgressStep.elapsed(elapsed))")
+    for line in output { options.progress(line) }
+    return failure
+  }
+
+  /// Runs `start` here or on each of `hosts`; answers why it failed, if it did, and the output lines to show (secret
+  /// values masked).
+  private func runStart(
+    _ command: [String], in directory: URL, environment: [String: String], secrets: SecretSet, hosts: [String]
+  ) async -> (failure: String?, output: [String]) {
     guard let remote = target.hostRunner else {
       var arguments = command
       if arguments[0].contains("/") && !arguments[0].hasPrefix("/") {
@@ -231,10 +256,11 @@ struct Stage {
       }
       let result = await options.runner.run(
         arguments, in: directory, environment: environment, timeout: options.startTimeout)
-      for line in secrets.redact(result.output).split(separator: "\n").suffix(5) { options.progress("  | \(line)") }
-      return result.succeeded ? nil : result.termination.reason
+      return (
+        result.succeeded ? nil : result.termination.reason,
+        secrets.redact(result.output).split(separator: "\n").suffix(5).map { "  | \($0)" }
+      )
     }
-    let hosts = hosts ?? target.hosts
     let timeout = options.startTimeout
     let results = await withTaskGroup(of: (Int, ProcessResult).self) { group in
       for (index, host) in hosts.enumerated() {
@@ -247,15 +273,16 @@ struct Stage {
       return results
     }
     var failures: [String] = []
+    var output: [String] = []
     for (host, result) in zip(hosts, results) where !result.succeeded {
       failures.append("\(host): \(result.termination.reason)")
-      for line in secrets.redact(result.output).split(separator: "\n").suffix(5) {
-        options.progress("  | \(host): \(line)")
-      }
+      output += secrets.redact(result.output).split(separator: "\n").suffix(5).map { "  | \(host): \($0)" }
     }
-    guard !failures.isEmpty else { return nil }
-    return hosts.count == 1
-      ? failures[0] : "on \(failures.count) of \(hosts.count) hosts: " + failures.joined(separator: "; ")
+    guard !failures.isEmpty else { return (nil, output) }
+    return (
+      hosts.count == 1
+        ? failures[0] : "on \(failures.count) of \(hosts.count) hosts: " + failures.joined(separator: "; "), output
+    )
   }
 
   /// Runs a hook with this environment's event variables and the event on stdin; shows the end of its output on
@@ -266,20 +293,31 @@ struct Stage {
     _ point: HookPoint, event: EventKind, release: Release?, previous: Release?, result: Hooks.Event.Result? = nil,
     secrets: SecretSet? = nil
   ) async -> HookRun? {
-    let started = ContinuousClock.now
-    guard
-      var run = await hooks.run(
-        point,
-        for: Hooks.Event(
-          pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
-          actor: options.actor.name, result: result),
-        baseEnvironment: baseEnvironment())
-    else { return nil }
+    let event = Hooks.Event(
+      pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
+      actor: options.actor.name, result: result)
+    // Only a hook that exists is a step worth showing; `Hooks.run` skips the others.
+    let exists = FileManager.default.fileExists(atPath: hooks.directory.appendingPathComponent(point.rawValue).path)
+    let (found, elapsed) = await step("hook \(point.rawValue)", showing: exists) {
+      await hooks.run(point, for: event, baseEnvironment: baseEnvironment())
+    }
+    guard var run = found else { return nil }
     if let secrets { run.output = secrets.redact(run.output) }
-    let elapsed = ContinuousClock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    options.progress("→ hook \(run.hook): \(run.reason) (\(String(format: "%.1f", seconds))s)")
+    options.progress("→ hook \(run.hook): \(run.reason) (\(ProgressStep.elapsed(elapsed)))")
     for line in run.output.split(separator: "\n").suffix(run.succeeded ? 5 : 10) { options.progress("  | \(line)") }
     return run
+  }
+
+  /// Runs `body` as a step that progress shows while it runs (when `showing`); answers its result and how long it
+  /// took in real time.
+  func step<T>(
+    _ title: String, showing: Bool = true, _ body: () async throws -> T
+  ) async rethrows -> (T, Duration) {
+    let step = ProgressStep(title: title)
+    if showing { options.steps(step) }
+    defer { if showing { options.steps(step.ended) } }
+    let began = ContinuousClock.now
+    let result = try await body()
+    return (result, ContinuousClock.now - began)
   }
 }
