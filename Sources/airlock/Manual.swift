@@ -158,7 +158,7 @@ struct ManualPage {
   /// The options every command with `-p` shares, same help text included, but `--help`: described once.
   var globalOptions: [Argument] {
     let takers = commands.map(\.command).filter { command in
-      (command.arguments ?? []).contains { $0.preferredName == ToolDescription.Name(kind: "short", name: "p") }
+      (command.arguments ?? []).contains { ($0.names ?? []).contains(ToolDescription.Name(kind: "short", name: "p")) }
     }
     guard let first = takers.first else { return [] }
     return (first.arguments ?? []).filter { argument in

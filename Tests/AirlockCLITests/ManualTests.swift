@@ -27,6 +27,11 @@ import Testing
   @Test func everyCommandExitCodeAndVariableHasItsEntry() async throws {
     let box = try ScratchProject()
     let page = try String(contentsOf: Self.page, encoding: .utf8)
+    // The options every command shares are described once, under GLOBAL OPTIONS, and not again per command.
+    let global = try #require(page.range(of: ".SH GLOBAL OPTIONS\n")?.upperBound)
+    let globalSection = page[global...].components(separatedBy: ".SH ")[0]
+    #expect(globalSection.contains("\\fB\\-\\-pipeline\\fR"), "\(globalSection)")
+    #expect(page.components(separatedBy: "\\fB\\-\\-pipeline\\fR").count == 2)
     let commands = try await DocsTests.subcommands(of: [], in: box)
     let missing = commands.map { "airlock " + $0.joined(separator: " ") }.filter {
       !page.contains(".SS \"\($0)\"\n")
