@@ -165,15 +165,16 @@ extension Orchestrator {
   /// Records an event after a switch. When recording fails (another runner won the race for the ledger, or the
   /// ledger cannot be written: a full disk, a locked branch), switches the target back to `back`, with the config
   /// `head` recorded for it, and runs its `start` again, so the target runs what the ledger says; then reports the
-  /// failure and whether the switch was undone. Nothing stays half-switched.
+  /// failure and whether the switch was undone. Nothing stays half-switched. `secrets` are the values this
+  /// command resolved, reused for the switch back.
   func recordingOrUndoing(
-    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head,
+    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head, secrets: SecretSet,
     record: () throws -> ObjectID
   ) async throws -> ObjectID {
     do {
       return try record()
     } catch {
-      let undone = await undoSwitch(stage, back: back, head: head)
+      let undone = await undoSwitch(stage, back: back, head: head, secrets: secrets)
       let conflict = AirlockError.isConflict(error)
       let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
       let outcome =
@@ -190,13 +191,18 @@ extension Orchestrator {
 
   /// Puts `back` on the target again with its recorded config and runs its `start` (a failing start is reported,
   /// the switch back stands); false when there was nothing to go back to or the switch back failed.
-  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> Bool {
+  private func undoSwitch(
+    _ stage: Stage, back: Release?, head: PipelineLedger.Head, secrets resolved: SecretSet
+  ) async -> Bool {
     guard let back else { return false }
     let parsed: (config: [String: String], secrets: [String: String])
     let secrets: SecretSet
     do {
       parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
-      secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
+      // The values this command resolved, so no source is asked twice; a key only `back` had comes from the
+      // process environment.
+      let environment = options.environment.merging(resolved.values) { $1 }
+      secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: environment, pipeline: ledger.pipeline)
       try await stage.switchEverywhere(back, config: parsed.config, secrets: secrets)
     } catch {
       options.progress("! switching back to \(back.version) failed: \(error)")

@@ -92,7 +92,8 @@ extension Orchestrator {
     let record = eventRecord(
       event, in: name, outcome: outcome, release: release, current: release, previous: previous, source: source,
       started: started, detail: transition.detail)
-    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head, secrets: secrets)
+    {
       try commitEvent(
         record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
     }
