@@ -9,29 +9,14 @@ import Testing
   /// What the secret scripts write on standard error; never shown.
   static let noise = "noise-on-stderr-51b2"
 
-  /// A one-environment pipeline whose `secrets:` is `secrets`, with a script `bin/secret` that counts its runs in
-  /// `secret-runs`, complains on stderr and prints the sentinel (then exits `status`, after `sleep` seconds).
+  /// The standard pipeline with staging's `secrets:` set to `secrets`, and a script `bin/secret` that counts its
+  /// runs in `secret-runs`, complains on stderr and prints the sentinel (then exits `status`, after `sleep` seconds).
   static func project(secrets: String, status: Int = 0, sleep: Int = 0) throws -> ScratchProject {
     let box = try ScratchProject()
     try box.write(
       "#!/bin/sh\necho run >> secret-runs\necho \(noise) >&2\nsleep \(sleep)\necho \(sentinel)\nexit \(status)\n",
       to: "bin/secret", executable: true)
-    try box.pipeline(
-      """
-      pipeline: web
-      environments:
-        - name: staging
-          target:
-            local: targets/staging
-          config:
-            DATABASE_URL: postgres://db-staging.internal/web
-          secrets: \(secrets)
-          start: bin/start
-          verify: [health]
-      checks:
-        health:
-          command: [bin/healthcheck]
-      """)
+    try box.pipeline(stagingSecrets: secrets)
     return box
   }
 
