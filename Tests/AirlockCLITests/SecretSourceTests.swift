@@ -125,6 +125,17 @@ import Testing
     #expect(!history.contains(Self.sentinel) && !objects.contains(Self.sentinel))
   }
 
+  @Test func anAutomaticRollbackReusesTheValuesItsCommandResolved() async throws {
+    let box = try Self.project(secrets: "{API_TOKEN: {command: [bin/secret]}}")
+    #expect(try await deploy(box, "1").code == 0)
+    let run = try await box.airlock(
+      "deploy", "staging", "--artifact", box.artifact("2", healthy: false), "--version", "2")
+    #expect(run.code == 4, "failed verify, rolled back: \(run.output)")
+    #expect(run.stderr.contains("rolling staging back to 1"), "\(run.stderr)")
+    #expect(box.read("targets/staging/current/VERSION") == "1\n")
+    #expect(box.read("secret-runs") == "run\nrun\n", "the failed deploy and its rollback asked the source once")
+  }
+
   @Test func planShowsTheSourceWithoutRunningIt() async throws {
     let box = try Self.project(secrets: "{API_TOKEN: {command: [bin/secret]}}")
     let run = try await box.airlock("plan", "staging")

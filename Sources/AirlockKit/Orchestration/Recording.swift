@@ -199,10 +199,7 @@ extension Orchestrator {
     let secrets: SecretSet
     do {
       parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
-      // The values this command resolved, so no source is asked twice; a key only `back` had comes from the
-      // process environment.
-      let environment = options.environment.merging(resolved.values) { $1 }
-      secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: environment, pipeline: ledger.pipeline)
+      secrets = try await stage.secrets(named: parsed.secrets.keys.sorted(), reusing: resolved)
       try await stage.switchEverywhere(back, config: parsed.config, secrets: secrets)
     } catch {
       options.progress("! switching back to \(back.version) failed: \(error)")

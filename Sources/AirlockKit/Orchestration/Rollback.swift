@@ -120,11 +120,13 @@ extension Orchestrator {
   /// When the restored release fails the same checks, the check or the environment is suspect: the release that
   /// was left is not quarantined and no further rollback is attempted (exit 5).
   ///
-  /// - Parameter cause: for an automatic rollback, the failed run it answers (`alice's deploy of 1.2.0 failed
-  ///   verify`); `nil` for an operator's.
+  /// - Parameters:
+  ///   - cause: for an automatic rollback, the failed run it answers (`alice's deploy of 1.2.0 failed verify`);
+  ///     `nil` for an operator's.
+  ///   - resolved: for an automatic rollback, the secrets the failed run resolved, so no source is asked twice.
   func restore(
     _ stage: Stage, to good: GoodRelease, leaving: Release?, after cause: String?, head: PipelineLedger.Head,
-    started: Date, earlier: [CheckResult]
+    started: Date, earlier: [CheckResult], resolved: SecretSet? = nil
   ) async throws -> OperationReport {
     let name = stage.name
     let release = good.release
@@ -136,8 +138,9 @@ extension Orchestrator {
     let snapshot = ConfigFile.parse(snapshotText)
     let automatic = cause != nil
     // Each secret from the source the stage's definition gives it (the snapshot's when the pipeline file is
-    // unusable), asked again now: the values are today's, and a fingerprint that changed is reported.
-    let secrets = try await stage.secrets(named: snapshot.secrets.keys.sorted())
+    // unusable), asked now unless this command already did: the values are today's, and a fingerprint that
+    // changed is reported.
+    let secrets = try await stage.secrets(named: snapshot.secrets.keys.sorted(), reusing: resolved)
     if let key = secrets.missing.first {
       throw AirlockError(
         .invalidInput, "rollback of \(name) needs secret \(key) in the process environment; export it and run again")

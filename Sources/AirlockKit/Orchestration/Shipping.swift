@@ -133,7 +133,8 @@ extension Orchestrator {
         var report = try await restore(
           stage, to: rollbackTarget, leaving: release,
           after: "\(options.actor.name)'s \(event.rawValue) of \(release.version) failed verify",
-          head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks)
+          head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks,
+          resolved: secrets)
         report.command = OperationReport.Command(shipping: event)
         report.release = release
         report.previous = previous

@@ -45,11 +45,16 @@ struct Stage {
 
   /// The values of `names`, each from the source this environment's definition gives it (the process environment
   /// for a name it does not declare); a variable that is not set is left in `missing`.
-  func secrets(named names: [String]) async throws -> SecretSet {
+  ///
+  /// Values in `resolved` (what this command already asked for) are taken as they are, so no source is asked
+  /// twice in one command: an automatic rollback, or the switch back after a failed ledger write, reuses them.
+  func secrets(named names: [String], reusing resolved: SecretSet? = nil) async throws -> SecretSet {
+    let known = (resolved?.values ?? [:]).filter { names.contains($0.key) }
     let resolution = SecretResolution(
       environment: options.environment, childEnvironment: baseEnvironment(),
       root: URL(fileURLWithPath: snapshot.root), runner: options.runner, pipeline: pipeline)
-    return try await resolution.resolve(names) { spec.source(ofSecret: $0) }
+    let fresh = try await resolution.resolve(names.filter { known[$0] == nil }) { spec.source(ofSecret: $0) }
+    return SecretSet(values: fresh.values.merging(known) { $1 }, missing: fresh.missing, pipeline: pipeline)
   }
 
   /// The environment's secrets that the process environment holds, for the read-only commands (`plan`, `drift`),
