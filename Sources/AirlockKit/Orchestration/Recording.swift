@@ -73,10 +73,12 @@ extension Orchestrator {
     previous: Release?, source: String? = nil, cause: String? = nil, started: Date? = nil, detail: String
   ) -> EventRecord {
     let now = clock.now()
-    return EventRecord(
+    var record = EventRecord(
       pipeline: ledger.pipeline, environment: environment, event: event, outcome: outcome, release: release,
       current: current, previous: previous, sourceEnvironment: source, automatic: cause != nil, cause: cause,
       actor: options.actor.name, startedAt: started ?? now, finishedAt: now, detail: detail)
+    record.runURL = CIRun.detect(in: options.environment)?.url
+    return record
   }
 
   /// Appends one event commit whose tree is the environment's state after it.
