@@ -41,6 +41,8 @@ struct SecretResolution {
       arguments, in: root, environment: childEnvironment, timeout: timeout.duration, discardingStandardError: true)
     let failure: String
     switch result.termination {
+    // The runner keeps the last 64 KiB of output; a value that long was cut, so it is refused rather than used.
+    case .exited(0) where result.output.utf8.count >= 64 * 1024: failure = "printed 64 KiB or more"
     case .exited(0): return Self.droppingFinalNewline(result.output)
     case .exited(let status): failure = "exited \(status)"
     case .signaled(let signal): failure = "was killed by signal \(signal)"
