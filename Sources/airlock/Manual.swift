@@ -74,8 +74,8 @@ struct ManualPage {
     ("AIRLOCK_LEDGER", "The ledger, when `--ledger` is not given; held to the same rules as `ledger:` in a pipeline."),
     (
       "AIRLOCK_ACTOR",
-      "Who acts: the author of every event and the holder of leases. Default: the ledger's git config user, else the "
-        + "OS user."
+      "Who acts: the author of every event and the holder of leases. Default: the CI job's user (GitHub Actions, "
+        + "GitLab CI, Buildkite, Jenkins), else the ledger's git config user, else the OS user."
     ),
     (
       "AIRLOCK_FSYNC",
@@ -95,8 +95,8 @@ struct ManualPage {
     ),
     (
       "secrets",
-      "Each name in an environment's `secrets:` is read from the process environment at deploy time and never "
-        + "written to the ledger."
+      "Each name in an environment's `secrets:` without a `command` or `file` source is read from the process "
+        + "environment once per command and never written to the ledger."
     ),
   ]
 

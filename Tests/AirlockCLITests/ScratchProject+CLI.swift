@@ -74,10 +74,12 @@ extension ScratchProject {
     return path
   }
 
-  /// The standard two-environment pipeline used by most tests, with knobs for what each test varies.
+  /// The standard two-environment pipeline used by most tests, with knobs for what each test varies
+  /// (`stagingSecrets`: the YAML value of staging's `secrets:` when `secrets` is on).
   func pipeline(
     keep: Int = 5, stagingVerify: String = "[health]", productionOnFailure: String = "rollback",
-    extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false, stagingPreflight: String? = nil
+    extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false, stagingPreflight: String? = nil,
+    stagingSecrets: String = "[API_TOKEN]"
   ) throws {
     try pipeline(
       """
@@ -89,7 +91,7 @@ extension ScratchProject {
             local: targets/staging
           config:
             DATABASE_URL: postgres://db-staging.internal/web
-          \(secrets ? "secrets: [API_TOKEN]" : "")
+          \(secrets ? "secrets: \(stagingSecrets)" : "")
           start: bin/start
           verify: \(stagingVerify)
           \(stagingPreflight.map { "preflight: \($0)" } ?? "")

@@ -183,6 +183,33 @@ private let cases: [PipelineErrorCase] = [
     label: "secret listed twice", yaml: base + "    secrets: [A, A]\n", line: 5, column: 18,
     fragment: "'A' is listed twice in 'secrets' (first at 5:15)"),
   .init(
+    label: "unknown secret source key", yaml: base + "    secrets: {A: {commnd: [op, read]}}\n", line: 5, column: 19,
+    fragment: "unknown key 'commnd' in the source of secret A (did you mean 'command'?)"),
+  .init(
+    label: "empty secret command", yaml: base + "    secrets: {A: {command: []}}\n", line: 5, column: 28,
+    fragment: "'command' of secret A is empty"),
+  .init(
+    label: "secret with command and file", yaml: base + "    secrets: [B, {A: {command: [op], file: x}}]\n", line: 5,
+    column: 22, fragment: "the source of secret A has both 'command' and 'file'; keep one of them"),
+  .init(
+    label: "secret source neither command nor file", yaml: base + "    secrets:\n      A: {timeout: 5s}\n", line: 6,
+    column: 10, fragment: "the source of secret A needs 'command' or 'file'"),
+  .init(
+    label: "secret source word", yaml: base + "    secrets: {A: vault}\n", line: 5, column: 18,
+    fragment: "the source of secret A must be 'env', '{command: [program, args…]}' or '{file: PATH}', found 'vault'"),
+  .init(
+    label: "secret command as text", yaml: base + "    secrets: {A: {command: op read x}}\n", line: 5, column: 28,
+    fragment: "'command' of secret A must be a list of program and arguments"),
+  .init(
+    label: "secret file with timeout", yaml: base + "    secrets: {A: {file: x, timeout: 1s}}\n", line: 5,
+    column: 37, fragment: "'timeout' applies to a 'command' source only"),
+  .init(
+    label: "secret mapping in list with two keys", yaml: base + "    secrets: [{A: env, B: env}]\n", line: 5,
+    column: 15, fragment: "each mapping in 'secrets' names one secret and its source"),
+  .init(
+    label: "sourced secret listed twice", yaml: base + "    secrets: [A, {A: {file: x}}]\n", line: 5, column: 19,
+    fragment: "'A' is listed twice in 'secrets' (first at 5:15)"),
+  .init(
     label: "key both config and secret", yaml: base + "    config: {API_TOKEN: x}\n    secrets: [API_TOKEN]\n",
     line: 6, column: 15, fragment: "'API_TOKEN' is both a config key (at 5:14) and a secret"),
 

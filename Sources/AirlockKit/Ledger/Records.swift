@@ -90,6 +90,9 @@ public struct EventRecord: Sendable, Codable, Hashable {
   /// For a fleet: the label each host's `current` points at after the event; a host that could not be read, or
   /// runs nothing yet, is absent. `nil` for a one-host target.
   public var hosts: [String: String]?
+  /// A link to the CI job that ran the command (`CIRun.url`); `nil` outside CI and in records written before the
+  /// field existed.
+  public var runURL: String?
 
   /// A record; `durationMilliseconds` is derived from `startedAt` and `finishedAt`.
   public init(

@@ -16,8 +16,7 @@ extension Orchestrator {
       throw AirlockError(.invalidInput, PipelineNames.invalidLabel(version))
     }
     let stage = try makeStage(spec, pipeline: pipeline)
-    let secrets = stage.secrets()
-    try stage.requireSecrets(secrets)
+    let secrets = try await stage.secrets()
     let lease = try await takeLease(stage, operation: "deploy")
     defer { lease.release() }
     defer { stage.target.disconnect() }

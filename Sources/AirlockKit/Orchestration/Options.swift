@@ -42,14 +42,16 @@ public struct OperationOptions: Sendable {
     self.leaseWait = leaseWait
   }
 
-  /// The actor from `AIRLOCK_ACTOR`, else the git config's user, else the OS user (docs/ledger.md).
+  /// The actor from `AIRLOCK_ACTOR`, else the person the CI job names (`CIRun`), else the git config's user, else
+  /// the OS user (docs/ledger.md).
   public static func actor(from environment: [String: String], gitIdentity: Signature?) -> Signature {
     let host = HostName.current
-    if let name = environment["AIRLOCK_ACTOR"], !name.isEmpty {
-      return Signature(name: name, email: name.contains("@") ? name : "\(name)@\(host)")
+    func signature(_ name: String) -> Signature {
+      Signature(name: name, email: name.contains("@") ? name : "\(name)@\(host)")
     }
+    if let name = environment["AIRLOCK_ACTOR"], !name.isEmpty { return signature(name) }
+    if let name = CIRun.detect(in: environment)?.actor { return signature(name) }
     if let gitIdentity { return gitIdentity }
-    let user = environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
-    return Signature(name: user, email: "\(user)@\(host)")
+    return signature(environment["USER"] ?? environment["LOGNAME"] ?? NSUserName())
   }
 }

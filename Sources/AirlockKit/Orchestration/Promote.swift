@@ -12,8 +12,7 @@ extension Orchestrator {
         "\(name) has no `requires`: ship to it with `airlock deploy \(name) --artifact DIR`")
     }
     let stage = try makeStage(spec, pipeline: pipeline)
-    let secrets = stage.secrets()
-    try stage.requireSecrets(secrets)
+    let secrets = try await stage.secrets()
     let lease = try await takeLease(stage, operation: "promote")
     defer { lease.release() }
     defer { stage.target.disconnect() }

@@ -271,10 +271,15 @@ extension Orchestrator {
     // Once the new release is verified it heads the good list, and rollback goes to the newest other one: for a
     // new artifact (a deploy's, not known yet), whatever is newest now.
     plan.rollbackAfter = head.state.good.first { $0.release.id != plan.release?.id }?.release
-    let secrets = SecretSet(names: spec.secrets, from: options.environment, pipeline: pipeline.name)
+    let secrets = SecretSet(names: spec.secretsFromEnvironment, from: options.environment, pipeline: pipeline.name)
     for missing in secrets.missing { plan.notes.append("secret \(missing) is not set in this environment") }
     let before = try head.commit.flatMap { try ledger.configText(at: $0) }.map(ConfigFile.parse)
-    let after = (config: spec.config, secrets: secrets.fingerprints)
+    var after = (config: spec.config, secrets: secrets.fingerprints)
+    // A plan never runs a secret's command or reads its file: such a secret is shown as it was last recorded.
+    for name in spec.secrets where spec.source(ofSecret: name) != .environment {
+      plan.notes.append("secret \(name) comes from \(spec.source(ofSecret: name)) (not resolved by plan)")
+      after.secrets[name] = before?.secrets[name]
+    }
     plan.configChanges = Self.configChanges(
       from: before ?? (config: [:], secrets: [:]), to: after, secretNames: Set(spec.secrets))
     return plan
@@ -412,7 +417,7 @@ extension Orchestrator {
       let head = try ledger.head(of: spec.name)
       let release = head.state.current
       guard let text = try ledger.runningConfigText(head) else {
-        let declared = stage.resolvedConfig(stage.secrets())
+        let declared = stage.resolvedConfig(stage.environmentSecrets())
         return (DriftReport.Side(environment: spec.name, release: release, configSource: .declared), declared)
       }
       let parsed = ConfigFile.parse(text)

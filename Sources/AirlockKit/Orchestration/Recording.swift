@@ -73,10 +73,12 @@ extension Orchestrator {
     previous: Release?, source: String? = nil, cause: String? = nil, started: Date? = nil, detail: String
   ) -> EventRecord {
     let now = clock.now()
-    return EventRecord(
+    var record = EventRecord(
       pipeline: ledger.pipeline, environment: environment, event: event, outcome: outcome, release: release,
       current: current, previous: previous, sourceEnvironment: source, automatic: cause != nil, cause: cause,
       actor: options.actor.name, startedAt: started ?? now, finishedAt: now, detail: detail)
+    record.runURL = CIRun.detect(in: options.environment)?.url
+    return record
   }
 
   /// Appends one event commit whose tree is the environment's state after it.
@@ -165,15 +167,16 @@ extension Orchestrator {
   /// Records an event after a switch. When recording fails (another runner won the race for the ledger, or the
   /// ledger cannot be written: a full disk, a locked branch), switches the target back to `back`, with the config
   /// `head` recorded for it, and runs its `start` again, so the target runs what the ledger says; then reports the
-  /// failure and whether the switch was undone. Nothing stays half-switched.
+  /// failure and whether the switch was undone. Nothing stays half-switched. `secrets` are the values this
+  /// command resolved, reused for the switch back.
   func recordingOrUndoing(
-    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head,
+    _ stage: Stage, switchedTo release: Release, back: Release?, head: PipelineLedger.Head, secrets: SecretSet,
     record: () throws -> ObjectID
   ) async throws -> ObjectID {
     do {
       return try record()
     } catch {
-      let undone = await undoSwitch(stage, back: back, head: head)
+      let undone = await undoSwitch(stage, back: back, head: head, secrets: secrets)
       let conflict = AirlockError.isConflict(error)
       let what = conflict ? "another runner recorded first" : "recording the event in the ledger failed (\(error))"
       let outcome =
@@ -190,13 +193,15 @@ extension Orchestrator {
 
   /// Puts `back` on the target again with its recorded config and runs its `start` (a failing start is reported,
   /// the switch back stands); false when there was nothing to go back to or the switch back failed.
-  private func undoSwitch(_ stage: Stage, back: Release?, head: PipelineLedger.Head) async -> Bool {
+  private func undoSwitch(
+    _ stage: Stage, back: Release?, head: PipelineLedger.Head, secrets resolved: SecretSet
+  ) async -> Bool {
     guard let back else { return false }
     let parsed: (config: [String: String], secrets: [String: String])
     let secrets: SecretSet
     do {
       parsed = ConfigFile.parse(try ledger.recordedConfigText(head))
-      secrets = SecretSet(names: parsed.secrets.keys.sorted(), from: options.environment, pipeline: ledger.pipeline)
+      secrets = try await stage.secrets(named: parsed.secrets.keys.sorted(), reusing: resolved)
       try await stage.switchEverywhere(back, config: parsed.config, secrets: secrets)
     } catch {
       options.progress("! switching back to \(back.version) failed: \(error)")

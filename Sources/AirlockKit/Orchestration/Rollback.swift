@@ -120,11 +120,13 @@ extension Orchestrator {
   /// When the restored release fails the same checks, the check or the environment is suspect: the release that
   /// was left is not quarantined and no further rollback is attempted (exit 5).
   ///
-  /// - Parameter cause: for an automatic rollback, the failed run it answers (`alice's deploy of 1.2.0 failed
-  ///   verify`); `nil` for an operator's.
+  /// - Parameters:
+  ///   - cause: for an automatic rollback, the failed run it answers (`alice's deploy of 1.2.0 failed verify`);
+  ///     `nil` for an operator's.
+  ///   - resolved: for an automatic rollback, the secrets the failed run resolved, so no source is asked twice.
   func restore(
     _ stage: Stage, to good: GoodRelease, leaving: Release?, after cause: String?, head: PipelineLedger.Head,
-    started: Date, earlier: [CheckResult]
+    started: Date, earlier: [CheckResult], resolved: SecretSet? = nil
   ) async throws -> OperationReport {
     let name = stage.name
     let release = good.release
@@ -135,18 +137,18 @@ extension Orchestrator {
     let snapshotText = String(decoding: try ledger.ledger.readBlob(good.config), as: UTF8.self)
     let snapshot = ConfigFile.parse(snapshotText)
     let automatic = cause != nil
-    var secretValues: [String: String] = [:]
-    for (key, fingerprint) in snapshot.secrets.sorted(by: { $0.key < $1.key }) {
-      guard let value = options.environment[key] else {
-        throw AirlockError(
-          .invalidInput, "rollback of \(name) needs secret \(key) in the process environment; export it and run again")
-      }
-      secretValues[key] = value
-      if SecretSet.fingerprint(of: value, key: key, pipeline: ledger.pipeline) != fingerprint {
-        warnings.append("secret \(key) differs from the value \(release.version) was last verified with")
-      }
+    // Each secret from the source the stage's definition gives it (the snapshot's when the pipeline file is
+    // unusable), asked now unless this command already did: the values are today's, and a fingerprint that
+    // changed is reported.
+    let secrets = try await stage.secrets(named: snapshot.secrets.keys.sorted(), reusing: resolved)
+    if let key = secrets.missing.first {
+      throw AirlockError(
+        .invalidInput, "rollback of \(name) needs secret \(key) in the process environment; export it and run again")
     }
-    let secrets = SecretSet(names: Array(secretValues.keys), from: secretValues, pipeline: ledger.pipeline)
+    for (key, fingerprint) in snapshot.secrets.sorted(by: { $0.key < $1.key })
+    where secrets.fingerprints[key] != fingerprint {
+      warnings.append("secret \(key) differs from the value \(release.version) was last verified with")
+    }
     var hooks: [HookRun] = []
     if let run = await stage.runHook(
       .preRollback, event: .rollback, release: release, previous: leaving, secrets: secrets)
@@ -181,7 +183,7 @@ extension Orchestrator {
     let record = eventRecord(
       .rollback, in: name, outcome: outcome, release: release, current: release, previous: leaving,
       cause: cause, started: started, detail: transition.detail)
-    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head) {
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: leaving, head: head, secrets: secrets) {
       try commitEvent(
         record, state: state, configText: snapshotText, checks: results, stage: stage, expected: head.commit)
     }

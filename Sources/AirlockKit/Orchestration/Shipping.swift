@@ -92,7 +92,8 @@ extension Orchestrator {
     let record = eventRecord(
       event, in: name, outcome: outcome, release: release, current: release, previous: previous, source: source,
       started: started, detail: transition.detail)
-    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head) {
+    let commit = try await recordingOrUndoing(stage, switchedTo: release, back: previous, head: head, secrets: secrets)
+    {
       try commitEvent(
         record, state: state, configText: ledgerConfig, checks: checks, stage: stage, expected: head.commit)
     }
@@ -132,7 +133,8 @@ extension Orchestrator {
         var report = try await restore(
           stage, to: rollbackTarget, leaving: release,
           after: "\(options.actor.name)'s \(event.rawValue) of \(release.version) failed verify",
-          head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks)
+          head: PipelineLedger.Head(commit: commit, state: state.recorded), started: clock.now(), earlier: checks,
+          resolved: secrets)
         report.command = OperationReport.Command(shipping: event)
         report.release = release
         report.previous = previous

@@ -33,9 +33,34 @@ struct Stage {
       runner: options.runner)
   }
 
-  /// The environment's secrets as the process environment holds them now.
-  func secrets() -> SecretSet {
-    SecretSet(names: spec.secrets, from: options.environment, pipeline: pipeline)
+  /// The environment's secrets, each asked of its source once, before anything changes.
+  ///
+  /// Throws `.invalidInput` (exit 2) when a source fails or a variable the process environment should hold is
+  /// not set; the message names the secret and the source, never a value.
+  func secrets() async throws -> SecretSet {
+    let secrets = try await secrets(named: spec.secrets)
+    try requireSecrets(secrets)
+    return secrets
+  }
+
+  /// The values of `names`, each from the source this environment's definition gives it (the process environment
+  /// for a name it does not declare); a variable that is not set is left in `missing`.
+  ///
+  /// Values in `resolved` (what this command already asked for) are taken as they are, so no source is asked
+  /// twice in one command: an automatic rollback, or the switch back after a failed ledger write, reuses them.
+  func secrets(named names: [String], reusing resolved: SecretSet? = nil) async throws -> SecretSet {
+    let known = (resolved?.values ?? [:]).filter { names.contains($0.key) }
+    let resolution = SecretResolution(
+      environment: options.environment, childEnvironment: baseEnvironment(),
+      root: URL(fileURLWithPath: snapshot.root), runner: options.runner, pipeline: pipeline)
+    let fresh = try await resolution.resolve(names.filter { known[$0] == nil }) { spec.source(ofSecret: $0) }
+    return SecretSet(values: fresh.values.merging(known) { $1 }, missing: fresh.missing, pipeline: pipeline)
+  }
+
+  /// The environment's secrets that the process environment holds, for the read-only commands (`plan`, `drift`),
+  /// which never run a secret's command or read its file.
+  func environmentSecrets() -> SecretSet {
+    SecretSet(names: spec.secretsFromEnvironment, from: options.environment, pipeline: pipeline)
   }
 
   /// Fails with `.invalidInput` when a declared secret is not set, before anything changes.
@@ -105,7 +130,7 @@ struct Stage {
     guard let declared = siblings[environment] else {
       return ResolvedConfig(environment: environment, values: [:], secretFingerprints: [:])
     }
-    let secrets = SecretSet(names: declared.secrets, from: options.environment, pipeline: pipeline)
+    let secrets = SecretSet(names: declared.secretsFromEnvironment, from: options.environment, pipeline: pipeline)
     return ResolvedConfig(environment: environment, values: declared.config, secretFingerprints: secrets.fingerprints)
   }
 

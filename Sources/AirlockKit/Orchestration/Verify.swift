@@ -9,6 +9,8 @@ extension Orchestrator {
   public func verify(environment name: String) async throws -> OperationReport {
     let pipeline = try requirePipeline()
     let stage = try makeStage(try environment(name, in: pipeline), pipeline: pipeline)
+    // A variable that is not set leaves its secret out, as it always did; a failing command or file is exit 2.
+    let secrets = try await stage.secrets(named: stage.spec.secrets)
     let lease = try await takeLease(stage, operation: "verify")
     defer { lease.release() }
     defer { stage.target.disconnect() }
@@ -38,7 +40,7 @@ extension Orchestrator {
     let config = ConfigFile.parse(configText).config
     options.progress("→ verify \(name) \(release.version)")
     let results = try await stage.runChecks(
-      stage.spec.verify, release: release, config: config, secrets: stage.secrets())
+      stage.spec.verify, release: release, config: config, secrets: secrets)
     let judgement = Judgement(results: results, startFailure: nil)
     var state = head.state
     // A failed release keeps running but is no longer promotable nor a rollback target until a verify passes.

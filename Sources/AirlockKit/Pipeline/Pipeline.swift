@@ -62,8 +62,12 @@ public struct EnvironmentSpec: Sendable, Codable, Hashable {
   public var target: TargetSpec
   /// Plain configuration written into each release as `.airlock/config.env`.
   public var config: [String: String]
-  /// Names of secrets read from the process environment at deploy time; never written to the ledger.
+  /// Names of the secrets, resolved once per command before anything changes; values are never written to the
+  /// ledger.
   public var secrets: [String]
+  /// Where secrets that do not come from the process environment come from, by name; `nil` when every secret does
+  /// (and in snapshots recorded before sources existed).
+  public var secretSources: [String: SecretSource]?
   /// A command line run in the release directory after the switch, split on whitespace; no shell.
   public var start: String?
   /// Checks run before anything changes; they can only block.
@@ -79,6 +83,13 @@ public struct EnvironmentSpec: Sendable, Codable, Hashable {
   /// `approval: self`: the person who shipped a release upstream may approve it too. Otherwise (`approval:
   /// required`) an approval takes a second person; `nil` in snapshots recorded before the rule existed.
   public var selfApproval: Bool?
+
+  /// The source of the secret `name`: the one the pipeline gives, else the process environment.
+  public func source(ofSecret name: String) -> SecretSource { secretSources?[name] ?? .environment }
+
+  /// The secrets read from the process environment, which read-only commands may look at; the others need their
+  /// command run or their file read.
+  public var secretsFromEnvironment: [String] { secrets.filter { source(ofSecret: $0) == .environment } }
 
   /// An environment with the documented defaults for everything not given.
   public init(

@@ -57,7 +57,9 @@ extension PipelineDecoder {
       (draft.spec.config, configKeys) = config(node, environment: label)
     }
     if let node = env["secrets"] {
-      draft.spec.secrets = secrets(node, environment: label, configKeys: configKeys)
+      let (names, sources) = secrets(node, environment: label, configKeys: configKeys)
+      draft.spec.secrets = names
+      draft.spec.secretSources = sources.isEmpty ? nil : sources
     }
     if let node = env["start"] { draft.spec.start = text(node, subject: "'start'") }
     if let node = env["preflight"] {
@@ -129,30 +131,121 @@ extension PipelineDecoder {
     return (values, positions)
   }
 
-  func secrets(_ node: YAMLNode, environment: String, configKeys: [String: SourcePosition]) -> [String] {
-    var result: [String] = []
-    for secret in names(node, subject: "'secrets'", what: "secret names") {
-      if !PipelineNames.isValidConfigKey(secret.value) {
-        report(
-          "invalid secret name '\(short(secret.value))': it must be an environment variable name; "
-            + PipelineNames.configKeyRule, at: secret.position)
-      } else if secret.value.hasPrefix(PipelineNames.reservedPrefix) {
-        report(
-          "secret '\(secret.value)' in environment \(environment) starts with '\(PipelineNames.reservedPrefix)', "
-            + "which Airlock's own variables use (it sets AIRLOCK_VERSION… and reads AIRLOCK_ACTOR…); rename it",
-          at: secret.position)
-      } else if PipelineNames.passedThroughVariables.contains(secret.value) {
-        report(
-          "secret '\(secret.value)' in environment \(environment) has the name of a variable Airlock passes "
-            + "through to start, checks and hooks (\(PipelineNames.passedThroughVariables.joined(separator: ", "))), "
-            + "so its value would reach them unmasked; rename it", at: secret.position)
-      } else if let configPosition = configKeys[secret.value] {
-        report(
-          "'\(secret.value)' is both a config key (at \(configPosition)) and a secret in environment \(environment); "
-            + "a secret's value comes from the process environment, so remove one of them", at: secret.position)
+  /// `secrets:` as a list of names (each optionally a one-key mapping to its source) or a mapping of names to
+  /// sources; returns the names in order and the sources other than the process environment.
+  func secrets(
+    _ node: YAMLNode, environment: String, configKeys: [String: SourcePosition]
+  ) -> ([String], [String: SecretSource]) {
+    var entries: [(name: Located<String>, source: YAMLNode?)] = []
+    switch node.content {
+    case .mapping(let pairs):
+      entries = pairs.map { (Located(value: $0.name, position: $0.key.position), $0.value) }
+    case .sequence(let items):
+      for item in items {
+        if case .mapping(let pairs) = item.content {
+          guard pairs.count == 1 else {
+            report(
+              "each mapping in 'secrets' names one secret and its source, like '{DB_PASSWORD: {file: /run/secrets/db}}'",
+              at: item.position)
+            continue
+          }
+          entries.append((Located(value: pairs[0].name, position: pairs[0].key.position), pairs[0].value))
+        } else if let name = text(item, subject: "each entry of 'secrets'") {
+          entries.append((Located(value: name, position: item.position), nil))
+        }
       }
-      result.append(secret.value)
+    default:
+      if !node.isNull {
+        mismatch(node, subject: "'secrets'", expected: "a list of secret names or a mapping of names to sources")
+      }
     }
-    return result
+    var names: [String] = []
+    var sources: [String: SecretSource] = [:]
+    var seen: [String: SourcePosition] = [:]
+    for (secret, sourceNode) in entries {
+      if let first = seen[secret.value] {
+        report("'\(secret.value)' is listed twice in 'secrets' (first at \(first))", at: secret.position)
+        continue
+      }
+      seen[secret.value] = secret.position
+      checkSecretName(secret, environment: environment, configKeys: configKeys)
+      names.append(secret.value)
+      if let sourceNode, let source = secretSource(sourceNode, secret: secret.value), source != .environment {
+        sources[secret.value] = source
+      }
+    }
+    return (names, sources)
+  }
+
+  private func checkSecretName(
+    _ secret: Located<String>, environment: String, configKeys: [String: SourcePosition]
+  ) {
+    if !PipelineNames.isValidConfigKey(secret.value) {
+      report(
+        "invalid secret name '\(short(secret.value))': it must be an environment variable name; "
+          + PipelineNames.configKeyRule, at: secret.position)
+    } else if secret.value.hasPrefix(PipelineNames.reservedPrefix) {
+      report(
+        "secret '\(secret.value)' in environment \(environment) starts with '\(PipelineNames.reservedPrefix)', "
+          + "which Airlock's own variables use (it sets AIRLOCK_VERSION… and reads AIRLOCK_ACTOR…); rename it",
+        at: secret.position)
+    } else if PipelineNames.passedThroughVariables.contains(secret.value) {
+      report(
+        "secret '\(secret.value)' in environment \(environment) has the name of a variable Airlock passes "
+          + "through to start, checks and hooks (\(PipelineNames.passedThroughVariables.joined(separator: ", "))), "
+          + "so its value would reach them unmasked; rename it", at: secret.position)
+    } else if let configPosition = configKeys[secret.value] {
+      report(
+        "'\(secret.value)' is both a config key (at \(configPosition)) and a secret in environment \(environment); "
+          + "a secret's value comes from its source, so remove one of them", at: secret.position)
+    }
+  }
+
+  /// One secret's source: `env`, or a mapping with `command` (and optionally `timeout`) or `file`.
+  private func secretSource(_ node: YAMLNode, secret: String) -> SecretSource? {
+    let expected = "'env', '{command: [program, args…]}' or '{file: PATH}'"
+    if node.scalarType == .string {
+      guard node.scalarText == "env" else {
+        report(
+          "the source of secret \(secret) must be \(expected), found '\(short(node.scalarText ?? ""))'",
+          at: node.position)
+        return nil
+      }
+      return .environment
+    }
+    guard
+      let fields = fields(
+        node, subject: "the source of secret \(secret)", allowed: SecretSource.Key.allCases.map(\.rawValue),
+        context: "in the source of secret \(secret)", expected: expected)
+    else { return nil }
+    switch (fields[SecretSource.Key.command], fields[SecretSource.Key.file]) {
+    case (.some, .some):
+      report(
+        "the source of secret \(secret) has both 'command' and 'file'; keep one of them", at: fields.position)
+      return nil
+    case (.some(let command), nil):
+      var timeout: TimeSpan?
+      if let node = fields[SecretSource.Key.timeout] {
+        guard let span = duration(node, subject: "'timeout'", allowZero: false) else { return nil }
+        timeout = span
+      }
+      guard let arguments = arguments(command, subject: "'command' of secret \(secret)") else { return nil }
+      return .command(arguments: arguments, timeout: timeout)
+    case (nil, .some(let file)):
+      if let node = fields[SecretSource.Key.timeout] {
+        report("'timeout' applies to a 'command' source only; remove it", at: node.position)
+      }
+      guard let path = text(file, subject: "'file' of secret \(secret)") else { return nil }
+      guard !path.isEmpty else {
+        report("'file' of secret \(secret) is empty; give the path of the file that holds it", at: file.position)
+        return nil
+      }
+      return .file(path: path)
+    case (nil, nil):
+      if !fields.hadUnknownKeys {
+        report("the source of secret \(secret) needs 'command' or 'file'", at: fields.position)
+      }
+      return nil
+    }
   }
 }

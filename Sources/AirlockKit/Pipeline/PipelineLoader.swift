@@ -27,7 +27,8 @@ import Foundation
 ///   are refused; names, secrets, hosts and checks listed twice are errors. A leading byte order mark is skipped.
 /// - A `local` target may not be, hold or lie inside another target or the ledger (see `checkFolders`). Secrets may
 ///   not take a name Airlock passes through (`PipelineNames.passedThroughVariables`) or `AIRLOCK_*`; config keys may
-///   not be `AIRLOCK_*`.
+///   not be `AIRLOCK_*`. A secret's source is `env`, a `command` (a non-empty argument list, optional `timeout`) or a
+///   `file`, never both.
 public enum PipelineLoader {
   /// The largest pipeline file accepted; a real pipeline is a few kilobytes, and the limit keeps a wrong `-f` (a log,
   /// a binary) from being read into memory.

@@ -74,14 +74,19 @@ public struct ProcessRunner: Sendable {
   ///   - timeout: how long the program may run; `nil` for no limit.
   ///   - input: a file the program reads as standard input (a release's tar for `ssh`, say); `nil` for
   ///     `/dev/null`. One that cannot be opened is `failedToStart("cannot read input: PATH")`.
+  ///   - discardingStandardError: send standard error to `/dev/null`, so `output` is standard output alone (a
+  ///     secret's value, which must not be mixed with a program's complaints).
   public func run(
     _ arguments: [String], in directory: URL?, environment: [String: String], timeout: Duration?,
-    input: URL? = nil
+    input: URL? = nil, discardingStandardError: Bool = false
   ) async -> ProcessResult {
     let start = ContinuousClock.now
     if Task.isCancelled { return ProcessResult(termination: .failedToStart("cancelled")) }
     let spawned: SpawnedProcess
-    switch SpawnedProcess.spawn(arguments, in: directory, environment: environment, input: input) {
+    switch SpawnedProcess.spawn(
+      arguments, in: directory, environment: environment, input: input, discardingStandardError: discardingStandardError
+    )
+    {
     case .failure(let failure):
       return ProcessResult(termination: .failedToStart(failure.reason), duration: ContinuousClock.now - start)
     case .success(let process):
@@ -158,7 +163,8 @@ private final class SpawnedProcess: Sendable {
   // MARK: Starting
 
   static func spawn(
-    _ arguments: [String], in directory: URL?, environment: [String: String], input: URL?
+    _ arguments: [String], in directory: URL?, environment: [String: String], input: URL?,
+    discardingStandardError: Bool = false
   ) -> Result<SpawnedProcess, SpawnFailure> {
     guard let name = arguments.first, !name.isEmpty else { return .failure(SpawnFailure(reason: "empty command")) }
     if let input, access(input.path, R_OK) != 0 {
@@ -184,7 +190,11 @@ private final class SpawnedProcess: Sendable {
     defer { posix_spawn_file_actions_destroy(&fileActions) }
     posix_spawn_file_actions_addopen(&fileActions, 0, input?.path ?? "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&fileActions, output.write, 1)
-    posix_spawn_file_actions_adddup2(&fileActions, output.write, 2)
+    if discardingStandardError {
+      posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
+    } else {
+      posix_spawn_file_actions_adddup2(&fileActions, output.write, 2)
+    }
     // Descriptors other threads open without O_CLOEXEC (sockets of a test server, say) must not leak into the child.
     _ = GNUExtensions.addCloseFrom?(&fileActions, 3)
     if let workingDirectory {

@@ -1,11 +1,11 @@
 internal import CMbedCrypto
 import Foundation
 
-/// Secret values read from the process environment, and the means to keep them out of everything but the target.
+/// Secret values resolved from their sources, and the means to keep them out of everything but the target.
 public struct SecretSet: Sendable {
   /// Secret name to value; only names the environment declares.
   public let values: [String: String]
-  /// Names the environment declares but the process environment does not set.
+  /// Names the environment declares to come from the process environment which it does not set.
   public let missing: [String]
   /// The pipeline name, which salts fingerprints so they cannot be matched across pipelines.
   public let pipeline: String
@@ -17,6 +17,11 @@ public struct SecretSet: Sendable {
     for name in names {
       if let value = environment[name] { values[name] = value } else { missing.append(name) }
     }
+    self.init(values: values, missing: missing, pipeline: pipeline)
+  }
+
+  /// A set of values already resolved.
+  init(values: [String: String], missing: [String] = [], pipeline: String) {
     self.values = values
     self.missing = missing
     self.pipeline = pipeline
