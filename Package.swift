@@ -94,7 +94,7 @@ let package = Package(
     ),
     .testTarget(
       name: "AirlockCLITests",
-      dependencies: ["airlock", "AirlockTestSupport"],
+      dependencies: ["airlock", "AirlockTestSupport", .product(name: "Yams", package: "Yams")],
       exclude: ["Golden"]
     ),
   ],
