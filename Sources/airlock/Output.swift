@@ -49,6 +49,13 @@ enum Output {
     FileHandle.standardOutput.write(data + Data("\n".utf8))
   }
 
+  /// Warns that `workspace`'s pipeline did not load, so a query answers from the ledger alone.
+  static func warnIfPipelineUnloaded(_ workspace: Workspace) {
+    guard let error = workspace.pipelineError, workspace.pipeline == nil else { return }
+    progress(
+      "warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only")
+  }
+
   /// Prints `error` in the chosen format and returns the exit code to leave with.
   static func failure(_ error: any Error, json: Bool) -> ExitCode {
     let (code, lines): (Int32, [String])

@@ -81,11 +81,7 @@ enum Printing {
     if let refusal = plan.refusal { print("  refused: \(refusal)") }
     if !plan.preflight.isEmpty { print("  preflight: \(plan.preflight.joined(separator: ", "))") }
     if !plan.verify.isEmpty { print("  verify: \(plan.verify.joined(separator: ", "))") }
-    for change in plan.configChanges {
-      let before = change.before.map { change.secret ? String($0.prefix(19)) : $0 } ?? "-"
-      let after = change.after.map { change.secret ? String($0.prefix(19)) : $0 } ?? "-"
-      print("  config \(change.kind.rawValue) \(change.key)\(change.secret ? " (secret)" : ""): \(before) → \(after)")
-    }
+    for change in plan.configChanges { print("  " + configChange(change)) }
     let nowhere = "nothing (no earlier verified release)"
     if plan.action != .rollback {
       print("  rollback now would go to \(plan.rollbackTarget?.description ?? nowhere)")
@@ -111,9 +107,11 @@ enum Printing {
       }
       print(cells.joined(separator: "  "))
     }
-    for result in results where !result.evidenceLines.isEmpty {
+    for result in results {
+      let evidence = result.evidenceLines
+      guard !evidence.isEmpty else { continue }
       print("\(result.name):")
-      for line in result.evidenceLines { print(line) }
+      for line in evidence { print(line) }
     }
   }
 

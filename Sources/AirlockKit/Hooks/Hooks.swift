@@ -113,10 +113,15 @@ public struct Hooks: Sendable {
     var eventId: ObjectID?
   }
 
+  /// Whether the hooks folder has a file for `point` (executable or not).
+  public func exists(_ point: HookPoint) -> Bool {
+    FileManager.default.fileExists(atPath: directory.appendingPathComponent(point.rawValue).path)
+  }
+
   /// Runs `point`'s hook if there is one; `nil` when there is none.
   public func run(_ point: HookPoint, for event: Event, baseEnvironment: [String: String]) async -> HookRun? {
     let file = directory.appendingPathComponent(point.rawValue)
-    guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+    guard exists(point) else { return nil }
     guard FileManager.default.isExecutableFile(atPath: file.path) else {
       return HookRun(
         hook: point.rawValue, succeeded: false, reason: "not executable (chmod +x \(file.path))", output: "")

@@ -259,11 +259,15 @@ public final class PipelineLedger {
     return release
   }
 
+  /// Every release label of the pipeline with its tag commit, in ref order.
+  public func boundLabels() throws -> [(label: String, commit: ObjectID)] {
+    let prefix = "refs/tags/\(pipeline)/"
+    return try ledger.references(withPrefix: prefix).map { (String($0.name.dropFirst(prefix.count)), $0.target) }
+  }
+
   /// Every release label of the pipeline, newest first (by when the label was bound).
   public func releaseLabels() throws -> [String] {
-    let prefix = "refs/tags/\(pipeline)/"
-    return try ledger.references(withPrefix: prefix)
-      .map { (label: String($0.name.dropFirst(prefix.count)), time: try ledger.commit($0.target).time) }
+    try boundLabels().map { (label: $0.label, time: try ledger.commit($0.commit).time) }
       .sorted { ($0.time, $0.label) > ($1.time, $1.label) }.map(\.label)
   }
 
@@ -283,9 +287,9 @@ public final class PipelineLedger {
     guard prefix.count >= 4, prefix.count <= 40, prefix.allSatisfy(\.isHexDigit) else { return nil }
     var matches = Set(known.filter { $0.id.hex.hasPrefix(prefix) })
     if matches.isEmpty {
-      for (name, commit) in try ledger.references(withPrefix: "refs/tags/\(pipeline)/") {
+      for (label, commit) in try boundLabels() {
         guard let tree = try ledger.entry("artifact", inCommit: commit), tree.hex.hasPrefix(prefix) else { continue }
-        matches.insert(Release(id: tree, version: String(name.split(separator: "/").last!)))
+        matches.insert(Release(id: tree, version: label))
       }
     }
     let trees = Set(matches.map(\.id))

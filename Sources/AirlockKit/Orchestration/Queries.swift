@@ -183,7 +183,7 @@ extension Orchestrator {
       return EnvironmentStatus(
         environment: name, requires: spec?.requires, current: head.state.current, status: head.state.currentStatus,
         onTarget: onTarget, hosts: hosts, lastEvent: lastEvent,
-        rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release,
+        rollbackTarget: head.state.rollbackTarget,
         quarantined: head.state.quarantined, lease: lease, leaseStale: stale, leaseProblem: leaseProblem,
         interrupted: interrupted,
         targetProblem: targetProblem, events: head.state.sequence)
@@ -233,7 +233,7 @@ extension Orchestrator {
     var plan = Plan(
       environment: name, current: head.state.current, action: .deploy, release: nil, sourceEnvironment: spec.requires,
       refusal: nil, preflight: spec.preflight, verify: spec.verify, configChanges: [],
-      rollbackTarget: head.state.good.first { $0.release.id != head.state.current?.id }?.release, rollbackAfter: nil,
+      rollbackTarget: head.state.rollbackTarget, rollbackAfter: nil,
       notes: [])
     if let source = spec.requires {
       plan.action = .promote
@@ -305,7 +305,7 @@ extension Orchestrator {
     var plan = Plan(
       environment: name, current: state.current, action: .rollback, release: nil, sourceEnvironment: nil,
       refusal: nil, preflight: [], verify: verify, configChanges: [],
-      rollbackTarget: state.good.first { $0.release.id != state.current?.id }?.release, rollbackAfter: nil, notes: [])
+      rollbackTarget: state.rollbackTarget, rollbackAfter: nil, notes: [])
     if pipeline == nil { plan.notes.append("the pipeline file does not load: planned from the ledger's snapshot") }
     let good: GoodRelease
     do {

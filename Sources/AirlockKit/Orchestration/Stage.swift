@@ -322,8 +322,7 @@ struct Stage {
       pipeline: pipeline, environment: name, event: event, release: release, previous: previous,
       actor: options.actor.name, result: result)
     // Only a hook that exists is a step worth showing; `Hooks.run` skips the others.
-    let exists = FileManager.default.fileExists(atPath: hooks.directory.appendingPathComponent(point.rawValue).path)
-    let (found, elapsed) = await step("hook \(point.rawValue)", showing: exists) {
+    let (found, elapsed) = await step("hook \(point.rawValue)", showing: hooks.exists(point)) {
       await hooks.run(point, for: event, baseEnvironment: baseEnvironment())
     }
     guard var run = found else { return nil }

@@ -16,10 +16,7 @@ extension Workspace {
 
   /// Every release label bound in the ledger for this pipeline (its `refs/tags/<pipeline>/*`), sorted.
   public func releaseLabels() -> [String] {
-    guard let ledger = ledgerForNames() else { return [] }
-    let prefix = "refs/tags/\(ledger.pipeline)/"
-    let tags = (try? ledger.ledger.references(withPrefix: prefix)) ?? []
-    return tags.map { String($0.name.dropFirst(prefix.count)) }.sorted()
+    ((try? ledgerForNames()?.boundLabels()) ?? []).map(\.label).sorted()
   }
 
   /// The short ids (as `airlock history` prints them) of the newest `limit` events of every environment, newest

@@ -68,10 +68,7 @@ private func inspect(_ global: GlobalOptions, _ query: @escaping @Sendable (Orch
 {
   try await perform(json: global.json) {
     let workspace = try global.workspace()
-    if let error = workspace.pipelineError, workspace.pipeline == nil {
-      Output.progress(
-        "warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only")
-    }
+    Output.warnIfPipelineUnloaded(workspace)
     try global.reading(workspace, query)
     return .success
   }

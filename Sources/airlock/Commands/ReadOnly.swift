@@ -130,11 +130,7 @@ struct Status: AsyncParsableCommand, Sendable {
   func run() async throws {
     try await perform(json: global.json) {
       let workspace = try global.workspace()
-      if let error = workspace.pipelineError, workspace.pipeline == nil {
-        Output.progress(
-          "warning: pipeline not loaded (\(error.diagnostics.first?.description ?? "invalid")); showing the ledger only"
-        )
-      }
+      Output.warnIfPipelineUnloaded(workspace)
       guard let ledger = try workspace.openLedger(create: false) else {
         if global.json {
           Output.json(["environments": [EnvironmentStatus]()])
