@@ -47,6 +47,10 @@ extension Printing {
       print("  hook \(hook.hook): \(hook.succeeded ? "ok" : "failed") (\(hook.reason))")
       for line in hook.output.split(separator: "\n").suffix(10) { print("    | \(line)") }
     }
+    for delivery in detail.notifications ?? [] {
+      let tries = delivery.attempts == 1 ? "" : ", \(delivery.attempts) attempts"
+      print("  notified \(delivery.receiver): \(delivery.delivered ? "ok" : "failed") (\(delivery.reason)\(tries))")
+    }
     if detail.configChanges.isEmpty {
       print("  config: unchanged\(detail.previousEvent.map { " since \($0.short)" } ?? "")")
     }

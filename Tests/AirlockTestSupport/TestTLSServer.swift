@@ -61,18 +61,29 @@ public final class TestTLSServer: Sendable {
 
   /// Ends the server and removes its folder.
   public func stop() {
+    Self.end(process, removing: folder)
+  }
+
+  /// Ends `process` and removes `folder`. SIGKILL, not terminate(): a server started by a test inherits the test
+  /// process's blocked SIGTERM and would never exit.
+  static func end(_ process: Process, removing folder: URL) {
     if process.isRunning {
-      // SIGKILL, not terminate(): s_server inherits the test process's blocked SIGTERM and would never exit.
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
     try? FileManager.default.removeItem(at: folder)
   }
 
-  private static func openssl(_ arguments: String...) throws {
+  static func openssl(_ arguments: String...) throws {
+    try openssl(arguments: arguments)
+  }
+
+  /// Runs openssl with `arguments` in `folder` (default: here), throwing when it fails.
+  static func openssl(arguments: [String], in folder: URL? = nil) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = arguments
+    if let folder { process.currentDirectoryURL = folder }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -83,7 +94,7 @@ public final class TestTLSServer: Sendable {
   }
 
   /// A port nothing listens on right now (the kernel's pick for a socket bound to port 0).
-  private static func freePort() throws -> UInt16 {
+  static func freePort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestTLSServerError(description: "socket failed: errno \(errno)") }
     defer { close(fd) }

@@ -61,31 +61,17 @@ public struct HTTPCheck: ProbingCheck {
   /// Makes one request; a wrong status or a body without the string keeps the body's first bytes.
   public func examine(host: String, attempt: Int, in context: CheckContext) async -> ProbeFinding {
     let address = context.substituteAddress(url, host: host)
-    guard let target = URL(string: address), let scheme = target.scheme?.lowercased() else {
-      return ProbeFinding(.error, "invalid URL: \(address)")
-    }
-    guard scheme == "http" || scheme == "https" else { return ProbeFinding(.error, "unsupported scheme: \(scheme)") }
-    guard let hostName = target.host, !hostName.isEmpty else { return ProbeFinding(.error, "invalid URL: \(address)") }
-
-    guard let port = UInt16(exactly: target.port ?? (scheme == "http" ? 80 : 443)), port > 0 else {
-      return ProbeFinding(.error, "invalid URL: \(address)")
-    }
-
     let needle = contains.map { context.substitute($0, host: host) }.flatMap { $0.isEmpty ? nil : $0 }
-    let exchange = HTTPExchange(
-      host: hostName.hasPrefix("[") ? String(hostName.dropFirst().dropLast()) : hostName, port: port,
-      target: Self.requestTarget(target),
-      hostHeader: target.port.map { "\(Self.bracketed(hostName)):\($0)" } ?? Self.bracketed(hostName),
-      userAgent: Self.userAgent, expect: expect, needle: needle.map { Data($0.utf8) }, limit: Self.bodyLimit,
-      trustedFile: scheme == "https" ? TLSChannel.trustedFile(in: context.processEnvironment) : nil)
-    let deadline = ContinuousClock.now + policy.timeout.duration
-    let abandoned = TCPConnector.Abandonment()
-    // Name resolution cannot be interrupted, so the thread is abandoned if it outlives the deadline; every other
-    // wait of the exchange ends soon after the probe stopped waiting for it (deadline or cancellation).
-    let answer = await withDeadline(policy.timeout.duration) {
-      await onDedicatedThread(named: "airlock.http") { exchange.perform(until: deadline, abandoned: abandoned) }
+    let exchange: HTTPExchange
+    switch HTTPExchange.to(
+      address, expect: expect, needle: needle.map { Data($0.utf8) }, limit: Self.bodyLimit,
+      environment: context.processEnvironment)
+    {
+    case .failure(.unsupportedScheme(let scheme)): return ProbeFinding(.error, "unsupported scheme: \(scheme)")
+    case .failure(.invalid): return ProbeFinding(.error, "invalid URL: \(address)")
+    case .success(let made): exchange = made
     }
-    abandoned.raise()
+    let answer = await exchange.run(timeout: policy.timeout.duration, thread: "airlock.http")
     switch answer {
     case nil:
       return ProbeFinding(.failed, "timeout")

@@ -47,7 +47,7 @@ struct BodySearch {
   }
 }
 
-/// One `GET` over a TCP connection, plain or TLS, bounded by a deadline and by the body limit: the `http://` and
+/// One `GET` (or a `POST` of a small body) over a TCP connection, plain or TLS, bounded by a deadline and by the body limit: the `http://` and
 /// `https://` probe.
 ///
 /// HTTP/1.1 with `Connection: close`; a body framed by `Content-Length`, by chunked transfer coding or by the end of
@@ -67,9 +67,52 @@ struct HTTPExchange: Sendable {
   var limit: Int
   /// For `https`: the PEM bundle whose certificates the server's must chain to; `nil` speaks plain HTTP.
   var trustedFile: String? = nil
+  /// A body to send with `POST` and its media type; `nil` sends a `GET`.
+  var payload: (body: Data, type: String)? = nil
 
   /// The most a response head may take.
   static let headLimit = 64 * 1024
+
+  /// Why a URL cannot be asked.
+  enum AddressError: Error {
+    /// Not a URL with a host and a valid port.
+    case invalid
+    /// A scheme other than `http` and `https`.
+    case unsupportedScheme(String)
+  }
+
+  /// An exchange with `address`, an `http://` or `https://` URL; `https` trusts the PEM bundle `SSL_CERT_FILE` in
+  /// `environment` names, else the system's.
+  static func to(
+    _ address: String, expect: Int, needle: Data?, limit: Int, environment: [String: String],
+    payload: (body: Data, type: String)? = nil
+  ) -> Result<HTTPExchange, AddressError> {
+    guard let url = URL(string: address), let scheme = url.scheme?.lowercased() else { return .failure(.invalid) }
+    guard scheme == "http" || scheme == "https" else { return .failure(.unsupportedScheme(scheme)) }
+    guard let host = url.host, !host.isEmpty,
+      let port = UInt16(exactly: url.port ?? (scheme == "http" ? 80 : 443)), port > 0
+    else { return .failure(.invalid) }
+    return .success(
+      HTTPExchange(
+        host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host, port: port,
+        target: HTTPCheck.requestTarget(url),
+        hostHeader: url.port.map { "\(HTTPCheck.bracketed(host)):\($0)" } ?? HTTPCheck.bracketed(host),
+        userAgent: HTTPCheck.userAgent, expect: expect, needle: needle, limit: limit,
+        trustedFile: scheme == "https" ? TLSChannel.trustedFile(in: environment) : nil, payload: payload))
+  }
+
+  /// Performs the exchange on a thread of its own, giving up after `timeout`: `nil` then.
+  ///
+  /// Name resolution cannot be interrupted, so the thread is abandoned if it outlives the deadline; every other
+  /// wait of the exchange ends soon after the caller stopped waiting for it (deadline or cancellation).
+  func run(timeout: Duration, thread: String) async -> HTTPAnswer? {
+    let deadline = ContinuousClock.now + timeout
+    let abandoned = TCPConnector.Abandonment()
+    defer { abandoned.raise() }
+    return await withDeadline(timeout) {
+      await onDedicatedThread(named: thread) { perform(until: deadline, abandoned: abandoned) }
+    }
+  }
 
   /// Runs the exchange; the answer, or why there is none. Once `abandoned` is raised, every wait ends soon.
   func perform(until deadline: ContinuousClock.Instant, abandoned: TCPConnector.Abandonment) -> HTTPAnswer {
@@ -87,10 +130,15 @@ struct HTTPExchange: Sendable {
       }
     }
     var connection = Connection(fd: fd, deadline: deadline, abandoned: abandoned, tls: tls)
-    let request =
-      "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(userAgent)\r\nAccept: */*\r\n"
-      + "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
-    if let reason = connection.send(Data(request.utf8)) { return .failure(.failed, reason) }
+    var request =
+      "\(payload == nil ? "GET" : "POST") \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(userAgent)\r\n"
+      + "Accept: */*\r\nCache-Control: no-cache\r\nConnection: close\r\n"
+    if let payload {
+      request += "Content-Type: \(payload.type)\r\nContent-Length: \(payload.body.count)\r\n"
+    }
+    if let reason = connection.send(Data((request + "\r\n").utf8) + (payload?.body ?? Data())) {
+      return .failure(.failed, reason)
+    }
 
     var head: Head
     repeat {

@@ -83,6 +83,21 @@ public struct Hooks: Sendable {
       }
     }
 
+    /// The `AIRLOCK_*` variables that describe the event to a program.
+    public var variables: [String: String] {
+      var variables = [
+        "AIRLOCK_PIPELINE": pipeline, "AIRLOCK_ENVIRONMENT": environment, "AIRLOCK_RELEASE": release?.id.hex ?? "",
+        "AIRLOCK_VERSION": release?.version ?? "", "AIRLOCK_PREVIOUS_RELEASE": previous?.version ?? "",
+        "AIRLOCK_EVENT": event.rawValue, "AIRLOCK_ACTOR": actor,
+      ]
+      if let result {
+        variables["AIRLOCK_OUTCOME"] = result.outcome
+        variables["AIRLOCK_DETAIL"] = result.detail.split(whereSeparator: \.isNewline).joined(separator: " ")
+        variables["AIRLOCK_EVENT_ID"] = result.eventID.hex
+      }
+      return variables
+    }
+
     /// An event; `result` only for hooks that run after it was recorded.
     public init(
       pipeline: String, environment: String, event: EventKind, release: Release?, previous: Release?, actor: String,
@@ -130,18 +145,7 @@ public struct Hooks: Sendable {
     var environment = baseEnvironment.filter {
       PipelineNames.passedThroughVariables.contains($0.key) && $0.key != "TMPDIR"
     }
-    environment["AIRLOCK_PIPELINE"] = event.pipeline
-    environment["AIRLOCK_ENVIRONMENT"] = event.environment
-    environment["AIRLOCK_RELEASE"] = event.release?.id.hex ?? ""
-    environment["AIRLOCK_VERSION"] = event.release?.version ?? ""
-    environment["AIRLOCK_PREVIOUS_RELEASE"] = event.previous?.version ?? ""
-    environment["AIRLOCK_EVENT"] = event.event.rawValue
-    environment["AIRLOCK_ACTOR"] = event.actor
-    if let outcome = event.result {
-      environment["AIRLOCK_OUTCOME"] = outcome.outcome
-      environment["AIRLOCK_DETAIL"] = outcome.detail.split(whereSeparator: \.isNewline).joined(separator: " ")
-      environment["AIRLOCK_EVENT_ID"] = outcome.eventID.hex
-    }
+    environment.merge(event.variables) { $1 }
     let document = Document(
       hook: point.rawValue, pipeline: event.pipeline, environment: event.environment, event: event.event,
       release: event.release, previous: event.previous, actor: event.actor, outcome: event.result?.outcome,

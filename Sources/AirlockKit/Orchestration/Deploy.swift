@@ -20,10 +20,12 @@ extension Orchestrator {
     let lease = try await takeLease(stage, operation: "deploy")
     defer { lease.release() }
     defer { stage.target.disconnect() }
-    let release = try ledger.storeRelease(
-      directory: artifact, version: version, actor: options.actor, time: clock.now())
-    options.progress("→ release \(release.version) is artifact \(release.id.short)")
-    return try await ship(release, to: stage, event: .deploy, source: nil, secrets: secrets)
+    return try await notifying {
+      let release = try ledger.storeRelease(
+        directory: artifact, version: version, actor: options.actor, time: clock.now())
+      options.progress("→ release \(release.version) is artifact \(release.id.short)")
+      return try await ship(release, to: stage, event: .deploy, source: nil, secrets: secrets)
+    }
   }
 
   func checkArtifact(_ artifact: URL) throws {

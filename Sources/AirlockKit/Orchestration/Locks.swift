@@ -56,6 +56,7 @@ extension Orchestrator {
       throw error
     }
     lease.keep()
+    await warnAboutNotifications()
     return LockReport(
       command: .lock, environment: name, holder: lease.holder, release: nil,
       summary: "\(name) is locked by \(options.actor.name): \(reason); `airlock unlock \(name)` ends it", commit: commit
@@ -64,7 +65,13 @@ extension Orchestrator {
 
   /// Ends an incident lock. Someone else's lock, or a live run's lease, needs `force`, and is recorded as broken by
   /// this actor.
-  public func unlock(environment name: String) throws -> LockReport {
+  public func unlock(environment name: String) async throws -> LockReport {
+    let report = try unlocking(name)
+    await warnAboutNotifications()
+    return report
+  }
+
+  private func unlocking(_ name: String) throws -> LockReport {
     let stage = try stageForRecovery(name)
     try ledger.synchronize()
     guard let found = try Lease.current(ledger, environment: name) else {

@@ -12,6 +12,8 @@ public struct Orchestrator {
   let ledger: PipelineLedger
   /// Who acts, the clock, the process environment and where progress goes.
   public let options: OperationOptions
+  /// The notifications of this orchestrator's events, sent as each is recorded and awaited before a command ends.
+  let notifications = NotificationOutbox()
 
   /// An orchestrator for a loaded pipeline.
   ///

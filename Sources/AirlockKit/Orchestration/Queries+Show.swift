@@ -14,6 +14,8 @@ public struct EventDetail: Sendable, Codable {
   public var checks: [CheckResult]
   /// The hooks that ran for the event, with the end of their output, from the ledger's notes; absent when none ran.
   public var hooks: [HookRun]?
+  /// What telling the `notify:` receivers did, from the ledger's notes; absent when none was told.
+  public var notifications: [NotificationDelivery]?
   /// The event before it on the same branch, whose config `configChanges` compares against; absent for the first.
   public var previousEvent: ObjectID?
   /// The config keys added, removed or changed against the event before (secrets by fingerprint only).
@@ -53,7 +55,7 @@ extension Orchestrator {
     return EventDetail(
       commit: commit.id, environment: environment, message: commit.message, record: try ledger.record(at: commit.id),
       checks: try ledger.checkResults(at: commit.id), hooks: try ledger.hooks(of: commit.id, in: environment),
-      previousEvent: previous,
+      notifications: try ledger.notifications(of: commit.id, in: environment), previousEvent: previous,
       configChanges: Self.configChanges(
         from: ConfigFile.parse(before), to: ConfigFile.parse(after), secretNames: []))
   }

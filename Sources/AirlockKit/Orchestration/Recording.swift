@@ -81,7 +81,8 @@ extension Orchestrator {
     return record
   }
 
-  /// Appends one event commit whose tree is the environment's state after it.
+  /// Appends one event commit whose tree is the environment's state after it, and starts telling the
+  /// environment's `notify:` receivers about it.
   ///
   /// An event that changes nothing on the target (`carrySnapshot`) keeps the environment snapshot of the event
   /// before it, so a rollback from snapshots never picks up a definition that was refused or never used.
@@ -99,12 +100,14 @@ extension Orchestrator {
     }
     let snapshot =
       try carrySnapshot ? expected.flatMap { try ledger.snapshot(at: $0) } ?? stage.snapshot : stage.snapshot
-    return try ledger.append(
+    let commit = try ledger.append(
       PipelineLedger.EventFiles(
         record: record, state: state, configText: configText, checks: checks, snapshot: snapshot,
         artifact: state.current?.id),
       to: stage.name, expected: expected, message: Self.message(for: record), author: options.actor,
       beforeReferenceUpdate: { FaultPoint.beforeReferenceUpdate.trip(options.environment) })
+    notify(record, commit: commit, checks: checks, stage: stage)
+    return commit
   }
 
   /// The one human line of an event commit, e.g. `promote web 1.4.2 staging→production: ok`.

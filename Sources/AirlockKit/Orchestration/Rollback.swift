@@ -12,35 +12,37 @@ extension Orchestrator {
     let lease = try await takeLease(stage, operation: "rollback")
     defer { lease.release() }
     defer { stage.target.disconnect() }
-    // Restoring service comes first: hosts that cannot be reached are named when their switch fails, and the rest
-    // are rolled back.
-    for (host, reason) in await stage.target.connect(progress: options.progress).sorted(by: { $0.key < $1.key }) {
-      options.progress("! \(host) cannot be reached: \(reason)")
+    return try await notifying {
+      // Restoring service comes first: hosts that cannot be reached are named when their switch fails, and the rest
+      // are rolled back.
+      for (host, reason) in await stage.target.connect(progress: options.progress).sorted(by: { $0.key < $1.key }) {
+        options.progress("! \(host) cannot be reached: \(reason)")
+      }
+      let head = try ledger.head(of: name)
+      let state = head.state
+      // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
+      // the target on a release never verified here; then that one is left (and quarantined). A target left on a
+      // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
+      // What Airlock last switched to decides which release is left; a target's own `current` program is not waited on.
+      let running = try switchedRelease(stage, state: state)
+      let current =
+        running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
+      let good: GoodRelease
+      switch try rollbackChoice(
+        in: name, state: state, leaving: current, to: reference, onTarget: { try onTarget(stage) })
+      {
+      case .converged(let release):
+        return OperationReport(
+          .rollback, pipeline: ledger.pipeline, environment: name,
+          transition: Lifecycle.unchanged(
+            Lifecycle.Subject(event: .rollback, environment: name, version: release.version)),
+          release: release, previous: current, current: current)
+      case .to(let entry):
+        good = entry
+      }
+      return try await restore(
+        stage, to: good, leaving: current, after: nil, head: head, started: clock.now(), earlier: [])
     }
-    let head = try ledger.head(of: name)
-    let state = head.state
-    // The release this rollback leaves: what the ledger says runs, unless an interrupted deploy or promotion left
-    // the target on a release never verified here; then that one is left (and quarantined). A target left on a
-    // verified release by an interrupted rollback keeps the ledger's view, so running the rollback again completes it.
-    // What Airlock last switched to decides which release is left; a target's own `current` program is not waited on.
-    let running = try switchedRelease(stage, state: state)
-    let current =
-      running.map { $0.id != state.current?.id && !state.isVerified($0.id) ? $0 : state.current } ?? state.current
-    let good: GoodRelease
-    switch try rollbackChoice(
-      in: name, state: state, leaving: current, to: reference, onTarget: { try onTarget(stage) })
-    {
-    case .converged(let release):
-      return OperationReport(
-        .rollback, pipeline: ledger.pipeline, environment: name,
-        transition: Lifecycle.unchanged(
-          Lifecycle.Subject(event: .rollback, environment: name, version: release.version)),
-        release: release, previous: current, current: current)
-    case .to(let entry):
-      good = entry
-    }
-    return try await restore(
-      stage, to: good, leaving: current, after: nil, head: head, started: clock.now(), earlier: [])
   }
 
   /// Where a rollback of `name` goes: the newest verified-good release other than `current`, or `reference`.

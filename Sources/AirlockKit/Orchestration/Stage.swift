@@ -50,11 +50,15 @@ struct Stage {
   /// twice in one command: an automatic rollback, or the switch back after a failed ledger write, reuses them.
   func secrets(named names: [String], reusing resolved: SecretSet? = nil) async throws -> SecretSet {
     let known = (resolved?.values ?? [:]).filter { names.contains($0.key) }
-    let resolution = SecretResolution(
+    let fresh = try await secretResolution.resolve(names.filter { known[$0] == nil }) { spec.source(ofSecret: $0) }
+    return SecretSet(values: fresh.values.merging(known) { $1 }, missing: fresh.missing, pipeline: pipeline)
+  }
+
+  /// How this environment's secrets are asked of their sources.
+  var secretResolution: SecretResolution {
+    SecretResolution(
       environment: options.environment, childEnvironment: baseEnvironment(),
       root: URL(fileURLWithPath: snapshot.root), runner: options.runner, pipeline: pipeline)
-    let fresh = try await resolution.resolve(names.filter { known[$0] == nil }) { spec.source(ofSecret: $0) }
-    return SecretSet(values: fresh.values.merging(known) { $1 }, missing: fresh.missing, pipeline: pipeline)
   }
 
   /// The environment's secrets that the process environment holds, for the read-only commands (`plan`, `drift`),

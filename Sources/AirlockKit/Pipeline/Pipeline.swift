@@ -83,6 +83,9 @@ public struct EnvironmentSpec: Sendable, Codable, Hashable {
   /// `approval: self`: the person who shipped a release upstream may approve it too. Otherwise (`approval:
   /// required`) an approval takes a second person; `nil` in snapshots recorded before the rule existed.
   public var selfApproval: Bool?
+  /// Who is told about this environment's events: its own `notify:` list, else the pipeline's; `nil` for nobody
+  /// (and in snapshots recorded before notifications existed).
+  public var notify: [NotifySpec]?
 
   /// The source of the secret `name`: the one the pipeline gives, else the process environment.
   public func source(ofSecret name: String) -> SecretSource { secretSources?[name] ?? .environment }

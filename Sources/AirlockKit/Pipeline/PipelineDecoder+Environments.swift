@@ -4,7 +4,7 @@ import Foundation
 extension PipelineDecoder {
   static let environmentKeys = [
     "name", "requires", "target", "config", "secrets", "start", "preflight", "verify", "watch", "on_failure",
-    "approval",
+    "approval", "notify",
   ]
 
   func environments(_ node: YAMLNode) -> [EnvironmentDraft] {
@@ -89,6 +89,7 @@ extension PipelineDecoder {
         draft.spec.selfApproval = word == "self" ? true : nil
       }
     }
+    if let node = env["notify"] { draft.notify = notify(node) }
     return draft
   }
 

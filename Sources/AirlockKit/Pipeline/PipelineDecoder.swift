@@ -16,6 +16,8 @@ struct EnvironmentDraft {
   var preflight: [Located<String>] = []
   var verify: [Located<String>] = []
   var watch: Located<TimeSpan>?
+  /// The environment's own `notify:` list; `nil` when it has none and the pipeline's applies.
+  var notify: [NotifySpec]?
 }
 
 /// A check as written; `kind` is nil when its definition is broken, so uses of it are not reported a second time.
@@ -38,6 +40,8 @@ struct PipelineDraft {
   var hooks = "hooks"
   var environments: [EnvironmentDraft] = []
   var checks: [CheckDraft] = []
+  /// The top-level `notify:` list, for every environment without its own.
+  var notify: [NotifySpec] = []
 }
 
 /// Turns a YAML tree into a `PipelineDraft`, checking keys, types and values and collecting every problem.
@@ -45,7 +49,7 @@ struct PipelineDraft {
 /// Each broken part is replaced by a harmless placeholder so decoding goes on and reports the rest of the file;
 /// a draft is only turned into a `Pipeline` when no diagnostic was reported.
 final class PipelineDecoder {
-  static let topLevelKeys = ["pipeline", "ledger", "keep", "hooks", "environments", "checks"]
+  static let topLevelKeys = ["pipeline", "ledger", "keep", "hooks", "environments", "checks", "notify"]
 
   let file: String
   private(set) var diagnostics: [Diagnostic] = []
@@ -89,6 +93,7 @@ final class PipelineDecoder {
     if let node = top["keep"], let keep = integer(node, subject: "'keep'", in: 1...1000) { draft.keep = keep }
     if let node = top["hooks"], let hooks = text(node, subject: "'hooks'") { draft.hooks = hooks }
     if let node = top["checks"] { draft.checks = checks(node) }
+    if let node = top["notify"] { draft.notify = notify(node) }
     if let node = top["environments"] {
       draft.environments = environments(node)
     } else {

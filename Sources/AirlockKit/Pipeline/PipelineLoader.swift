@@ -82,7 +82,13 @@ public enum PipelineLoader {
     }
     let pipeline = Pipeline(
       name: name.value, file: file, root: root.standardizedFileURL.path, ledger: draft.ledger, keep: draft.keep,
-      hooks: draft.hooks, environments: draft.environments.map(\.spec), checks: checks)
+      hooks: draft.hooks,
+      environments: draft.environments.map { environment in
+        var spec = environment.spec
+        let notify = environment.notify ?? draft.notify
+        spec.notify = notify.isEmpty ? nil : notify
+        return spec
+      }, checks: checks)
     return (pipeline, name.position)
   }
 

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// A source that fails is reported by the secret's name, the program's name or the file's path and the exit status
 /// or error; never by the value, the program's arguments or anything it printed.
-struct SecretResolution {
+struct SecretResolution: Sendable {
   /// The process environment, which `environment` sources read.
   let environment: [String: String]
   /// The complete environment of a `command` source: the passed-through basics (`PATH`, `HOME`…), no config.

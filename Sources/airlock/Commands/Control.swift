@@ -39,7 +39,7 @@ struct Unlock: AsyncParsableCommand, Sendable {
 
   func run() async throws {
     try await perform(json: global.json) {
-      let report = try global.orchestrator(pipeline: false, createLedger: false, force: force).unlock(
+      let report = try await global.orchestrator(pipeline: false, createLedger: false, force: force).unlock(
         environment: environment)
       if global.json { Output.json(report) } else { print(report.summary) }
       return .success
