@@ -45,7 +45,7 @@ import Testing
   @Test func relativeLinksOfTheReferenceLeadToFilesThatExist() throws {
     let pages =
       ["README.md"]
-      + ["README", "pipeline", "cli", "json", "ledger", "hooks", "invariants", "choices"].map {
+      + ["README", "pipeline", "cli", "json", "ledger", "hooks", "notifications", "invariants", "choices"].map {
         "docs/\($0).md"
       }
     var broken: [String] = []

@@ -64,6 +64,11 @@ import Testing
     let production = try #require(pipeline.environment(named: "production"))
     #expect(production.approvalRequired)
     #expect(production.watch == TimeSpan(milliseconds: 300_000))
+    #expect(production.notify?.map(\.description) == ["webhook_secret SLACK_WEBHOOK_URL", "command bin/page-oncall"])
+    #expect(
+      pipeline.environment(named: "staging")?.notify?.map(\.description) == [
+        "webhook_secret SLACK_WEBHOOK_URL", "webhook https://audit.example.com",
+      ], "the top-level list, which production replaces")
     #expect(pipeline.checks["auth-provider"]?.dependency == true)
     #expect(pipeline.checks["health"]?.policy == ProbePolicy(attempts: 5, pass: 3, timeout: .seconds(2)))
     let kinds = Set(pipeline.checks.values.map(\.kind.keyword))
