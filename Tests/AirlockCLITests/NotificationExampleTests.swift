@@ -64,7 +64,8 @@ import Testing
       try #require(JSONSerialization.jsonObject(with: request.body) as? [String: Any])
     }
     #expect(pages.map { $0["event_action"] as? String } == ["trigger", "resolve"])
-    #expect(pages.map { $0["dedup_key"] as? String } == ["airlock/web/production/1.1.0", "airlock/web/production/1.1.0"])
+    #expect(
+      pages.map { $0["dedup_key"] as? String } == ["airlock/web/production/1.1.0", "airlock/web/production/1.1.0"])
     #expect(pages.allSatisfy { $0["routing_key"] as? String == Self.routingKey })
     let payload = try #require(pages.first?["payload"] as? [String: Any])
     #expect(
@@ -72,7 +73,8 @@ import Testing
       "\(payload)")
     #expect(payload["severity"] as? String == "critical")
 
-    let ledger = try await box.git("log", "-p", "--all").stdout
+    let ledger =
+      try await box.git("log", "-p", "--all").stdout
       + (try await box.git("cat-file", "--batch-all-objects", "--batch").stdout)
     for secret in ["slack-token", Self.routingKey, "demo-token-3e1f"] {
       #expect(!ledger.contains(secret), "\(secret) reached the ledger")
