@@ -39,6 +39,7 @@ extension Printing {
     if let previous = record.previous, previous != record.current { print("  before: \(previous)") }
     print("  runs after: \(record.current?.description ?? "nothing")")
     if !record.detail.isEmpty { print("  why: \(record.detail)") }
+    if let url = record.runURL { print("  run: \(url)") }
     for check in detail.checks {
       print("  check \(check.name) (\(check.kind)\(check.dependency ? ", dependency" : "")): \(check.verdict.rawValue)")
       for probe in check.hosts.flatMap(\.probes) { print("    " + Self.probe(probe)) }

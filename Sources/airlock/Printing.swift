@@ -58,6 +58,7 @@ enum Printing {
       // Failures say why; rollbacks, locks and recoveries say what they quarantined, held or repaired.
       let explains = record.outcome != .ok || [.rollback, .lock, .unlock, .recover].contains(record.event)
       if explains && !record.detail.isEmpty { print("    \(record.detail)") }
+      if let url = record.runURL { print("    run: \(url)") }
       index += repeats
     }
   }

@@ -19,6 +19,13 @@ import Testing
     #expect(record.contains(#""runURL" : "https://github.com/acme/web/actions/runs/4242""#), "\(record)")
     let author = try await box.git("log", "-1", "--format=%an <%ae>", "web/staging").stdout
     #expect(author.hasPrefix("octocat <octocat@"), "\(author)")
+    let history = try await box.airlock("history", "staging").stdout.split(separator: "\n")
+    #expect(history.count == 2, "\(history)")
+    #expect(history.first?.hasSuffix("deploy web 1 → staging: ok  [octocat]") == true, "\(history)")
+    #expect(history.last == "    run: https://github.com/acme/web/actions/runs/4242")
+    let head = try await box.git("rev-parse", "--short=12", "web/staging").trimmed
+    let shown = try await box.airlock("show", head).stdout
+    #expect(shown.contains("\n  run: https://github.com/acme/web/actions/runs/4242\n"), "\(shown)")
   }
 
   @Test func airlockActorStillWinsOverTheCIsUserButTheRunIsLinked() async throws {

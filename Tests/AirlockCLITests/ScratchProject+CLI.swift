@@ -75,11 +75,11 @@ extension ScratchProject {
   }
 
   /// The standard two-environment pipeline used by most tests, with knobs for what each test varies
-  /// (`stagingSecrets`: the YAML value of staging's `secrets:` when `secrets` is on).
+  /// (`stagingSecrets`, `productionSecrets`: the YAML values of the environments' `secrets:` when `secrets` is on).
   func pipeline(
     keep: Int = 5, stagingVerify: String = "[health]", productionOnFailure: String = "rollback",
     extraChecks: String = "", secrets: Bool = true, productionApproval: Bool = false, stagingPreflight: String? = nil,
-    stagingSecrets: String = "[API_TOKEN]"
+    stagingSecrets: String = "[API_TOKEN]", productionSecrets: String = "[API_TOKEN]"
   ) throws {
     try pipeline(
       """
@@ -101,7 +101,7 @@ extension ScratchProject {
             local: targets/production
           config:
             DATABASE_URL: postgres://db-prod.internal/web
-          \(secrets ? "secrets: [API_TOKEN]" : "")
+          \(secrets ? "secrets: \(productionSecrets)" : "")
           start: bin/start
           verify: [health]
           on_failure: \(productionOnFailure)

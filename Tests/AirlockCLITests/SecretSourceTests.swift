@@ -50,6 +50,28 @@ import Testing
     #expect(!objects.contains(Self.sentinel) && !objects.contains(Self.noise))
   }
 
+  @Test func promoteAndVerifyAskACommandSourceOnceEachAndShipItsValueOnly() async throws {
+    let box = try ScratchProject()
+    try box.write("#!/bin/sh\necho run >> secret-runs\necho \(Self.sentinel)\n", to: "bin/secret", executable: true)
+    let source = "{API_TOKEN: {command: [bin/secret, --field, token]}}"
+    try box.pipeline(stagingSecrets: source, productionSecrets: source)
+    box.environment["API_TOKEN"] = nil
+    var runs: [ScratchProject.Run] = []
+    runs.append(try await deploy(box, "1"))
+    runs.append(try await box.airlock("verify", "staging"))
+    runs.append(try await box.airlock("promote", "production"))
+    runs.append(try await box.airlock("verify", "production"))
+
+    #expect(runs.map(\.code) == [0, 0, 0, 0], "\(runs.map(\.output))")
+    #expect(box.read("secret-runs") == "run\nrun\nrun\nrun\n", "once per command")
+    #expect(box.read("targets/production/current/.airlock/config.env")?.contains("API_TOKEN=\(Self.sentinel)\n") == true)
+    #expect(runs.allSatisfy { !$0.output.contains(Self.sentinel) })
+    let objects = try await box.git("cat-file", "--batch-all-objects", "--batch").stdout
+    let log = try await box.git("log", "-p", "--all").stdout
+    #expect(!objects.contains(Self.sentinel) && !log.contains(Self.sentinel))
+    #expect(log.contains("API_TOKEN=sha256:"))
+  }
+
   @Test func aFileSourceIsReadRelativeToTheProjectRoot() async throws {
     let box = try Self.project(secrets: "[PLAIN, {DB_PASSWORD: {file: secrets/db}}]")
     box.environment["PLAIN"] = "plain-value"
