@@ -64,7 +64,8 @@ import Testing
 
     #expect(runs.map(\.code) == [0, 0, 0, 0], "\(runs.map(\.output))")
     #expect(box.read("secret-runs") == "run\nrun\nrun\nrun\n", "once per command")
-    #expect(box.read("targets/production/current/.airlock/config.env")?.contains("API_TOKEN=\(Self.sentinel)\n") == true)
+    #expect(
+      box.read("targets/production/current/.airlock/config.env")?.contains("API_TOKEN=\(Self.sentinel)\n") == true)
     #expect(runs.allSatisfy { !$0.output.contains(Self.sentinel) })
     let objects = try await box.git("cat-file", "--batch-all-objects", "--batch").stdout
     let log = try await box.git("log", "-p", "--all").stdout
