@@ -52,6 +52,7 @@ import Testing
         """)
     box.environment["HOOK_URL"] = tls.url("/services/\(Self.hookToken)")
     box.environment["SSL_CERT_FILE"] = tls.authorityFile
+    try box.write("#!/bin/sh\nenv >> hook.env\n", to: "hooks/on-failure", executable: true)
     let good = try await box.airlock("deploy", "staging", "--artifact", Self.artifact(box, "1"), "--version", "1")
     #expect(good.code == 0, "\(good.output)")
     #expect(
@@ -88,6 +89,8 @@ import Testing
     let told = box.read("notified.json") ?? ""
     #expect(told.components(separatedBy: "\"schemaVersion\"").count - 1 == 2, "\(told)")
     let environment = box.read("notified.env") ?? ""
+    let hook = box.read("hook.env") ?? ""
+    #expect(hook.contains("AIRLOCK_EVENT=deploy\n"), "the on-failure hook ran: \(hook)")
     #expect(environment.contains("AIRLOCK_EVENT=deploy\n") && environment.contains("AIRLOCK_EVENT=rollback\n"))
     #expect(
       !environment.contains("API_TOKEN") && !environment.contains("HOOK_URL") && !environment.contains("SSL_CERT"))
@@ -105,6 +108,7 @@ import Testing
     let ledger = try await Self.ledgerText(box)
     for (place, text) in [
       ("output", good.output + bad.output + shown.output), ("webhook bodies", bodies), ("command", told + environment),
+      ("hook", hook),
       ("ledger", ledger),
     ] {
       #expect(!text.contains(secret), "the secret reached the \(place)")

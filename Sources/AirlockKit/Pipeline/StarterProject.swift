@@ -119,6 +119,11 @@ public enum StarterProject {
         pass: 1
         interval: 200ms
 
+    # Tell a chat channel or a pager about failures and rollbacks (docs/notifications.md):
+    # notify:
+    #   - webhook_secret: SLACK_WEBHOOK_URL   # the variable holding the webhook's URL, a secret
+    #     on: [promote, rollback, failure]
+
     """
 
   /// A hook that prints the variables it got and appends them to `.airlock/hooks.log`.
