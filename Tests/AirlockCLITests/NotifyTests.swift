@@ -191,6 +191,23 @@ import Testing
     #expect(!bad.output.contains(Self.hookToken))
   }
 
+  @Test func aWebhookSecretFromAFileIsReadAndNeverShown() async throws {
+    let server = try TestHTTPServer { _ in .init(status: 200) }
+    defer { server.stop() }
+    let box = try ScratchProject()
+    try box.write(server.urlString("/\(Self.hookToken)") + "\n", to: "secrets/hook-url")
+    try box.pipeline(
+      extraChecks: "notify:\n  - webhook_secret: HOOK_URL\n    on: [deploy]",
+      stagingSecrets: "[API_TOKEN, {HOOK_URL: {file: secrets/hook-url}}]")
+
+    let run = try await box.airlock("deploy", "staging", "--artifact", box.artifact("1"), "--version", "1")
+
+    #expect(run.code == 0, "\(run.output)")
+    #expect(server.requests.map(\.path) == ["/\(Self.hookToken)"], "the file's final newline is not part of the URL")
+    #expect(!run.output.contains(Self.hookToken))
+    #expect(!(try await Self.ledgerText(box)).contains(Self.hookToken))
+  }
+
   @Test func aRollbackWithABrokenPipelineFileStillTellsTheReceivers() async throws {
     let server = try TestHTTPServer { _ in .init(status: 200) }
     defer { server.stop() }
