@@ -55,9 +55,7 @@ enum Printing {
         line += " ×\(repeats) (since \(Timestamp.format(first)))"
       }
       print("\(line)  [\(who)]")
-      // Failures say why; rollbacks, locks and recoveries say what they quarantined, held or repaired.
-      let explains = record.outcome != .ok || [.rollback, .lock, .unlock, .recover].contains(record.event)
-      if explains && !record.detail.isEmpty { print("    \(record.detail)") }
+      if record.detailExplains && !record.detail.isEmpty { print("    \(record.detail)") }
       if let url = record.runURL { print("    run: \(url)") }
       index += repeats
     }

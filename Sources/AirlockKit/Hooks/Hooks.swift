@@ -98,6 +98,13 @@ public struct Hooks: Sendable {
       return variables
     }
 
+    /// The complete environment of a program told about the event: the passed-through basics of `base` (not
+    /// `TMPDIR`: it runs in the project root and has no use for Airlock's scratch space) and `variables`.
+    public func environment(inheriting base: [String: String]) -> [String: String] {
+      base.filter { PipelineNames.passedThroughVariables.contains($0.key) && $0.key != "TMPDIR" }
+        .merging(variables) { $1 }
+    }
+
     /// An event; `result` only for hooks that run after it was recorded.
     public init(
       pipeline: String, environment: String, event: EventKind, release: Release?, previous: Release?, actor: String,
@@ -141,20 +148,16 @@ public struct Hooks: Sendable {
       return HookRun(
         hook: point.rawValue, succeeded: false, reason: "not executable (chmod +x \(file.path))", output: "")
     }
-    // Not TMPDIR: a hook runs in the project root and has no use for Airlock's scratch space.
-    var environment = baseEnvironment.filter {
-      PipelineNames.passedThroughVariables.contains($0.key) && $0.key != "TMPDIR"
-    }
-    environment.merge(event.variables) { $1 }
     let document = Document(
       hook: point.rawValue, pipeline: event.pipeline, environment: event.environment, event: event.event,
       release: event.release, previous: event.previous, actor: event.actor, outcome: event.result?.outcome,
       detail: event.result?.detail, eventId: event.result?.eventID)
-    let input = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-hook-\(UUID().uuidString).json")
-    defer { try? FileManager.default.removeItem(at: input) }
-    let wrote = (try? LedgerCoding.encode(document).write(to: input)) != nil
-    let result = await runner.run(
-      [file.path], in: workingDirectory, environment: environment, timeout: timeout, input: wrote ? input : nil)
+    // A document that cannot be written leaves the hook an empty stdin; the variables still tell it everything.
+    let result = await ProcessRunner.withInputFile((try? LedgerCoding.encode(document)) ?? Data()) { input in
+      await runner.run(
+        [file.path], in: workingDirectory, environment: event.environment(inheriting: baseEnvironment),
+        timeout: timeout, input: try? input.get())
+    }
     return HookRun(
       hook: point.rawValue, succeeded: result.succeeded, reason: result.termination.reason, output: result.output)
   }

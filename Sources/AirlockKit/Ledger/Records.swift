@@ -116,6 +116,12 @@ public struct EventRecord: Sendable, Codable, Hashable {
     self.durationMilliseconds = max(0, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded()))
     self.detail = detail
   }
+
+  /// Whether `detail` says more than the commit message: why a failure or refusal happened, or what a rollback,
+  /// lock or recovery quarantined, held or repaired (a plain success's detail only repeats its outcome).
+  public var detailExplains: Bool {
+    outcome != .ok || [.rollback, .lock, .unlock, .recover].contains(event)
+  }
 }
 
 /// A release that was verified good in an environment, and where its config snapshot lives.

@@ -109,9 +109,7 @@ public struct EventNotification: Sendable, Codable, Hashable {
   /// The chat line: the event as its commit message says it, the why when it is not plain success, who, and the run.
   static func text(_ record: EventRecord, detail: String) -> String {
     var line = "airlock: " + Orchestrator.message(for: record)
-    if record.outcome != .ok || record.event == .rollback || record.event == .lock || record.event == .unlock {
-      line += " — \(detail)"
-    }
+    if record.detailExplains { line += " — \(detail)" }
     line += " (by \(record.actor))"
     if let url = record.runURL { line += " \(url)" }
     return line

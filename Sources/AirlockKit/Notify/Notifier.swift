@@ -33,7 +33,7 @@ struct Notifier: Sendable {
   let root: URL
   /// The process environment: `SSL_CERT_FILE` for `https`.
   let environment: [String: String]
-  /// What a command inherits: the passed-through basics only.
+  /// The environment a command inherits from: only its passed-through basics (`PATH`, `HOME`…) reach it.
   let childEnvironment: [String: String]
   let runner: ProcessRunner
 
@@ -47,39 +47,36 @@ struct Notifier: Sendable {
   /// Delivers `notification`, to `url` for a webhook (the secret's value for `webhook_secret`, resolved by the
   /// caller: its failure is passed as the `Result`'s reason), trying once more after a failure that may pass.
   func deliver(_ notification: EventNotification, url: Result<String, NotifyFailure>?) async -> NotificationDelivery {
+    func delivery(_ delivered: Bool, attempts: Int, _ reason: String) -> NotificationDelivery {
+      NotificationDelivery(receiver: spec.description, delivered: delivered, attempts: attempts, reason: reason)
+    }
     let timeout = spec.timeout ?? NotifySpec.defaultTimeout
     let body: Data
     do {
       body = try LedgerCoding.encode(notification)
     } catch {
-      return NotificationDelivery(receiver: spec.description, delivered: false, attempts: 0, reason: "\(error)")
+      return delivery(false, attempts: 0, "\(error)")
     }
-    var address: String?
+    let attempt: () async -> Attempt
     switch (spec.receiver, url) {
-    case (.command, _): break
-    case (_, .success(let found)?): address = found
+    case (.command(let arguments), _):
+      attempt = { await run(arguments, input: body, for: notification, timeout: timeout) }
+    case (_, .success(let address)?):
+      attempt = { await post(body, to: address, timeout: timeout) }
     case (_, .failure(let failure)?):
-      return NotificationDelivery(receiver: spec.description, delivered: false, attempts: 0, reason: failure.reason)
+      return delivery(false, attempts: 0, failure.reason)
     case (_, nil):
-      return NotificationDelivery(receiver: spec.description, delivered: false, attempts: 0, reason: "no URL")
+      return delivery(false, attempts: 0, "no URL")
     }
-    var attempts = 0
-    var last = Attempt.failed("not attempted", retry: false)
-    repeat {
+    var attempts = 1
+    var last = await attempt()
+    while case .failed(_, retry: true) = last, attempts < 2 {
       attempts += 1
-      switch spec.receiver {
-      case .webhook, .webhookSecret:
-        last = await post(body, to: address ?? "", timeout: timeout)
-      case .command(let arguments):
-        last = await run(arguments, input: body, for: notification, timeout: timeout)
-      }
-      guard case .failed(_, let retry) = last, retry, attempts < 2 else { break }
-    } while true
+      last = await attempt()
+    }
     switch last {
-    case .delivered(let reason):
-      return NotificationDelivery(receiver: spec.description, delivered: true, attempts: attempts, reason: reason)
-    case .failed(let reason, _):
-      return NotificationDelivery(receiver: spec.description, delivered: false, attempts: attempts, reason: reason)
+    case .delivered(let reason): return delivery(true, attempts: attempts, reason)
+    case .failed(let reason, _): return delivery(false, attempts: attempts, reason)
     }
   }
 
@@ -109,24 +106,25 @@ struct Notifier: Sendable {
   func run(
     _ arguments: [String], input body: Data, for notification: EventNotification, timeout: TimeSpan
   ) async -> Attempt {
-    let input = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-notify-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: input) }
-    do {
-      try body.write(to: input)
-    } catch {
-      return .failed("cannot write the event for the command: \(error.localizedDescription)", retry: false)
-    }
     let event = Hooks.Event(
       pipeline: notification.pipeline, environment: notification.environment, event: notification.event,
       release: notification.release, previous: notification.previous, actor: notification.actor,
       result: Hooks.Event.Result(
         outcome: notification.outcome.rawValue, detail: notification.detail, eventID: notification.eventId))
-    let environment = childEnvironment.filter { $0.key != "TMPDIR" }.merging(event.variables) { $1 }
-    let result = await runner.run(
-      arguments, in: root, environment: environment, timeout: timeout.duration, input: input)
-    if result.succeeded { return .delivered(result.termination.reason) }
-    if case .timedOut = result.termination { return .failed("timeout after \(timeout)", retry: true) }
-    return .failed(result.termination.reason, retry: true)
+    return await ProcessRunner.withInputFile(body) { input in
+      let file: URL
+      switch input {
+      case .failure(let error):
+        return .failed("cannot write the event for the command: \(error.localizedDescription)", retry: false)
+      case .success(let written): file = written
+      }
+      let result = await runner.run(
+        arguments, in: root, environment: event.environment(inheriting: childEnvironment),
+        timeout: timeout.duration, input: file)
+      if result.succeeded { return .delivered(result.termination.reason) }
+      if case .timedOut = result.termination { return .failed("timeout after \(timeout)", retry: true) }
+      return .failed(result.termination.reason, retry: true)
+    }
   }
 }
 

@@ -16,7 +16,7 @@ extension Orchestrator {
     let resolution = stage.secretResolution
     let environment = stage.spec
     let notification = EventNotification(record, commit: commit, checks: checks)
-    notifications.send(notification, event: Self.message(for: record), to: notifiers) { receiver in
+    outbox.send(notification, event: Self.message(for: record), to: notifiers) { receiver in
       switch receiver.receiver {
       case .webhook(let url):
         return .success(url)

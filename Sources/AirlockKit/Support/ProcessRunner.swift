@@ -58,6 +58,19 @@ public struct ProcessRunner: Sendable {
   /// How long the process group may take to exit after `SIGTERM` before it gets `SIGKILL`.
   public var killGrace: Duration
 
+  /// Runs `body` with a temporary file holding `data`, for a program's standard input, and removes the file
+  /// afterwards; `body` gets why the file could not be written instead, when it could not.
+  static func withInputFile<T>(_ data: Data, _ body: (Result<URL, any Error>) async -> T) async -> T {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-input-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: file) }
+    do {
+      try data.write(to: file)
+    } catch {
+      return await body(.failure(error))
+    }
+    return await body(.success(file))
+  }
+
   /// Creates a runner whose timeouts allow `killGrace` between `SIGTERM` and `SIGKILL`.
   public init(killGrace: Duration = .seconds(2)) {
     self.killGrace = killGrace
